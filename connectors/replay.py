@@ -1,0 +1,105 @@
+"""Replay (file) connector: reads message JSONL, for replays, demos and file-drop inboxes.
+
+The cursor is the byte offset after the last consumed line, so a restart resumes exactly
+where the last committed batch ended and a re-read never duplicates. A line that is not yet
+terminated by a newline is left for the next poll while following a growing file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+
+from connectors import ConnectorContext, TransientError
+from webcare.jsonl import parse_line
+from webcare.models import Batch, Message, Rejected
+from webcare.settings import at_least, setting
+
+
+def bundled_demo() -> Path:
+    return Path(str(resources.files("webcare") / "data" / "demo.jsonl"))
+
+
+@dataclass(frozen=True)
+class Options:
+    path: str = setting("", help="JSONL file to read; empty = the bundled demo scenario")
+    batch_size: int = setting(500, check=at_least(1), help="lines per poll at most")
+    follow: bool = setting(False, help="keep watching the file for appended lines")
+    realtime: bool = setting(
+        False, help="shift timestamps so the file starts at the first poll and release each "
+        "message when the clock reaches it (a live rehearsal of a recorded stream)")
+
+
+class ReplayConnector:
+    type = "replay"
+    Options = Options
+
+    def __init__(self, name: str, path: Path, options: Options, ctx: ConnectorContext):
+        self.name = name
+        self.path = path
+        self.options = options
+        self._ctx = ctx
+
+    @classmethod
+    def create(cls, name: str, options: Options, ctx: ConnectorContext) -> "ReplayConnector":
+        path = Path(options.path).expanduser() if options.path else bundled_demo()
+        if not path.is_absolute():
+            path = ctx.base_dir / path
+        return cls(name, path, options, ctx)
+
+    async def poll(self, cursor: str | None) -> Batch:
+        state = json.loads(cursor) if cursor else {"offset": 0, "line": 0}
+        if self.options.realtime and "shift" not in state:
+            state["shift"] = self._shift_to_now()
+        shift = timedelta(seconds=state.get("shift", 0))
+        due = self._ctx.now() if self.options.realtime else None
+        messages: list[Message] = []
+        rejected: list[Rejected] = []
+        try:
+            fh = open(self.path, "rb")
+        except FileNotFoundError:
+            if self.options.follow:
+                return Batch((), cursor)
+            raise TransientError(f"replay file {self.path} does not exist") from None
+        except OSError as exc:
+            raise TransientError(f"cannot read {self.path}: {exc}") from None
+        offset, line_no, more = state["offset"], state["line"], False
+        with fh:
+            fh.seek(offset)
+            while True:
+                if len(messages) + len(rejected) >= self.options.batch_size:
+                    more = True
+                    break
+                raw = fh.readline()
+                if not raw or (not raw.endswith(b"\n") and self.options.follow):
+                    break  # end of file, or a line still being written
+                item = parse_line(raw.decode("utf-8", errors="replace"), f"{self.path.name}:{line_no + 1}")
+                if isinstance(item, Message) and shift:
+                    item = replace(item, created_at=item.created_at + shift)
+                if due is not None and isinstance(item, Message) and item.created_at > due:
+                    break  # not yet time for this one: read it again next poll
+                offset += len(raw)
+                line_no += 1
+                if isinstance(item, Rejected):
+                    rejected.append(item)
+                elif item is not None:
+                    messages.append(item)
+        state.update(offset=offset, line=line_no)
+        return Batch(tuple(messages), json.dumps(state, sort_keys=True), more, tuple(rejected))
+
+    def _shift_to_now(self) -> float:
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as fh:
+                for number, line in enumerate(fh, start=1):
+                    item = parse_line(line, f"{self.path.name}:{number}")
+                    if isinstance(item, Message):
+                        return (self._ctx.now() - item.created_at).total_seconds()
+        except OSError:
+            pass
+        return 0.0
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,3 @@
+"""webcare: a self-hosted social-media webcare bot."""
+
+__version__ = "0.1.0"

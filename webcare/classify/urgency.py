@@ -1,0 +1,102 @@
+"""How soon a human should look: urgency in [0, 1] with the reasons a human can read.
+
+Each signal (strong negativity, a legal threat, a safety risk, churn, press, a public post,
+the author's reach, repeat contact, waiting time) contributes a weight; they combine as
+independent chances (1 - prod(1 - w)), so more signals always mean more urgency and the
+result never leaves [0, 1]. Reasons are ordered strongest first.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from webcare.classify.cues import Cue, cue
+
+LEGAL = cue("legal threat", 0.45,
+            "advocaat", "advocaten", r"rechtszaak\w*", r"juridisch\w*", "rechter", "rechtbank",
+            "consumentenbond", "geschillencommissie", "dagvaarding", r"ingebrekestelling\w*",
+            r"aangifte", r"ombudsman", "autoriteit consument", "acm",
+            r"lawyers?", "attorney", r"sue", r"suing", "lawsuit", "legal action", "court",
+            "small claims")
+SAFETY = cue("safety risk", 0.5,
+             "gevaarlijk", "gevaarlijke", "levensgevaarlijk", "gevaar", "gewond", "gewonden",
+             "ongeluk", "ongeval", "letsel", r"vergiftig\w*", "allergische reactie", r"ontplof\w*",
+             "kortsluiting", "rookontwikkeling", "gaslucht", "gaslek", "ziekenhuis", "brandwonden",
+             "unsafe", "dangerous", "injured", "injury", "accident", "poisoning", "hospital",
+             r"explod\w*", "caught fire", "on fire", "smoke", "gas leak", "electric shock",
+             "choking")
+SAFETY_NL_ONLY = cue("safety risk", 0.5, "brand", "brandje", "vlam gevat", "in brand",
+                     langs=("nl",))
+CHURN = cue("refund/cancel/churn", 0.3,
+            "geld terug", r"terugbetal\w*", r"opzeggen", r"opzegging\w*", r"zeg\w* (?:mijn|het|ons) \w+ op",
+            r"overstappen", "nooit meer", "laatste keer", "klant af", r"refund\w*", "money back",
+            r"cancel\w*", "unsubscribe", r"switching to", "never again", "chargeback",
+            "lost a customer", "close my account")
+PRESS = cue("press", 0.35,
+            "journalist", "journalisten", "redactie", "pers", "de krant", "het nieuws",
+            "radar", "reporter", "press", "newspaper", "the news", "media attention")
+REPEAT_TEXT = cue("repeat contact mentioned", 0.15,
+                  "alweer", "weer eens", "zoveelste", r"voor de \w+ keer", "nogmaals",
+                  r"(?:\d+|twee|drie|vier|vijf|zes|zeven) keer", "opnieuw gebeld", "again",
+                  r"(?:third|fourth|fifth|\d+(?:st|nd|rd|th)) time", r"(?:\d+|two|three|four|five) times")
+WAIT_TEXT = cue("waiting mentioned", 0.15,
+                r"wacht(?:en)? al", r"al (?:\d+|twee|drie|vier|vijf|zes|weken|dagen|maanden)\b[\w ]{0,12}(?:gewacht|dagen|weken|maanden|uur)",
+                "nog steeds", r"still (?:waiting|no|not)", r"(?:for|after) (?:\d+|two|three|four|five|six) (?:days|weeks|months)")
+TEXT_CUES = (LEGAL, SAFETY, SAFETY_NL_ONLY, CHURN, PRESS, REPEAT_TEXT, WAIT_TEXT)
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyContext:
+    """What the caller knows beyond the text: earlier contacts and time without an answer."""
+
+    repeat_contacts: int = 0  # earlier messages by the same customer on this issue
+    waiting_minutes: float | None = None  # since the customer's first unanswered message
+
+
+def urgency(
+    text: str, lang: str, compound: float, complaint: bool, *, public: bool = False,
+    followers: int | None = None, context: UrgencyContext | None = None,
+) -> tuple[float, tuple[str, ...]]:
+    """Urgency in [0, 1] and the reasons for it, strongest first."""
+    signals: list[tuple[float, str]] = []
+    text_lower = text.lower()
+    if compound <= -0.6:
+        signals.append((0.35, f"strong negative sentiment ({compound:+.2f})"))
+    elif compound <= -0.3:
+        signals.append((0.15, f"negative sentiment ({compound:+.2f})"))
+    if complaint:
+        signals.append((0.15, "complaint"))
+    seen: set[str] = set()
+    for c in TEXT_CUES:
+        hit = c.find(text_lower, lang)
+        if hit is not None and c.name not in seen:
+            seen.add(c.name)
+            signals.append((c.weight, f"{c.name}: '{hit}'"))
+    unhappy = complaint or compound <= -0.3
+    if public and unhappy:
+        signals.append((0.15, "public post: others can see it"))
+    if followers and followers >= 1000 and unhappy:
+        weight = min(0.4, 0.12 + 0.1 * math.log10(followers / 1000))
+        signals.append((round(weight, 3), f"author reach: {followers:,} followers"))
+    ctx = context or UrgencyContext()
+    if ctx.repeat_contacts > 0:
+        weight = min(0.6, 0.2 * ctx.repeat_contacts)
+        signals.append((weight, f"repeat contact: {ctx.repeat_contacts} earlier message(s)"))
+    if ctx.waiting_minutes is not None and ctx.waiting_minutes >= 60:
+        hours = ctx.waiting_minutes / 60
+        weight = min(0.5, 0.1 * math.log2(1 + hours))
+        signals.append((round(weight, 3), f"waiting {_duration(ctx.waiting_minutes)} without answer"))
+    remaining = 1.0
+    for weight, _ in signals:
+        remaining *= 1.0 - weight
+    signals.sort(key=lambda s: -s[0])
+    return round(1.0 - remaining, 4), tuple(reason for _, reason in signals)
+
+
+def _duration(minutes: float) -> str:
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.0f} h"
+    return f"{minutes / 1440:.0f} days"

@@ -1,0 +1,223 @@
+"""The `webcare` command: run, demo, replay, check-config, classify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from webcare import __version__, config as config_mod
+from webcare.settings import SettingsError
+
+log = logging.getLogger("webcare")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="webcare", description="Self-hosted social-media webcare bot.")
+    parser.add_argument("--version", action="version", version=f"webcare {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="poll the configured connectors and alert (the main job)")
+    _config_arg(p)
+
+    p = sub.add_parser("demo", help="replay the bundled Dutch scenario at simulated speed")
+    p.add_argument("--db", type=Path, help="database file (default: a fresh temporary one)")
+    p.add_argument("--alerts-jsonl", type=Path, metavar="OUT", help="also write alerts as JSONL")
+
+    p = sub.add_parser("replay", help="replay a message JSONL file on a simulated clock")
+    p.add_argument("file", type=Path)
+    _config_arg(p)
+    p.add_argument("--db", type=Path, help="database file (default: the config's store.path)")
+    p.add_argument("--alerts-jsonl", type=Path, metavar="OUT", help="write alerts as JSONL")
+    p.add_argument("--quiet", action="store_true", help="do not print alerts to the console")
+    p.add_argument("--tail-minutes", type=float, default=60.0,
+                   help="keep the simulated clock running this long after the last message")
+
+    p = sub.add_parser("check-config", help="validate a config and its playbooks")
+    p.add_argument("config", nargs="?", type=Path, help="config file (default: the embedded default)")
+
+    sub.add_parser("classify", help="score message JSONL (or {id, text} lines) from stdin")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    handler = {"run": cmd_run, "demo": cmd_demo, "replay": cmd_replay,
+               "check-config": cmd_check_config, "classify": cmd_classify}[args.command]
+    try:
+        return handler(args)
+    except SettingsError as exc:
+        _print_problems(exc)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, default=_env_path("WEBCARE_CONFIG"),
+                   help="config TOML (default: $WEBCARE_CONFIG, else the embedded default)")
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def _print_problems(exc: SettingsError) -> None:
+    where = exc.source or "configuration"
+    print(f"{where}: {len(exc.problems)} problem(s):", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  - {problem}", file=sys.stderr)
+
+
+# --- commands ---------------------------------------------------------------------------
+
+def cmd_check_config(args) -> int:
+    from webcare.app import load_engine
+
+    problems: list[str] = []
+    try:
+        cfg = config_mod.load(args.config)
+    except SettingsError as exc:
+        _print_problems(exc)
+        return 1
+    try:
+        engine = load_engine(cfg)
+    except SettingsError as exc:
+        problems.extend(f"playbooks: {p}" for p in exc.problems)
+        engine = None
+    for c in cfg.connectors:
+        for key, value in vars(c.options).items():
+            if key.endswith("_env") and value and not os.environ.get(value):
+                problems.append(f"connectors[{c.name}].{key}: environment variable {value} is not set")
+    if problems:
+        _print_problems(SettingsError(problems, cfg.source))
+        return 1
+    print(f"{cfg.source}: OK")
+    print(f"  store: {cfg.resolve(cfg.store.path)}")
+    print(f"  connectors: {', '.join(f'{c.name} ({c.type})' for c in cfg.connectors) or 'none'}")
+    print(f"  playbooks: {', '.join(b.name for b, _ in engine.books) or 'none'}")
+    return 0
+
+
+def cmd_replay(args) -> int:
+    cfg = config_mod.load(args.config)
+    if not args.file.exists():
+        print(f"{args.file}: no such file", file=sys.stderr)
+        return 1
+    return _replay(cfg, args.file, db=args.db, jsonl=args.alerts_jsonl, console=not args.quiet,
+                   tail=timedelta(minutes=args.tail_minutes))
+
+
+def cmd_demo(args) -> int:
+    from connectors.replay import bundled_demo
+
+    cfg = config_mod.default()
+    with tempfile.TemporaryDirectory(prefix="webcare-demo-") as tmp:
+        db = args.db or Path(tmp) / "demo.db"
+        print(f"Replaying the bundled scenario ({bundled_demo().name}) on a simulated clock...\n")
+        return _replay(cfg, bundled_demo(), db=db, jsonl=args.alerts_jsonl, console=True,
+                       tail=timedelta(hours=2))
+
+
+def _replay(cfg, file: Path, *, db, jsonl, console: bool, tail: timedelta) -> int:
+    from connectors import ConnectorContext
+    from connectors.replay import Options, ReplayConnector
+    from webcare.app import build_pipeline, build_sinks
+    from webcare.runner import replay
+
+    sinks = build_sinks(cfg, console=console, jsonl=jsonl)
+    pipeline = build_pipeline(cfg, sinks, db=db, simulated=True)
+    connector = ReplayConnector.create(f"replay:{file.resolve()}", Options(path=str(file.resolve()),
+                                       batch_size=1000), ConnectorContext(base_dir=cfg.base_dir))
+    started = time.perf_counter()
+    before = pipeline.store.count_messages()
+    try:
+        asyncio.run(replay(pipeline, [connector], tail=tail))
+    finally:
+        asyncio.run(_close(sinks))
+    elapsed = time.perf_counter() - started
+    store = pipeline.store
+    stored = store.count_messages() - before
+    alerts = store.alerts()
+    rejected = len(store.quarantined())
+    summary = (f"replayed {file.name}: {stored} new messages stored ({store.count_messages()} in total), "
+               f"{len(alerts)} alerts on {len({a.incident for a in alerts})} incidents, "
+               f"{rejected} lines quarantined, in {elapsed:.1f} s")
+    print(summary, file=sys.stderr)
+    store.close()
+    return 0
+
+
+async def _close(sinks) -> None:
+    for sink in sinks:
+        await sink.aclose()
+
+
+def cmd_run(args) -> int:
+    from connectors import ConnectorContext
+    from webcare.app import build_connectors, build_pipeline, build_sinks
+    from webcare.clock import SystemClock
+    from webcare.runner import Coordinator, RetryPolicy, run_live
+
+    cfg = config_mod.load(args.config)
+    clock = SystemClock()
+    sinks = build_sinks(cfg)
+    pipeline = build_pipeline(cfg, sinks)
+    connectors = build_connectors(cfg, ConnectorContext(base_dir=cfg.base_dir, now=clock.now))
+    r = cfg.runner
+    coordinators = [
+        Coordinator(c, pipeline, RetryPolicy(interval, r.jitter_seconds, r.backoff_initial_seconds,
+                                             r.backoff_max_seconds), clock.now)
+        for c, interval in connectors]
+    log.info("webcare %s running: %d connector(s), store %s; Ctrl-C stops", __version__,
+             len(coordinators), pipeline.store.path)
+
+    async def main_loop() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await pipeline.flush(clock.now())  # whatever a previous run left queued
+            await run_live(pipeline, coordinators, now=clock.now, tick_seconds=r.tick_seconds, stop=stop)
+        finally:
+            for c, _ in connectors:
+                await c.aclose()
+            await _close(sinks)
+
+    asyncio.run(main_loop())
+    pipeline.store.close()
+    log.info("webcare stopped")
+    return 0
+
+
+def cmd_classify(args) -> int:
+    from webcare.classify import classify_record
+
+    bad = 0
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                raise ValueError("expected an object with a string 'text'")
+        except ValueError as exc:
+            bad += 1
+            print(f"stdin:{number}: skipped: {exc}", file=sys.stderr)
+            continue
+        sys.stdout.write(json.dumps(classify_record(obj), ensure_ascii=False) + "\n")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Configuration: one TOML file into typed dataclasses, every problem explained at start.
+
+Secrets never live in the file: options ending in `_env` name the environment variable that
+holds them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from connectors import CONNECTORS
+from webcare.settings import (
+    SettingsError, at_least, build, positive, setting, timezone_name,
+)
+
+ConfigError = SettingsError
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: str = setting("webcare.db", help="SQLite database file (relative to the config file)")
+
+
+@dataclass(frozen=True)
+class BrandConfig:
+    name: str = setting("Zuiderloop", help="brand name, used in alerts and the digest")
+    handles: list[str] = setting(
+        factory=list, help="author ids of the brand's own accounts; their messages count as brand "
+        "replies even when a connector cannot tell")
+    timezone: str = setting("Europe/Amsterdam", check=timezone_name, help="local time zone")
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    jitter_seconds: float = setting(5.0, check=at_least(0), help="random delay added to each poll")
+    backoff_initial_seconds: float = setting(10.0, check=positive, help="first wait after an error")
+    backoff_max_seconds: float = setting(900.0, check=positive, help="longest wait between retries")
+    tick_seconds: float = setting(60.0, check=positive, help="how often playbooks re-check timers")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    playbooks_dir: str = setting("", help="folder of playbook TOML files; empty = the bundled ones")
+    sensitivity: Literal["fewer", "balanced", "more"] = setting(
+        "balanced", help="scales storm thresholds: fewer alerts, balanced, or more alerts")
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    console: bool = setting(True, help="print alerts to standard output")
+    jsonl_path: str = setting("", help="also append alerts to this JSONL file (empty = off)")
+
+
+@dataclass(frozen=True)
+class ConnectorConfig:
+    type: str
+    name: str
+    enabled: bool = True
+    poll_seconds: float = setting(60.0, check=positive)
+    options: Any = None
+
+
+COMMON_CONNECTOR_KEYS = ("type", "name", "enabled", "poll_seconds")
+
+
+@dataclass(frozen=True)
+class Config:
+    store: StoreConfig = field(default_factory=StoreConfig)
+    brand: BrandConfig = field(default_factory=BrandConfig)
+    runner: RunnerConfig = field(default_factory=RunnerConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    connectors: list[ConnectorConfig] = field(default_factory=list)
+    base_dir: Path = field(default=Path("."), compare=False)
+    source: str = field(default="(built-in defaults)", compare=False)
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+
+_SECTIONS = {
+    "store": StoreConfig, "brand": BrandConfig, "runner": RunnerConfig,
+    "engine": EngineConfig, "alerts": AlertsConfig,
+}
+
+
+def default() -> Config:
+    """The embedded default: no accounts, no tokens; the bundled demo replayed in real time.
+
+    config.example.toml spells out the same settings (a test keeps the two equal).
+    """
+    from connectors.replay import Options as ReplayOptions
+
+    return Config(connectors=[ConnectorConfig(
+        type="replay", name="demo", poll_seconds=30.0,
+        options=ReplayOptions(follow=True, realtime=True))], base_dir=Path.cwd())
+
+
+def load(path: Path | None = None) -> Config:
+    """Load a config file (None: the embedded default); raise ConfigError listing every problem."""
+    if path is None:
+        return default()
+    source = path
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"cannot read config file: {exc.strerror}"], str(source)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"not valid TOML: {exc}"], str(source)) from None
+    return from_dict(data, base_dir=source.resolve().parent, source=str(source))
+
+
+def from_dict(data: dict, *, base_dir: Path = Path("."), source: str = "(config)") -> Config:
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key in data:
+        if key not in _SECTIONS and key != "connectors":
+            problems.append(f"{key}: unknown section (known: {', '.join([*_SECTIONS, 'connectors'])})")
+    for key, cls in _SECTIONS.items():
+        if key in data:
+            values[key] = build(cls, data[key], key, problems)
+    values["connectors"] = _connectors(data.get("connectors", []), problems)
+    if problems:
+        raise ConfigError(problems, source)
+    return Config(**values, base_dir=base_dir, source=source)
+
+
+def _connectors(items: Any, problems: list[str]) -> list[ConnectorConfig]:
+    if not isinstance(items, list):
+        problems.append("connectors: expected a list of tables ([[connectors]] blocks)")
+        return []
+    out, names = [], set()
+    for i, item in enumerate(items):
+        path = f"connectors[{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{path}: expected a table")
+            continue
+        kind = item.get("type")
+        if kind not in CONNECTORS:
+            problems.append(f"{path}.type: expected one of {', '.join(sorted(CONNECTORS))}, got {kind!r}")
+            continue
+        common = build(ConnectorConfig, {k: item[k] for k in COMMON_CONNECTOR_KEYS if k in item},
+                       path, problems)
+        options = build(CONNECTORS[kind].Options, {k: v for k, v in item.items()
+                                                   if k not in COMMON_CONNECTOR_KEYS},
+                        path, problems, ignore=COMMON_CONNECTOR_KEYS)
+        if common is None or options is None:
+            continue
+        if common.name in names:
+            problems.append(f"{path}.name: {common.name!r} is used by another connector")
+        names.add(common.name)
+        out.append(ConnectorConfig(common.type, common.name, common.enabled, common.poll_seconds, options))
+    return out

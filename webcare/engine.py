@@ -1,0 +1,193 @@
+"""The playbook engine: (state, event, now) -> alerts. Pure: no clock, no I/O.
+
+Triggers report situations (findings); the engine turns them into incidents. One incident
+per situation, updated when it grows (not more often than the playbook allows), closed once
+the situation is gone, reopened if it flares up again within the cooldown, and escalated
+along the playbook's ladder while nobody acknowledges it. Incident ids derive from the
+playbook, the situation and the time it opened, so a replay of the same stream produces the
+same ids and alert keys, which is what lets the store refuse to send an alert twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from webcare.models import Alert, Message, Score
+from webcare.playbooks import Playbook
+from webcare.triggers import TRIGGERS, Finding
+
+ENGINE_VERSION = "1"
+HUMAN_ACTIONS = ("acknowledge", "resolve")
+
+
+@dataclass
+class Incident:
+    id: str
+    playbook: str
+    key: str
+    severity: str
+    opened_at: datetime
+    title: str
+    facts: tuple[str, ...]
+    message_ids: tuple[str, ...]
+    size: float
+    last_seen: datetime
+    last_alert: datetime
+    seq: int = 0
+    status: str = "open"  # open | acknowledged | resolved | closed
+    level: int = 0  # escalation steps already taken
+    closed_at: datetime | None = None
+
+
+@dataclass
+class EngineState:
+    triggers: dict[str, Any] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)  # not yet closed
+    by_key: dict[tuple[str, str], str] = field(default_factory=dict)
+    closed: dict[tuple[str, str], Incident] = field(default_factory=dict)  # for cooldown reopen
+    last_tick: datetime | None = None
+
+
+class Engine:
+    def __init__(self, playbooks: Iterable[Playbook], sensitivity: str = "balanced"):
+        books = [b for b in playbooks if b.enabled]
+        self.books = [(b, TRIGGERS[b.trigger](b.options, sensitivity)) for b in books]
+        self.by_name = {b.name: b for b in books}
+        digest = hashlib.sha1(repr((books, sensitivity)).encode()).hexdigest()[:12]
+        self.version = f"{ENGINE_VERSION}:{digest}"
+
+    def new_state(self) -> EngineState:
+        return EngineState(triggers={b.name: t.new_state() for b, t in self.books})
+
+    # --- events -------------------------------------------------------------------------
+    def on_message(self, state: EngineState, message: Message, score: Score, now: datetime) -> list[Alert]:
+        alerts: list[Alert] = []
+        for book, trigger in self.books:
+            if message.from_brand:
+                if not trigger.sees_brand_messages:
+                    continue
+            elif not book.match.accepts(message, score):
+                continue
+            for finding in trigger.observe(state.triggers[book.name], message, score, now):
+                alerts.extend(self._found(state, book, finding, now))
+        return alerts
+
+    def on_tick(self, state: EngineState, now: datetime) -> list[Alert]:
+        state.last_tick = now
+        alerts: list[Alert] = []
+        for book, trigger in self.books:
+            for finding in trigger.tick(state.triggers[book.name], now):
+                alerts.extend(self._found(state, book, finding, now))
+        for inc in list(state.incidents.values()):
+            alerts.extend(self._timers(state, inc, now))
+        for key, inc in list(state.closed.items()):
+            book = self.by_name.get(inc.playbook)
+            if book is None or now - inc.closed_at > _minutes(book.incident.cooldown_minutes):
+                del state.closed[key]
+        return alerts
+
+    def on_human(self, state: EngineState, incident_id: str, action: str, user: str,
+                 now: datetime) -> list[Alert]:
+        """A person acknowledged or resolved an incident: stop escalating it."""
+        inc = state.incidents.get(incident_id)
+        if inc is None or action not in HUMAN_ACTIONS:
+            return []
+        if action == "acknowledge" and inc.status == "open":
+            inc.status = "acknowledged"
+        elif action == "resolve":
+            inc.status = "resolved"
+        return []
+
+    # --- incidents ----------------------------------------------------------------------
+    def _found(self, state: EngineState, book: Playbook, f: Finding, now: datetime) -> list[Alert]:
+        slot = (book.name, f.key)
+        inc_id = state.by_key.get(slot)
+        if inc_id is not None:
+            return self._grow(book, state.incidents[inc_id], f, now)
+        old = state.closed.pop(slot, None)
+        if old is not None:  # flared up again within the cooldown: same incident
+            old.status, old.closed_at, old.level = "open", None, 0
+            state.incidents[old.id] = old
+            state.by_key[slot] = old.id
+            return [self._alert(book, old, f, now, "update", book.notify, "flared up again")]
+        severity = _max_severity(book.severity, f.severity)
+        inc = Incident(
+            id=_incident_id(book.name, f.key, now), playbook=book.name, key=f.key,
+            severity=severity, opened_at=now, title=f.title, facts=f.facts,
+            message_ids=f.message_ids, size=f.size, last_seen=now, last_alert=now)
+        state.incidents[inc.id] = inc
+        state.by_key[slot] = inc.id
+        return [self._emit(book, inc, now, "open", book.notify)]
+
+    def _grow(self, book: Playbook, inc: Incident, f: Finding, now: datetime) -> list[Alert]:
+        inc.last_seen = now
+        rules = book.incident
+        severity = _max_severity(inc.severity, f.severity)
+        rose = severity != inc.severity
+        grew = f.size >= inc.size * (1 + rules.update_growth) and f.size > inc.size
+        if not rose and not (grew and now - inc.last_alert >= _minutes(rules.update_every_minutes)):
+            return []
+        inc.severity = severity
+        note = f"severity rose to {severity}" if rose else f"grew from {inc.size:g} to {f.size:g}"
+        return [self._alert(book, inc, f, now, "update", book.notify, note)]
+
+    def _timers(self, state: EngineState, inc: Incident, now: datetime) -> list[Alert]:
+        book = self.by_name.get(inc.playbook)
+        if book is None:
+            return []
+        if now - inc.last_seen >= _minutes(book.incident.close_after_minutes):
+            slot = (inc.playbook, inc.key)
+            del state.incidents[inc.id]
+            del state.by_key[slot]
+            was = inc.status
+            inc.status, inc.closed_at = "closed", now
+            state.closed[slot] = inc
+            if was == "resolved":
+                return []  # a person already closed it; nothing new to say
+            return [self._emit(book, inc, now, "close", book.notify,
+                               note=f"quiet for {book.incident.close_after_minutes:g} minutes")]
+        if inc.status == "open" and inc.level < len(book.escalation):
+            step = book.escalation[inc.level]
+            if now - inc.opened_at >= _minutes(step.after_minutes):
+                inc.level += 1
+                return [self._emit(book, inc, now, "escalate", step.notify,
+                                   note=f"not acknowledged after {step.after_minutes:g} minutes")]
+        return []
+
+    def _alert(self, book: Playbook, inc: Incident, f: Finding, now: datetime, kind: str,
+               recipients: list[str], note: str) -> Alert:
+        inc.title, inc.facts, inc.size = f.title, f.facts, max(inc.size, f.size)
+        inc.message_ids = f.message_ids
+        return self._emit(book, inc, now, kind, recipients, note)
+
+    def _emit(self, book: Playbook, inc: Incident, now: datetime, kind: str,
+              recipients: list[str], note: str = "") -> Alert:
+        if kind != "open":
+            inc.seq += 1
+        inc.last_alert = now
+        facts = (note, *inc.facts) if note else inc.facts
+        return Alert(
+            at=now, playbook=book.name, severity=inc.severity, incident=inc.id, seq=inc.seq,
+            kind=kind, title=inc.title, text="\n".join(facts), message_ids=inc.message_ids,
+            recipients=tuple(recipients), reasons=facts)
+
+
+def _minutes(value: float) -> timedelta:
+    return timedelta(minutes=value)
+
+
+_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def _max_severity(current: str, proposed: str | None) -> str:
+    if proposed is None or _RANK.get(proposed, 0) <= _RANK.get(current, 0):
+        return current
+    return proposed
+
+
+def _incident_id(playbook: str, key: str, now: datetime) -> str:
+    digest = hashlib.sha1(f"{playbook}|{key}|{now.isoformat()}".encode()).hexdigest()[:6]
+    return f"{playbook}-{now:%Y%m%d-%H%M}-{digest}"

@@ -1,0 +1,165 @@
+"""The one owner of loops: polls every connector, backs off, honours rate limits.
+
+Each connector gets a `Coordinator` (the Home Assistant pattern): it polls, pages until
+caught up, hands batches to the pipeline, and keeps the connector's health as a small state
+machine that logs only its changes (down / recovered), never every failed attempt. The
+retry policy is one pure function, `next_delay`. Live runs schedule coordinators with
+APScheduler; replays drive them directly on a simulated clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from connectors import AuthFailed, Connector, RateLimited, TransientError
+from webcare.models import Alert
+from webcare.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+MAX_PAGES = 1000  # per poll; a connector that always says "more" cannot pin the loop
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    interval: float = 60.0
+    jitter: float = 5.0
+    initial: float = 10.0
+    cap: float = 900.0
+
+
+def next_delay(policy: RetryPolicy, failures: int, rng: random.Random) -> float:
+    """Seconds until the next poll: the interval when healthy, exponential backoff when not."""
+    if failures <= 0:
+        base = policy.interval
+    else:
+        base = min(policy.cap, policy.initial * 2 ** (failures - 1))
+    return base + rng.uniform(0, policy.jitter)
+
+
+class Coordinator:
+    """Polls one connector and owns its health: ok, backoff, rate_limited or stopped."""
+
+    def __init__(self, connector: Connector, pipeline: Pipeline, policy: RetryPolicy,
+                 now: Callable[[], datetime], rng: random.Random | None = None):
+        self.connector = connector
+        self.pipeline = pipeline
+        self.policy = policy
+        self.now = now
+        self.rng = rng or random.Random()
+        self.status = "ok"
+        self.failures = 0
+        self.error = ""
+        self.last_success: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.connector.name
+
+    async def poll(self) -> datetime | None:
+        """Poll until caught up; return when to poll next (None: stopped for good)."""
+        store = self.pipeline.store
+        fetched = 0
+        try:
+            for _ in range(MAX_PAGES):
+                batch = await self.connector.poll(store.get_cursor(self.name))
+                self.pipeline.ingest(self.name, batch, self.now())
+                fetched += len(batch.messages)
+                if not batch.more:
+                    break
+        except RateLimited as exc:
+            reset = exc.reset_at
+            if reset is None or reset <= self.now():
+                reset = self.now() + timedelta(seconds=next_delay(self.policy, self.failures + 1, self.rng))
+            self.failures += 1
+            self._change("rate_limited", f"rate limited until {reset:%H:%M:%S}", fetched, reset)
+            return reset
+        except AuthFailed as exc:
+            self._change("stopped", f"authentication failed: {exc}", fetched)
+            self._alert_once(f"{self.name}: authentication failed, polling stopped", str(exc))
+            return None
+        except (TransientError, OSError, asyncio.TimeoutError) as exc:
+            self.failures += 1
+            self._change("backoff", f"{type(exc).__name__}: {exc}", fetched)
+            return self.now() + timedelta(seconds=next_delay(self.policy, self.failures, self.rng))
+        self.failures = 0
+        self.last_success = self.now()
+        self._change("ok", "", fetched, success=True)
+        await self.pipeline.flush(self.now())
+        return self.now() + timedelta(seconds=next_delay(self.policy, 0, self.rng))
+
+    def _change(self, status: str, error: str, fetched: int, reset: datetime | None = None,
+                success: bool = False) -> None:
+        if status != self.status:
+            if status == "ok":
+                log.info("connector %s recovered", self.name)
+            else:
+                log.warning("connector %s is %s: %s", self.name, status.replace("_", " "), error)
+        self.status, self.error = status, error
+        self.pipeline.store.set_connector_status(self.name, status, self.now(), error=error,
+                                                 fetched=fetched, success=success,
+                                                 rate_limit_reset=reset)
+
+    def _alert_once(self, title: str, detail: str) -> None:
+        now = self.now()
+        alert = Alert(at=now, playbook="system", severity="high",
+                      incident=f"system-{self.name}-auth-{now:%Y%m%d}", seq=0, kind="system",
+                      title=title, text=detail, reasons=(detail,))
+        with self.pipeline.store.transaction():
+            self.pipeline.store.record_alerts([alert], [s.name for s in self.pipeline.sinks])
+
+
+async def replay(pipeline: Pipeline, connectors: list[Connector], *, tail: timedelta = timedelta(0)) -> None:
+    """Feed every connector to exhaustion on simulated time, then run timers `tail` further."""
+    for connector in connectors:
+        while True:
+            batch = await connector.poll(pipeline.store.get_cursor(connector.name))
+            wall = max((m.created_at for m in batch.messages), default=None)
+            pipeline.ingest(connector.name, batch, wall or pipeline.sim_now or datetime.now(timezone.utc))
+            await pipeline.flush(wall or datetime.now(timezone.utc))
+            if not batch.more:
+                break
+    if pipeline.sim_now is not None:
+        pipeline.advance(pipeline.sim_now + tail)
+    await pipeline.flush(pipeline.sim_now or datetime.now(timezone.utc))
+
+
+async def run_live(pipeline: Pipeline, coordinators: list[Coordinator], *,
+                   now: Callable[[], datetime], tick_seconds: float,
+                   stop: asyncio.Event) -> None:
+    """Schedule each coordinator and the engine's timer with APScheduler until `stop` is set."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    scheduler = AsyncIOScheduler(timezone=timezone.utc)
+
+    def schedule(coord: Coordinator, when: datetime) -> None:
+        scheduler.add_job(run_one, "date", run_date=when, args=[coord], id=coord.name,
+                          replace_existing=True, misfire_grace_time=None)
+
+    async def run_one(coord: Coordinator) -> None:
+        try:
+            when = await coord.poll()
+        except Exception:  # noqa: BLE001 - a bug in one connector must not stop the others
+            log.exception("connector %s failed unexpectedly; retrying later", coord.name)
+            coord.failures += 1
+            when = now() + timedelta(seconds=next_delay(coord.policy, coord.failures, coord.rng))
+        if when is not None:
+            schedule(coord, when)
+
+    async def tick() -> None:
+        pipeline.on_tick(now())
+        await pipeline.flush(now())
+
+    for coord in coordinators:
+        schedule(coord, now() + timedelta(seconds=coord.rng.uniform(0, coord.policy.jitter)))
+    scheduler.add_job(tick, "interval", seconds=tick_seconds, id="engine-tick",
+                      misfire_grace_time=None, coalesce=True)
+    scheduler.start()
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)

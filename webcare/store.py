@@ -1,0 +1,302 @@
+"""The SQLite store: every message exactly once, cursors, scores, incidents and the alert outbox.
+
+Writes happen inside `transaction()`, so one poll's messages, its cursor, their scores, the
+alerts they caused and the engine's state land together or not at all: a crash (even
+`kill -9`) between two transactions loses nothing and repeats nothing. Alerts are an outbox:
+each configured sink has a delivery row that is ticked off once that sink has it.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import sqlite_utils
+
+from webcare.models import Alert, Author, Message, Rejected, Score
+
+SCHEMA_VERSION = 1
+
+_MESSAGE_COLUMNS = (
+    "platform", "id", "kind", "public", "author_id", "author_name", "author_followers", "text",
+    "created_at", "ts", "conversation_id", "in_reply_to", "from_brand", "automated", "url", "lang",
+    "extra", "source", "ingested_at",
+)
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used (locked, full, corrupt); says which file and why."""
+
+
+class Store:
+    def __init__(self, path: str | Path = ":memory:"):
+        self.path = str(path)
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn = conn
+            self.db = sqlite_utils.Database(conn)
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- schema -------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        db = self.db
+        db["schema_version"].create({"version": int}, pk="version", if_not_exists=True)
+        found = [r["version"] for r in db["schema_version"].rows]
+        if found and max(found) > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer webcare (schema {max(found)})")
+        db["messages"].create({
+            "platform": str, "id": str, "kind": str, "public": int, "author_id": str,
+            "author_name": str, "author_followers": int, "text": str, "created_at": str,
+            "ts": float, "conversation_id": str, "in_reply_to": str, "from_brand": int,
+            "automated": int, "url": str, "lang": str, "extra": str, "source": str,
+            "ingested_at": float,
+        }, pk=("platform", "id"), if_not_exists=True)
+        db["scores"].create({
+            "platform": str, "id": str, "lang": str, "compound": float, "label": str,
+            "intent": str, "complaint": int, "complaint_score": float, "urgency": float,
+            "reasons": str, "confidence": float,
+        }, pk=("platform", "id"), if_not_exists=True)
+        db["cursors"].create({"connector": str, "cursor": str, "updated_at": float},
+                             pk="connector", if_not_exists=True)
+        db["quarantine"].create({"id": int, "connector": str, "source": str, "error": str,
+                                 "raw": str, "at": float}, pk="id", if_not_exists=True)
+        db["alerts"].create({
+            "key": str, "incident": str, "seq": int, "at": str, "playbook": str,
+            "severity": str, "kind": str, "payload": str,
+        }, pk="key", if_not_exists=True)
+        db["deliveries"].create({"alert_key": str, "sink": str, "delivered_at": float,
+                                 "ref": str}, pk=("alert_key", "sink"), if_not_exists=True)
+        db["incidents"].create({
+            "id": str, "playbook": str, "severity": str, "status": str, "title": str,
+            "opened_at": str, "updated_at": str, "seq": int, "message_ids": str,
+            "assignee": str, "acked_by": str, "acked_at": str,
+        }, pk="id", if_not_exists=True)
+        db["engine_state"].create({"id": int, "version": str, "state": bytes, "updated_at": float},
+                                  pk="id", if_not_exists=True)
+        db["connector_status"].create({
+            "connector": str, "status": str, "last_success": float, "last_error": str,
+            "fetched": int, "rate_limit_reset": float, "updated_at": float,
+        }, pk="connector", if_not_exists=True)
+        for table, cols in (("messages", ["ts"]), ("messages", ["platform", "conversation_id"]),
+                            ("messages", ["in_reply_to"]), ("messages", ["author_id"]),
+                            ("deliveries", ["sink", "delivered_at"]), ("incidents", ["status"])):
+            db[table].create_index(cols, if_not_exists=True)
+        db["quarantine"].create_index(["connector", "source", "raw"], unique=True, if_not_exists=True)
+        if not found:
+            db["schema_version"].insert({"version": SCHEMA_VERSION})
+
+    # --- transactions -------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.conn.execute("ROLLBACK")
+            raise StoreError(f"cannot commit to {self.path}: {exc}") from exc
+
+    # --- messages -----------------------------------------------------------------------
+    def save_messages(self, messages: Iterable[Message], source: str, now: datetime) -> list[Message]:
+        """Insert messages not seen before (by platform and id); return just those.
+
+        A message seen again keeps its row; its text, url and extra fields are refreshed, since
+        platforms allow edits.
+        """
+        new = []
+        ingested = now.timestamp()
+        insert = (f"INSERT OR IGNORE INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))})")
+        for m in messages:
+            row = _message_row(m, source, ingested)
+            if self.conn.execute(insert, row).rowcount:
+                new.append(m)
+            else:
+                self.conn.execute(
+                    "UPDATE messages SET text = ?, url = ?, extra = ? WHERE platform = ? AND id = ? "
+                    "AND (text IS NOT ? OR url IS NOT ? OR extra IS NOT ?)",
+                    (row[7], row[14], row[16], m.platform, m.id, row[7], row[14], row[16]))
+        return new
+
+    def count_messages(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+
+    def get_messages(self, uids: Sequence[str]) -> list[tuple[Message, Score | None]]:
+        """Messages by `platform:id`, in the order asked, with their scores."""
+        out = []
+        for uid in uids:
+            platform, _, mid = uid.partition(":")
+            row = self.conn.execute(
+                f"SELECT {', '.join('m.' + c for c in _MESSAGE_COLUMNS)}, s.lang, s.compound, "
+                "s.label, s.intent, s.complaint, s.complaint_score, s.urgency, s.reasons, "
+                "s.confidence FROM messages m LEFT JOIN scores s USING (platform, id) "
+                "WHERE m.platform = ? AND m.id = ?", (platform, mid)).fetchone()
+            if row:
+                n = len(_MESSAGE_COLUMNS)
+                out.append((_row_message(row[:n]), _row_score(row[n:])))
+        return out
+
+    def iter_messages(self, since: datetime | None = None) -> Iterator[Message]:
+        sql = f"SELECT {', '.join(_MESSAGE_COLUMNS)} FROM messages"
+        params: tuple = ()
+        if since is not None:
+            sql += " WHERE ts >= ?"
+            params = (since.timestamp(),)
+        for row in self.conn.execute(sql + " ORDER BY ts, platform, id", params):
+            yield _row_message(row)
+
+    def save_scores(self, scored: Iterable[tuple[Message, Score]]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO scores (platform, id, lang, compound, label, intent, complaint, "
+            "complaint_score, urgency, reasons, confidence) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(m.platform, m.id, s.lang, s.compound, s.label, s.intent, int(s.complaint),
+              s.complaint_score, s.urgency, json.dumps(list(s.reasons), ensure_ascii=False),
+              s.confidence) for m, s in scored])
+
+    def quarantine(self, connector: str, rejected: Iterable[Rejected], now: datetime) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO quarantine (connector, source, error, raw, at) VALUES (?,?,?,?,?)",
+            [(connector, r.source, r.error, r.raw, now.timestamp()) for r in rejected])
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT connector, source, error, raw FROM quarantine ORDER BY id"))
+
+    # --- cursors and connector status ---------------------------------------------------
+    def get_cursor(self, connector: str) -> str | None:
+        row = self.conn.execute("SELECT cursor FROM cursors WHERE connector = ?", (connector,)).fetchone()
+        return row[0] if row else None
+
+    def set_cursor(self, connector: str, cursor: str | None, now: datetime) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO cursors (connector, cursor, updated_at) VALUES (?,?,?)",
+                          (connector, cursor, now.timestamp()))
+
+    def set_connector_status(self, connector: str, status: str, now: datetime, *,
+                             error: str = "", fetched: int = 0, success: bool = False,
+                             rate_limit_reset: datetime | None = None) -> None:
+        old = self.conn.execute("SELECT last_success, fetched FROM connector_status WHERE connector = ?",
+                                (connector,)).fetchone() or (None, 0)
+        self.conn.execute(
+            "INSERT OR REPLACE INTO connector_status (connector, status, last_success, last_error, "
+            "fetched, rate_limit_reset, updated_at) VALUES (?,?,?,?,?,?,?)",
+            (connector, status, now.timestamp() if success else old[0], error, (old[1] or 0) + fetched,
+             rate_limit_reset.timestamp() if rate_limit_reset else None, now.timestamp()))
+
+    def connector_status(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM connector_status ORDER BY connector"))
+
+    # --- alerts: the outbox -------------------------------------------------------------
+    def record_alerts(self, alerts: Iterable[Alert], sinks: Sequence[str]) -> list[Alert]:
+        """Queue alerts for each sink; an alert whose key is already known is not queued again."""
+        fresh = []
+        for a in alerts:
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO alerts (key, incident, seq, at, playbook, severity, kind, payload) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (a.key, a.incident, a.seq, a.at.isoformat(), a.playbook, a.severity, a.kind,
+                 json.dumps(a.to_dict(), ensure_ascii=False)))
+            if not cur.rowcount:
+                continue
+            fresh.append(a)
+            self.conn.executemany("INSERT OR IGNORE INTO deliveries (alert_key, sink) VALUES (?, ?)",
+                                  [(a.key, s) for s in sinks])
+            self._track_incident(a)
+        return fresh
+
+    def _track_incident(self, a: Alert) -> None:
+        status = {"resolve": "resolved", "close": "closed"}.get(a.kind)
+        if a.seq == 0:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO incidents (id, playbook, severity, status, title, opened_at, "
+                "updated_at, seq, message_ids) VALUES (?,?,?,?,?,?,?,?,?)",
+                (a.incident, a.playbook, a.severity, status or "open", a.title, a.at.isoformat(),
+                 a.at.isoformat(), a.seq, json.dumps(list(a.message_ids))))
+        else:
+            self.conn.execute(
+                "UPDATE incidents SET severity = ?, title = ?, updated_at = ?, seq = max(seq, ?), "
+                "message_ids = ?, status = coalesce(?, status) WHERE id = ?",
+                (a.severity, a.title, a.at.isoformat(), a.seq, json.dumps(list(a.message_ids)),
+                 status, a.incident))
+
+    def pending(self, sink: str, limit: int = 1000) -> list[Alert]:
+        rows = self.conn.execute(
+            "SELECT a.payload FROM deliveries d JOIN alerts a ON a.key = d.alert_key "
+            "WHERE d.sink = ? AND d.delivered_at IS NULL ORDER BY a.rowid LIMIT ?", (sink, limit))
+        return [Alert.from_dict(json.loads(r[0])) for r in rows]
+
+    def mark_delivered(self, key: str, sink: str, now: datetime, ref: str | None = None) -> None:
+        self.conn.execute("UPDATE deliveries SET delivered_at = ?, ref = ? WHERE alert_key = ? AND sink = ?",
+                          (now.timestamp(), ref, key, sink))
+
+    def alerts(self) -> list[Alert]:
+        return [Alert.from_dict(json.loads(r[0]))
+                for r in self.conn.execute("SELECT payload FROM alerts ORDER BY rowid")]
+
+    def incidents(self, status: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE status = ?", (status,)) if status else ("", ())
+        return list(self.db.query(f"SELECT * FROM incidents {where} ORDER BY opened_at", params))
+
+    # --- engine state -------------------------------------------------------------------
+    def save_engine_state(self, version: str, state: Any, now: datetime) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO engine_state (id, version, state, updated_at) "
+                          "VALUES (1, ?, ?, ?)", (version, pickle.dumps(state), now.timestamp()))
+
+    def load_engine_state(self, version: str) -> Any | None:
+        """The last committed engine state, or None when absent or written by another version."""
+        row = self.conn.execute("SELECT version, state FROM engine_state WHERE id = 1").fetchone()
+        if not row or row[0] != version:
+            return None
+        try:
+            return pickle.loads(row[1])
+        except Exception:  # noqa: BLE001 - an unreadable snapshot means: start afresh
+            return None
+
+
+def _message_row(m: Message, source: str, ingested: float) -> tuple:
+    return (
+        m.platform, m.id, m.kind, int(m.public), m.author.id, m.author.name, m.author.followers,
+        m.text, m.created_at.isoformat(), m.created_at.timestamp(), m.conversation_id,
+        m.in_reply_to, int(m.from_brand), int(m.automated), m.url, m.lang,
+        json.dumps(dict(m.extra), ensure_ascii=False) if m.extra else None, source, ingested,
+    )
+
+
+def _row_message(row: Sequence[Any]) -> Message:
+    (platform, mid, kind, public, author_id, author_name, followers, text, created_at, _ts,
+     conversation_id, in_reply_to, from_brand, automated, url, lang, extra, _source, _ing) = row
+    return Message(
+        platform=platform, id=mid, kind=kind, public=bool(public),
+        author=Author(author_id, author_name or "", followers), text=text,
+        created_at=datetime.fromisoformat(created_at), conversation_id=conversation_id,
+        in_reply_to=in_reply_to, from_brand=bool(from_brand), automated=bool(automated),
+        url=url, lang=lang, extra=json.loads(extra) if extra else {},
+    )
+
+
+def _row_score(row: Sequence[Any]) -> Score | None:
+    lang, compound, label, intent, complaint, complaint_score, urgency, reasons, confidence = row
+    if label is None:
+        return None
+    return Score(lang, compound, label, intent, bool(complaint), complaint_score, urgency,
+                 tuple(json.loads(reasons or "[]")), confidence if confidence is not None else 1.0)
+
+

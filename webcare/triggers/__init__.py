@@ -1,0 +1,47 @@
+"""Triggers: the situations playbooks can watch for. One module per trigger kind.
+
+A trigger keeps its own state (created by `new_state`, stored inside the engine state) and
+reports `Finding`s: the situations that hold right now. `observe` sees each matching
+message; `tick` re-checks timers and windows. The engine turns findings into incidents, so a
+trigger never decides about alerts, cooldowns or escalation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from webcare.models import Message, Score
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    key: str  # which situation (e.g. platform, customer); one incident per key at a time
+    size: float  # how big it is, so the engine can tell growth worth an update
+    title: str
+    facts: tuple[str, ...]  # why it fired: counts, baseline, window
+    message_ids: tuple[str, ...] = ()
+    severity: str | None = None  # raise above the playbook's severity, e.g. for safety words
+
+
+class Trigger(Protocol):
+    kind: ClassVar[str]
+    Options: ClassVar[type]
+    sees_brand_messages: ClassVar[bool]
+
+    def new_state(self) -> Any: ...
+
+    def observe(self, state: Any, message: Message, score: Score, now: datetime) -> list[Finding]: ...
+
+    def tick(self, state: Any, now: datetime) -> list[Finding]: ...
+
+
+def _registry() -> dict[str, type]:
+    from webcare.triggers.repeat_contact import RepeatContact
+    from webcare.triggers.storm import Storm
+
+    return {t.kind: t for t in (Storm, RepeatContact)}
+
+
+TRIGGERS: dict[str, type] = _registry()

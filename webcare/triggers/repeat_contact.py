@@ -1,0 +1,140 @@
+"""Repeat contact: one customer trying again and again, across channels, without a real answer.
+
+Contacts are linked across channels by author id and, when it has at least two words, by
+name. A brand auto-reply is noted but is not an answer; a real brand reply to any of the
+customer's messages or conversations clears the count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from webcare.models import Message, Score
+from webcare.settings import at_least, positive, setting
+from webcare.triggers import Finding
+
+
+@dataclass(frozen=True)
+class Options:
+    min_contacts: int = setting(3, check=at_least(2), help="contacts without a real answer that alert")
+    days: float = setting(30.0, check=positive, help="how far back contacts count")
+    merge_minutes: float = setting(30.0, check=at_least(0), help="messages this close on one channel are one contact")
+    link_by_name: bool = setting(True, help="link authors across channels by full name")
+
+
+@dataclass
+class Customer:
+    name: str
+    contacts: list[tuple[float, str, str]] = field(default_factory=list)  # (ts, channel, uid)
+    auto_replies: int = 0
+    keys: list[str] = field(default_factory=list)  # entries of State.identity/owner to forget with it
+
+
+@dataclass
+class State:
+    customers: dict[str, Customer] = field(default_factory=dict)
+    identity: dict[str, str] = field(default_factory=dict)  # author key / name key -> customer id
+    owner: dict[str, str] = field(default_factory=dict)  # message uid / conversation -> customer id
+    active: set[str] = field(default_factory=set)  # customers at or over the threshold
+    last_sweep: float = 0.0
+
+
+class RepeatContact:
+    kind = "repeat_contact"
+    Options = Options
+    sees_brand_messages = True
+
+    def __init__(self, options: Options, sensitivity: str = "balanced"):
+        self.options = options
+        self.horizon = options.days * 86400
+
+    def new_state(self) -> State:
+        return State()
+
+    def observe(self, state: State, message: Message, score: Score, now: datetime) -> list[Finding]:
+        if message.from_brand:
+            self._brand_reply(state, message)
+            return []
+        cid = self._customer_id(state, message)
+        customer = state.customers[cid]
+        ts = message.created_at.timestamp()
+        channel = message.platform
+        for key in (message.uid, message.conversation_id and f"{message.platform}#{message.conversation_id}"):
+            if key and key not in state.owner:
+                state.owner[key] = cid
+                customer.keys.append(key)
+        last = customer.contacts[-1] if customer.contacts else None
+        if not (last and last[1] == channel and ts - last[0] <= self.options.merge_minutes * 60):
+            customer.contacts.append((ts, channel, message.uid))
+        return self._check(state, cid, now)
+
+    def tick(self, state: State, now: datetime) -> list[Finding]:
+        found = []
+        for cid in list(state.active):
+            found.extend(self._check(state, cid, now))
+        if now.timestamp() - state.last_sweep >= 3600:  # forget quiet customers once an hour
+            state.last_sweep = now.timestamp()
+            horizon = now.timestamp() - self.horizon
+            for cid, customer in list(state.customers.items()):
+                if not customer.contacts or customer.contacts[-1][0] < horizon:
+                    self._forget(state, cid)
+        return found
+
+    def _brand_reply(self, state: State, message: Message) -> None:
+        cid = None
+        if message.in_reply_to:
+            cid = state.owner.get(f"{message.platform}:{message.in_reply_to}")
+        if cid is None and message.conversation_id:
+            cid = state.owner.get(f"{message.platform}#{message.conversation_id}")
+        if cid is None or cid not in state.customers:
+            return
+        customer = state.customers[cid]
+        if message.automated:
+            customer.auto_replies += 1
+        else:
+            customer.contacts.clear()
+            customer.auto_replies = 0
+
+    def _customer_id(self, state: State, message: Message) -> str:
+        keys = [f"{message.platform}:{message.author.id}"]
+        name = " ".join(re.findall(r"\w+", message.author.name.lower()))
+        if self.options.link_by_name and len(name.split()) >= 2:
+            keys.append(f"name:{name}")
+        cid = next((state.identity[k] for k in keys if k in state.identity), keys[0])
+        customer = state.customers.setdefault(cid, Customer(message.author.name or message.author.id))
+        for k in keys:
+            if k not in state.identity:
+                state.identity[k] = cid
+                customer.keys.append(k)
+        return cid
+
+    def _check(self, state: State, cid: str, now: datetime) -> list[Finding]:
+        customer = state.customers[cid]
+        horizon = now.timestamp() - self.horizon
+        customer.contacts[:] = [c for c in customer.contacts if c[0] >= horizon]
+        count = len(customer.contacts)
+        if count < self.options.min_contacts:
+            state.active.discard(cid)
+            return []
+        state.active.add(cid)
+        channels = sorted({c[1] for c in customer.contacts})
+        days = max(1, round((now.timestamp() - customer.contacts[0][0]) / 86400))
+        answered = (f"only {customer.auto_replies} auto-replies" if customer.auto_replies
+                    else "no reply at all")
+        return [Finding(
+            key=cid, size=count,
+            title=f"{customer.name} contacted us {count} times in {days} days, {answered}",
+            facts=(f"{count} contacts via {', '.join(channels)} since "
+                   f"{datetime.fromtimestamp(customer.contacts[0][0], now.tzinfo):%d %b}",
+                   f"{answered}; an auto-reply is not an answer"),
+            message_ids=tuple(c[2] for c in customer.contacts),
+        )]
+
+    @staticmethod
+    def _forget(state: State, cid: str) -> None:
+        for key in state.customers.pop(cid).keys:
+            state.identity.pop(key, None)
+            state.owner.pop(key, None)
+        state.active.discard(cid)
