@@ -22,6 +22,8 @@ from webcare.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 1000  # per poll; a connector that always says "more" cannot pin the loop
+_STATUS_WORDS = {"backoff": "down, retrying with backoff", "rate_limited": "rate limited",
+                 "stopped": "stopped"}
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class Coordinator:
             if status == "ok":
                 log.info("connector %s recovered", self.name)
             else:
-                log.warning("connector %s is %s: %s", self.name, status.replace("_", " "), error)
+                log.warning("connector %s is %s: %s", self.name, _STATUS_WORDS[status], error)
         self.status, self.error = status, error
         self.pipeline.store.set_connector_status(self.name, status, self.now(), error=error,
                                                  fetched=fetched, success=success,

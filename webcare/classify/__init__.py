@@ -16,7 +16,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from webcare.classify.intent import classify_intent
 from webcare.classify.language import LanguageDetector
-from webcare.classify.lexicon_nl import dutch_rules
+from webcare.classify.lexicon_nl import DATA, dutch_rules, load_tsv
 from webcare.classify.sentiment import (
     EnglishSentiment, Polarity, RuleSentiment, emoji_valences, label_for,
 )
@@ -35,8 +35,10 @@ class Classifier:
         rules = dutch_rules(vader.lexicon, emoji_valences(vader))
         self._english = EnglishSentiment(vader)
         self._dutch = RuleSentiment(rules)
-        nl_only = frozenset(w for w in rules.lexicon if w not in vader.lexicon and w.isalpha())
-        self._detector = LanguageDetector(nl_words=nl_only, en_words=vader.lexicon)
+        dutch = load_tsv(DATA / "lexicon_nl_pattern.tsv").keys() | load_tsv(DATA / "vocab_nl.tsv").keys()
+        self._detector = LanguageDetector(
+            nl_words=(w for w in dutch if w.isalpha()), en_words=vader.lexicon,
+        )
 
     def polarity(self, text: str, lang: str) -> Polarity:
         """Sentiment with the engine for `lang` ('und' falls back to English VADER)."""

@@ -12,55 +12,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from webcare.classify.cues import Cue, cue
+from webcare.classify.cues import (
+    AGAIN, BROKEN, CHURN, COMPLAINT_WORDS, COMPLIMENT, LEGAL, MONEY, NO_ANSWER, NOT_DELIVERED,
+    THANKS, WAITING, Cue,
+)
 
 COMPLAINT_THRESHOLD = 0.5
+NEGATIVITY_WEIGHT = 0.7  # compound -0.72 alone makes a complaint
 
-COMPLAINT_CUES: tuple[Cue, ...] = (
-    cue("broken", 0.35,
-        "kapot", "stuk", "defect", "storing", "storingen", "werkt niet", "werkt nog steeds niet",
-        "doet het niet", "doet het nog steeds niet", "foutmelding", "ligt eruit", "ligt plat",
-        "eruit gegooid", "crasht", r"broken", r"doesn'?t work", r"not working", r"won'?t work",
-        r"stopped working", r"outage", r"is down", r"keeps crashing", r"crash(?:es|ed)?", r"error"),
-    cue("not delivered", 0.35,
-        r"niet (?:geleverd|ontvangen|aangekomen|bezorgd)", r"nooit (?:geleverd|ontvangen|aangekomen)",
-        r"nog (?:steeds )?niet (?:geleverd|ontvangen|binnen|aangekomen|bezorgd)", "kwijtgeraakt",
-        "beschadigd", "verkeerde", r"never (?:arrived|received|delivered)", r"not (?:received|delivered)",
-        r"hasn'?t arrived", r"damaged", r"wrong (?:item|order|size)", "missing"),
-    cue("no answer", 0.35,
-        "geen reactie", "geen antwoord", "geen gehoor", r"niet bereikbaar", "onbereikbaar",
-        r"niks? (?:meer )?gehoord", r"niets (?:meer )?gehoord", "reageert niemand",
-        r"niemand (?:neemt op|reageert)", "no response", "no reply", "no answer", "nobody answers",
-        r"never (?:heard|got) back", r"ignor(?:ed|ing)"),
-    cue("waiting", 0.25,
-        r"wacht(?:en)? al", r"al (?:\d+|twee|drie|vier|vijf|zes|weken|dagen|maanden|uren)\b[\w ]{0,12}(?:gewacht|wachten|dagen|weken|maanden|uur)",
-        "nog steeds niet", "nog steeds geen", r"still (?:waiting|no|not)", r"waiting (?:for|since)",
-        r"(?:for|after) (?:\d+|two|three|four|five|six) (?:days|weeks|months|hours)"),
-    cue("again", 0.2,
-        "alweer", "weer eens", "zoveelste", r"voor de \w+ keer", "nogmaals", "opnieuw",
-        r"again", r"(?:third|fourth|fifth|\d+(?:st|nd|rd|th)) time"),
-    cue("money", 0.3,
-        "geld terug", r"terugbetal\w*", "dubbel betaald", r"twee ?keer betaald", "te veel betaald",
-        r"(?:dubbel|onterecht) afgeschreven", "refund", "money back", r"charged (?:twice|double)",
-        r"overcharged"),
-    cue("complaint word", 0.35,
-        r"klacht\w*", r"klaag\w*", "klagen", r"opgelicht", r"oplicht\w*", "schandalig", "waardeloos",
-        "waardeloze", "belachelijk", "klantonvriendelijk", "slechte service", "slechte klantenservice",
-        "nooit meer", "teleurgesteld", "onacceptabel", "complaint", "complain", "scam", "ripoff",
-        "rip off", "unacceptable", "disgrace", "never again", "worst", "terrible service",
-        "disappointed"),
+# Evidence that a message reports a failure, with how much each family alone weighs.
+COMPLAINT_CUES: tuple[tuple[Cue, float], ...] = (
+    (BROKEN, 0.4), (NOT_DELIVERED, 0.4), (NO_ANSWER, 0.4), (WAITING, 0.3), (AGAIN, 0.2),
+    (MONEY, 0.3), (COMPLAINT_WORDS, 0.4), (LEGAL, 0.45), (CHURN, 0.3),
 )
-
-PRAISE_CUES: tuple[Cue, ...] = (
-    cue("thanks", 0.35,
-        "bedankt", r"dank (?:je|u|jullie)(?: wel)?", "dankjewel", "dankuwel", "hartelijk dank",
-        "merci", r"thanks?(?: you)?", "thx", "cheers"),
-    cue("compliment", 0.35,
-        "top", "toppie", r"topper\w*", r"complimenten?", "chapeau", "kanjers?", "held", "helden",
-        r"(?:goed|snel|super|prima|fijn) geholpen", "aanrader", "tevreden", "goed opgelost",
-        r"great (?:service|job|help)", "well done", "awesome", "amazing", "love (?:it|you)",
-        "helpful", "excellent"),
-)
+PRAISE_CUES: tuple[tuple[Cue, float], ...] = ((THANKS, 0.35), (COMPLIMENT, 0.35))
 
 # Interrogatives that open a question even without "?" ("Waar blijft mijn pakket").
 # "wat" is left out: "Wat een service" is an exclamation.
@@ -82,12 +47,15 @@ class Intent:
     reasons: tuple[str, ...]  # e.g. "complaint cue: 'werkt niet'"
 
 
-def matched(cues: tuple[Cue, ...], text_lower: str, lang: str) -> list[tuple[Cue, str]]:
+def matched(
+    cues: tuple[tuple[Cue, float], ...], text_lower: str, lang: str,
+) -> list[tuple[float, str]]:
+    """(weight, reason) for every cue family found in the text."""
     found = []
-    for c in cues:
+    for c, weight in cues:
         hit = c.find(text_lower, lang)
         if hit is not None:
-            found.append((c, hit))
+            found.append((weight, c.reason(hit)))
     return found
 
 
@@ -104,21 +72,21 @@ def classify_intent(text: str, lang: str, compound: float) -> Intent:
     text_lower = text.lower()
     complaint_hits = matched(COMPLAINT_CUES, text_lower, lang)
     negativity = max(0.0, -compound)
-    cue_weight = 1.0 - _product(1.0 - c.weight for c, _ in complaint_hits)
-    score = 1.0 - (1.0 - 0.6 * negativity) * (1.0 - cue_weight)
+    cue_weight = 1.0 - _product(1.0 - w for w, _ in complaint_hits)
+    score = 1.0 - (1.0 - NEGATIVITY_WEIGHT * negativity) * (1.0 - cue_weight)
     if compound > 0.3 and negativity == 0.0:
         score *= 1.0 - min(0.6, compound)  # praise with "opnieuw" in it is not a complaint
     score = round(min(1.0, score), 4)
     complaint = score >= COMPLAINT_THRESHOLD and compound < 0.3
-    reasons = tuple(f"{c.name}: '{hit}'" for c, hit in complaint_hits)
+    reasons = tuple(reason for _, reason in complaint_hits)
     if complaint:
         return Intent("complaint", True, score, reasons)
     if is_question(text, text_lower):
         return Intent("question", False, score, reasons)
     praise_hits = matched(PRAISE_CUES, text_lower, lang)
-    praise = max(0.0, compound) * 0.7 + sum(c.weight for c, _ in praise_hits)
+    praise = max(0.0, compound) * 0.7 + sum(w for w, _ in praise_hits)
     if compound >= 0.05 and praise >= 0.5:
-        return Intent("praise", False, score, tuple(f"{c.name}: '{h}'" for c, h in praise_hits))
+        return Intent("praise", False, score, tuple(reason for _, reason in praise_hits))
     return Intent("other", False, score, reasons)
 
 

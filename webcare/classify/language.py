@@ -1,20 +1,23 @@
 """Language of a short social-media text: 'nl', 'en', 'other', or 'und' (too little text).
 
 Function words identify a language from very few words, which is what tweets and comments
-give us. Each language scores the share of tokens that are its function words; Dutch and
-English also get a little evidence from their own sentiment vocabulary, so "Waardeloos!!"
-is Dutch and "lol" is English. No model files, no network.
+give us. Each word votes for the languages whose function words include it (a word shared
+by k languages gives each 1/k); Dutch and English also get evidence from their own
+sentiment vocabulary ("Waardeloos!!" is Dutch, "lol" English) and from spelling that only
+one of them uses (Dutch "ij", "-heid", "-tje", "sch"; English "th", "-tion", "-ght").
+'other' needs evidence of another language (its function words or a non-Latin script);
+too little evidence either way is 'und'. No model files, no network.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Container
+from typing import Iterable
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "nl": frozenset("""
-        de het een en van ik je jij u uw jullie wij we zij ze hij is niet dat die dit deze
+        de het een en van ik je jij uw jullie wij we zij ze hij is niet dat die dit deze
         wat er op aan met voor naar bij uit om ook als maar dan nog wel al of te tot over
         heb hebt heeft hebben ben bent was waren wordt worden werd kan kunnen kun mag moet
         moeten zou zal wil wilt geen nooit meer veel heel erg echt mijn onze ons hun haar hem
@@ -23,7 +26,12 @@ STOPWORDS: dict[str, frozenset[str]] = {
         niks iemand niemand allemaal alle elke keer dag dagen jaar zijn wij hoor even eens
         nou zelf onder tussen waarin waarvoor daarom daarna gaan gaat ging doen doet deed
         krijg krijgen kregen gekregen gedaan hebben heeft zien weet weten vind vindt denk
-        goed slecht vandaag morgen gisteren ook mee wel nu er ik's 't m'n z'n d'r
+        goed slecht vandaag morgen gisteren ook mee wel nu er ik's 't m'n z'n d'r in me
+        komt kom komen gekomen terug weg zit zitten staat staan ligt liggen blijft blijven
+        maken gemaakt laten liet geven gaf nemen zeggen zei zegt willen doe alles iedereen
+        daar daarheen kortom toen dan zelfs steeds eigenlijk misschien zeker natuurlijk
+        jullie jouw hen ermee erop eruit ervan erg zeer heb betalen besteld bestelling
+        huis eten drinken mensen klant klanten bedrijf weken maanden uur minuten
     """.split()),
     "en": frozenset("""
         the a an and of to in is are was were be been being it its this that these those i
@@ -33,6 +41,12 @@ STOPWORDS: dict[str, frozenset[str]] = {
         into out up if or but because very really still again please thanks thank you're
         i'm it's that's get got any some all more than then too also only i've i'll we're
         they're my your good bad today tomorrow yesterday going want wants know think
+        after before over under off one two three via new ur im u r gonna wanna got just
+        like yeah oh hey let's let see look need make made say said go goes went gone come
+        came take took right now people time day night week year thing things way back well
+        much many every each other another first last next most something anything nothing
+        everyone someone tonight weekend love day lol omg as am being also around
+        yes ok okay sure maybe why cause cuz since while until though although
     """.split()),
     "de": frozenset("""
         der die das und ist nicht ein eine einen einem ich du er sie wir ihr mit auf für
@@ -67,7 +81,12 @@ STOPWORDS: dict[str, frozenset[str]] = {
 WORD_RE = re.compile(r"(?<![@#\w])[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 URL_RE = re.compile(r"https?://\S+|www\.\S+")
 HINTS = {"nl": "nl", "nld": "nl", "dut": "nl", "en": "en", "eng": "en", "und": "und"}
-MIN_WORDS = 2  # fewer words than this, and no telling vocabulary: 'und'
+NL_SPELLING = re.compile(r"ij|sch|aa|uu|tje\b|tjes\b|heid\b|lijk|cht\b|\bge\w{3,}(?:[dt]|en)\b")
+EN_SPELLING = re.compile(r"th|wh|tion\b|ght|ould\b|'s\b|'t\b|'m\b|'re\b|'ll\b")
+ELONGATION = re.compile(r"(\w)\1{2,}")
+VOCAB_WEIGHT = 0.7  # a sentiment word of one language only
+SPELLING_WEIGHT = 0.35  # per word, capped at one word's worth in total
+DECIDE = 0.6  # least evidence for a decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,52 +108,49 @@ def normalise_hint(hint: str | None) -> str | None:
 class LanguageDetector:
     """Stopword-profile detector; `nl_words`/`en_words` are extra vocabulary for short texts."""
 
-    def __init__(self, nl_words: Container[str] = frozenset(),
-                 en_words: Container[str] = frozenset()) -> None:
-        self._nl_words = nl_words
-        self._en_words = en_words
+    def __init__(self, nl_words: Iterable[str] = (), en_words: Iterable[str] = ()) -> None:
+        votes: dict[str, dict[str, float]] = {}
+        owners: dict[str, list[str]] = {}
+        for lang, stops in STOPWORDS.items():
+            for word in stops:
+                owners.setdefault(word, []).append(lang)
+        for word, langs in owners.items():
+            votes[word] = {lang: 1.0 / len(langs) for lang in langs}
+        nl_set, en_set = set(nl_words), set(en_words)
+        for word in nl_set - en_set:
+            votes.setdefault(word, {}).setdefault("nl", VOCAB_WEIGHT)
+        for word in en_set - nl_set:
+            votes.setdefault(word, {}).setdefault("en", VOCAB_WEIGHT)
+        self._votes = votes
 
     def detect(self, text: str, hint: str | None = None) -> LanguageGuess:
         hinted = normalise_hint(hint)
         if hinted is not None and hinted != "und":
             return LanguageGuess(hinted, 1.0)
-        words = [w.lower().replace("’", "'") for w in WORD_RE.findall(URL_RE.sub(" ", text))]
-        letters = sum(len(w) for w in words)
+        lowered = URL_RE.sub(" ", text).lower().replace("’", "'")
+        words = WORD_RE.findall(lowered)
         if not words:
             return LanguageGuess("und", 0.0)
         if _non_latin_share(text) > 0.5:
             return LanguageGuess("other", 0.9)
-        scores = {lang: 0.0 for lang in STOPWORDS}
+        scores = dict.fromkeys(STOPWORDS, 0.0)
+        votes = self._votes
         for word in words:
-            for lang, stops in STOPWORDS.items():
-                if word in stops:
-                    scores[lang] += 1.0
-            in_nl, in_en = word in self._nl_words, word in self._en_words
-            if in_nl and not in_en:
-                scores["nl"] += 0.6
-            elif in_en and not in_nl:
-                scores["en"] += 0.6
-        scores["nl"] += 0.5 * _count(text.lower(), ("ij", "oe", "sch", "aa", "uu"), words)
-        best = max(scores, key=scores.get)
-        top = scores[best]
-        if top < 0.6:
-            if len(words) < MIN_WORDS + 1 or letters < 12:
-                return LanguageGuess("und", 0.0)
-            return LanguageGuess("other", 0.4)
-        runner_up = max(v for k, v in scores.items() if k != best)
-        share = top / len(words)
-        confidence = min(1.0, share * 1.5) * (top - runner_up) / top
+            vote = votes.get(word)
+            if vote:
+                for lang, weight in vote.items():
+                    scores[lang] += weight
+        joined = ELONGATION.sub(r"\1", " ".join(words))  # "yaaaay" is not Dutch "aa"
+        scores["nl"] += min(1.0, SPELLING_WEIGHT * len(NL_SPELLING.findall(joined)))
+        scores["en"] += min(1.0, SPELLING_WEIGHT * len(EN_SPELLING.findall(joined)))
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        (best, top), (_, runner_up) = ranked[0], ranked[1]
+        if top < DECIDE or top - runner_up < 0.25:
+            return LanguageGuess("und", 0.0 if top < DECIDE else 0.2)
+        confidence = min(1.0, 1.5 * top / len(words)) * (top - runner_up) / top
         if best not in ("nl", "en"):
             return LanguageGuess("other", round(max(0.3, confidence), 3))
-        if len(words) < MIN_WORDS and top < 1.0:
-            return LanguageGuess("und", round(confidence / 2, 3))
         return LanguageGuess(best, round(max(0.2, confidence), 3))
-
-
-def _count(text: str, grams: tuple[str, ...], words: list[str]) -> float:
-    """Dutch letter patterns per word, capped so they only break ties."""
-    hits = sum(text.count(g) for g in grams)
-    return min(hits / max(len(words), 1), 1.0)
 
 
 def _non_latin_share(text: str) -> float:
@@ -142,4 +158,3 @@ def _non_latin_share(text: str) -> float:
     if not letters:
         return 0.0
     return sum(1 for c in letters if ord(c) > 0x24F) / len(letters)
-

@@ -11,39 +11,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from webcare.classify.cues import Cue, cue
+from webcare.classify.cues import AGAIN, CHURN, LEGAL, PRESS, SAFETY, SAFETY_NL, WAITING, Cue
 
-LEGAL = cue("legal threat", 0.45,
-            "advocaat", "advocaten", r"rechtszaak\w*", r"juridisch\w*", "rechter", "rechtbank",
-            "consumentenbond", "geschillencommissie", "dagvaarding", r"ingebrekestelling\w*",
-            r"aangifte", r"ombudsman", "autoriteit consument", "acm",
-            r"lawyers?", "attorney", r"sue", r"suing", "lawsuit", "legal action", "court",
-            "small claims")
-SAFETY = cue("safety risk", 0.5,
-             "gevaarlijk", "gevaarlijke", "levensgevaarlijk", "gevaar", "gewond", "gewonden",
-             "ongeluk", "ongeval", "letsel", r"vergiftig\w*", "allergische reactie", r"ontplof\w*",
-             "kortsluiting", "rookontwikkeling", "gaslucht", "gaslek", "ziekenhuis", "brandwonden",
-             "unsafe", "dangerous", "injured", "injury", "accident", "poisoning", "hospital",
-             r"explod\w*", "caught fire", "on fire", "smoke", "gas leak", "electric shock",
-             "choking")
-SAFETY_NL_ONLY = cue("safety risk", 0.5, "brand", "brandje", "vlam gevat", "in brand",
-                     langs=("nl",))
-CHURN = cue("refund/cancel/churn", 0.3,
-            "geld terug", r"terugbetal\w*", r"opzeggen", r"opzegging\w*", r"zeg\w* (?:mijn|het|ons) \w+ op",
-            r"overstappen", "nooit meer", "laatste keer", "klant af", r"refund\w*", "money back",
-            r"cancel\w*", "unsubscribe", r"switching to", "never again", "chargeback",
-            "lost a customer", "close my account")
-PRESS = cue("press", 0.35,
-            "journalist", "journalisten", "redactie", "pers", "de krant", "het nieuws",
-            "radar", "reporter", "press", "newspaper", "the news", "media attention")
-REPEAT_TEXT = cue("repeat contact mentioned", 0.15,
-                  "alweer", "weer eens", "zoveelste", r"voor de \w+ keer", "nogmaals",
-                  r"(?:\d+|twee|drie|vier|vijf|zes|zeven) keer", "opnieuw gebeld", "again",
-                  r"(?:third|fourth|fifth|\d+(?:st|nd|rd|th)) time", r"(?:\d+|two|three|four|five) times")
-WAIT_TEXT = cue("waiting mentioned", 0.15,
-                r"wacht(?:en)? al", r"al (?:\d+|twee|drie|vier|vijf|zes|weken|dagen|maanden)\b[\w ]{0,12}(?:gewacht|dagen|weken|maanden|uur)",
-                "nog steeds", r"still (?:waiting|no|not)", r"(?:for|after) (?:\d+|two|three|four|five|six) (?:days|weeks|months)")
-TEXT_CUES = (LEGAL, SAFETY, SAFETY_NL_ONLY, CHURN, PRESS, REPEAT_TEXT, WAIT_TEXT)
+# Words that raise urgency whatever the sentiment, with their weight.
+TEXT_CUES: tuple[tuple[Cue, float], ...] = (
+    (SAFETY, 0.5), (SAFETY_NL, 0.5), (LEGAL, 0.45), (PRESS, 0.35), (CHURN, 0.3),
+    (AGAIN, 0.15), (WAITING, 0.15),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +42,11 @@ def urgency(
     if complaint:
         signals.append((0.15, "complaint"))
     seen: set[str] = set()
-    for c in TEXT_CUES:
+    for c, weight in TEXT_CUES:
         hit = c.find(text_lower, lang)
         if hit is not None and c.name not in seen:
             seen.add(c.name)
-            signals.append((c.weight, f"{c.name}: '{hit}'"))
+            signals.append((weight, c.reason(hit)))
     unhappy = complaint or compound <= -0.3
     if public and unhappy:
         signals.append((0.15, "public post: others can see it"))

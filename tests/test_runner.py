@@ -1,0 +1,101 @@
+"""The runner's coordinators: back off, honour rate limits, stop on auth failure, log changes only."""
+
+import asyncio
+import logging
+import random
+from datetime import timedelta
+
+from connectors import AuthFailed, RateLimited, TransientError
+from webcare.clock import SimClock
+from webcare.engine import Engine
+from webcare.models import Batch
+from webcare.pipeline import Pipeline
+from webcare.playbooks import load_dir
+from webcare.runner import Coordinator, RetryPolicy, next_delay
+
+from conftest import T0, msg
+
+
+class ScriptedConnector:
+    """A connector whose polls follow a script: a Batch, or an exception to raise."""
+
+    def __init__(self, script):
+        self.name = "scripted"
+        self.script = list(script)
+        self.cursors = []
+
+    async def poll(self, cursor):
+        self.cursors.append(cursor)
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+    async def aclose(self):
+        pass
+
+
+def coordinator(store, script, clock):
+    pipeline = Pipeline(store, Engine(load_dir(None)), [])
+    policy = RetryPolicy(interval=60, jitter=0, initial=10, cap=80)
+    return Coordinator(ScriptedConnector(script), pipeline, policy, clock.now, random.Random(1))
+
+
+def poll(coord):
+    return asyncio.run(coord.poll())
+
+
+def test_pages_until_caught_up_and_resumes_from_the_cursor(store):
+    clock = SimClock(T0)
+    coord = coordinator(store, [
+        Batch((msg("1"),), "p1", more=True), Batch((msg("2"),), "p2"), Batch((), "p2"),
+    ], clock)
+    assert poll(coord) == T0 + timedelta(seconds=60)
+    assert coord.connector.cursors == [None, "p1"]
+    poll(coord)
+    assert coord.connector.cursors[-1] == "p2"
+    assert store.count_messages() == 2
+    assert store.connector_status()[0]["fetched"] == 2
+
+
+def test_transient_errors_back_off_exponentially_up_to_the_cap(store):
+    clock = SimClock(T0)
+    coord = coordinator(store, [TransientError("503")] * 5 + [Batch((), None)], clock)
+    delays = [(poll(coord) - T0).total_seconds() for _ in range(5)]
+    assert delays == [10, 20, 40, 80, 80]
+    assert poll(coord) == T0 + timedelta(seconds=60) and coord.status == "ok"
+
+
+def test_rate_limit_waits_until_the_reset_time(store):
+    clock = SimClock(T0)
+    reset = T0 + timedelta(minutes=15)
+    coord = coordinator(store, [RateLimited("429", reset_at=reset)], clock)
+    assert poll(coord) == reset
+    assert store.connector_status()[0]["status"] == "rate_limited"
+
+
+def test_auth_failure_stops_the_connector_and_alerts_once(store):
+    clock = SimClock(T0)
+    coord = coordinator(store, [AuthFailed("token expired")], clock)
+    assert poll(coord) is None
+    alerts = store.alerts()
+    assert len(alerts) == 1 and "authentication failed" in alerts[0].title
+    assert coord.status == "stopped"
+
+
+def test_only_state_changes_are_logged(store, caplog):
+    clock = SimClock(T0)
+    coord = coordinator(store, [TransientError("boom")] * 4 + [Batch((), None)] * 2, clock)
+    with caplog.at_level(logging.INFO, logger="webcare.runner"):
+        for _ in range(6):
+            poll(coord)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == ["connector scripted is down, retrying with backoff: TransientError: boom",
+                        "connector scripted recovered"]
+
+
+def test_jitter_stays_within_its_bound():
+    policy = RetryPolicy(interval=60, jitter=5)
+    rng = random.Random(3)
+    delays = [next_delay(policy, 0, rng) for _ in range(200)]
+    assert all(60 <= d <= 65 for d in delays) and max(delays) - min(delays) > 1
