@@ -224,3 +224,28 @@ def test_same_stream_gives_same_incident_ids():
             sim.send(m)
         return [a.key for a in sim.alerts]
     assert run() == run()
+
+
+def test_snooze_pauses_the_ladder_and_it_resumes_after():
+    sim = Sim(book(STORM))
+    for m in complaints(5):
+        sim.send(m)
+    opened = sim.alerts[0].at
+    inc = sim.engine.on_human(sim.state, sim.alerts[0].incident, "snooze", "anna", opened, minutes=30)
+    assert inc.status == "snoozed"
+    sim.until(opened + timedelta(minutes=29))
+    assert [a.kind for a in sim.alerts] == ["open"]
+    sim.until(opened + timedelta(minutes=31))
+    assert [(a.kind, a.recipients) for a in sim.alerts] == [("open", ("team",)), ("escalate", ("oncall",))]
+    assert sim.alerts[1].at == opened + timedelta(minutes=30)
+
+
+def test_claim_assigns_and_stops_escalation():
+    sim = Sim(book(STORM))
+    for m in complaints(5):
+        sim.send(m)
+    inc = sim.engine.on_human(sim.state, sim.alerts[0].incident, "claim", "bram", sim.now)
+    assert inc.assignee == "bram" and inc.status == "acknowledged"
+    sim.until(T0 + timedelta(minutes=70))
+    assert [a.kind for a in sim.alerts] == ["open"]
+    assert sim.engine.on_human(sim.state, "no-such-incident", "claim", "bram", sim.now) is None

@@ -92,3 +92,16 @@ def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="w.db"):
         Store(path)
+
+
+def test_human_actions_are_logged_and_shown_on_the_incident(store):
+    with store.transaction():
+        store.record_alerts([alert()], ["console"])
+        store.record_human_action("inc-1", "acknowledge", "anna", T0)
+        store.record_human_action("inc-1", "claim", "bram", T0 + timedelta(minutes=1))
+    inc = store.incident("inc-1")
+    assert (inc["status"], inc["acked_by"], inc["assignee"]) == ("acknowledged", "anna", "bram")
+    with store.transaction():
+        store.record_human_action("inc-1", "resolve", "bram", T0 + timedelta(minutes=5))
+    assert store.incident("inc-1")["status"] == "resolved"
+    assert store.incident("nope") is None

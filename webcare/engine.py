@@ -20,7 +20,7 @@ from webcare.playbooks import Playbook
 from webcare.triggers import TRIGGERS, Finding
 
 ENGINE_VERSION = "1"
-HUMAN_ACTIONS = ("acknowledge", "resolve")
+HUMAN_ACTIONS = ("acknowledge", "claim", "snooze", "resolve", "reopen")
 
 
 @dataclass
@@ -37,9 +37,12 @@ class Incident:
     last_seen: datetime
     last_alert: datetime
     seq: int = 0
-    status: str = "open"  # open | acknowledged | resolved | closed
+    status: str = "open"  # open | acknowledged | snoozed | resolved | closed
     level: int = 0  # escalation steps already taken
     closed_at: datetime | None = None
+    assignee: str | None = None
+    snoozed_until: datetime | None = None
+    ladder_from: datetime | None = None  # escalation clock; opened_at unless a snooze moved it
 
 
 @dataclass
@@ -90,16 +93,24 @@ class Engine:
         return alerts
 
     def on_human(self, state: EngineState, incident_id: str, action: str, user: str,
-                 now: datetime) -> list[Alert]:
-        """A person acknowledged or resolved an incident: stop escalating it."""
+                 now: datetime, minutes: float = 0) -> Incident | None:
+        """A person acted on an incident. Acknowledging, claiming or resolving stops the
+        escalation; snoozing pauses it for `minutes`, after which the ladder goes on from where
+        it was. Returns the incident as it is now, or None if it is unknown or closed."""
         inc = state.incidents.get(incident_id)
         if inc is None or action not in HUMAN_ACTIONS:
-            return []
-        if action == "acknowledge" and inc.status == "open":
-            inc.status = "acknowledged"
+            return None
+        if action == "acknowledge":
+            inc.status = "acknowledged" if inc.status in ("open", "snoozed") else inc.status
+        elif action == "claim":
+            inc.status, inc.assignee = "acknowledged", user
+        elif action == "snooze":
+            inc.status, inc.snoozed_until = "snoozed", now + _minutes(minutes)
         elif action == "resolve":
             inc.status = "resolved"
-        return []
+        elif action == "reopen":
+            inc.status, inc.snoozed_until = "open", None
+        return inc
 
     # --- incidents ----------------------------------------------------------------------
     def _found(self, state: EngineState, book: Playbook, f: Finding, now: datetime) -> list[Alert]:
@@ -149,9 +160,13 @@ class Engine:
                 return []  # a person already closed it; nothing new to say
             return [self._emit(book, inc, now, "close", book.notify,
                                note=f"quiet for {book.incident.close_after_minutes:g} minutes")]
+        if inc.status == "snoozed" and inc.snoozed_until is not None and now >= inc.snoozed_until:
+            inc.status, inc.snoozed_until = "open", None
+            if inc.level < len(book.escalation):  # the snooze is over: the next step is due now
+                inc.ladder_from = now - _minutes(book.escalation[inc.level].after_minutes)
         if inc.status == "open" and inc.level < len(book.escalation):
             step = book.escalation[inc.level]
-            if now - inc.opened_at >= _minutes(step.after_minutes):
+            if now - (inc.ladder_from or inc.opened_at) >= _minutes(step.after_minutes):
                 inc.level += 1
                 return [self._emit(book, inc, now, "escalate", step.notify,
                                    note=f"not acknowledged after {step.after_minutes:g} minutes")]

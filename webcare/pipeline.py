@@ -92,6 +92,26 @@ class Pipeline:
             self.state = self._load_state()
             raise
 
+    def human_action(self, incident_id: str, action: str, user: str, now: datetime,
+                     minutes: float = 0) -> dict | None:
+        """Record what a person did to an incident (from a chat button or command).
+
+        The engine learns it (so escalation stops or pauses) and the incident row shows it, in
+        one transaction. Returns the stored incident row, or None if the incident is unknown.
+        """
+        def step():
+            inc = self.engine.on_human(self.state, incident_id, action, user, now, minutes)
+            self.store.record_human_action(incident_id, action, user, now,
+                                           inc.snoozed_until if inc else None)
+            self.store.save_engine_state(self.engine.version, self.state, now)
+        try:
+            with self.store.transaction():
+                step()
+        except BaseException:
+            self.state = self._load_state()
+            raise
+        return self.store.incident(incident_id)
+
     def _ticks_until(self, at: datetime) -> list[Alert]:
         alerts: list[Alert] = []
         if self.state.last_tick is None:

@@ -82,8 +82,11 @@ class Store:
         db["incidents"].create({
             "id": str, "playbook": str, "severity": str, "status": str, "title": str,
             "opened_at": str, "updated_at": str, "seq": int, "message_ids": str,
-            "assignee": str, "acked_by": str, "acked_at": str,
+            "assignee": str, "acked_by": str, "acked_at": str, "snoozed_until": str,
+            "resolved_by": str, "resolved_at": str,
         }, pk="id", if_not_exists=True)
+        db["incident_actions"].create({"id": int, "incident": str, "action": str, "user": str,
+                                       "at": str}, pk="id", if_not_exists=True)
         db["engine_state"].create({"id": int, "version": str, "state": bytes, "updated_at": float},
                                   pk="id", if_not_exists=True)
         db["connector_status"].create({
@@ -250,6 +253,38 @@ class Store:
     def alerts(self) -> list[Alert]:
         return [Alert.from_dict(json.loads(r[0]))
                 for r in self.conn.execute("SELECT payload FROM alerts ORDER BY rowid")]
+
+    def record_human_action(self, incident_id: str, action: str, user: str, now: datetime,
+                            snoozed_until: datetime | None = None) -> None:
+        """Log who did what to an incident, and reflect it in the incident's row."""
+        at = now.isoformat()
+        self.conn.execute("INSERT INTO incident_actions (incident, action, user, at) VALUES (?,?,?,?)",
+                          (incident_id, action, user, at))
+        updates = {
+            "acknowledge": ("status = CASE WHEN status IN ('open', 'snoozed') THEN 'acknowledged' "
+                            "ELSE status END, acked_by = coalesce(acked_by, ?), acked_at = coalesce(acked_at, ?)",
+                            (user, at)),
+            "claim": ("status = 'acknowledged', assignee = ?, acked_by = coalesce(acked_by, ?), "
+                      "acked_at = coalesce(acked_at, ?)", (user, user, at)),
+            "snooze": ("status = 'snoozed', snoozed_until = ?",
+                       (snoozed_until.isoformat() if snoozed_until else None,)),
+            "resolve": ("status = 'resolved', resolved_by = ?, resolved_at = ?", (user, at)),
+            "reopen": ("status = 'open', snoozed_until = NULL, resolved_by = NULL, resolved_at = NULL", ()),
+        }
+        if action in updates:
+            sql, params = updates[action]
+            self.conn.execute(f"UPDATE incidents SET {sql} WHERE id = ?", (*params, incident_id))
+
+    def incident(self, incident_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM incidents WHERE id = ?", (incident_id,)))
+        return rows[0] if rows else None
+
+    def delivery_ref(self, incident_id: str, sink: str) -> str | None:
+        """The reference (e.g. chat message id) a sink gave the incident's first delivered alert."""
+        row = self.conn.execute(
+            "SELECT d.ref FROM deliveries d JOIN alerts a ON a.key = d.alert_key WHERE a.incident = ? "
+            "AND d.sink = ? AND d.ref IS NOT NULL ORDER BY a.seq LIMIT 1", (incident_id, sink)).fetchone()
+        return row[0] if row else None
 
     def incidents(self, status: str | None = None) -> list[dict[str, Any]]:
         where, params = ("WHERE status = ?", (status,)) if status else ("", ())

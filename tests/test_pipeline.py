@@ -1,0 +1,80 @@
+"""The pipeline across restarts: engine state, incidents and the outbox survive a new process."""
+
+import asyncio
+import io
+from datetime import timedelta
+
+from webcare.engine import Engine
+from webcare.models import Batch
+from webcare.pipeline import Pipeline
+from webcare.playbooks import load_dir
+from webcare.sinks import AlertSink, SinkUnavailable
+from webcare.sinks.console import ConsoleSink
+from webcare.store import Store
+
+from conftest import T0, storm_stream
+
+
+class FlakySink(AlertSink):
+    name = "flaky"
+
+    def __init__(self):
+        self.up = False
+        self.got = []
+
+    async def deliver(self, alert, examples):
+        if not self.up:
+            raise SinkUnavailable("network down")
+        self.got.append(alert.key)
+        return f"ref-{alert.key}"
+
+
+def pipeline(path, sinks=()):
+    return Pipeline(Store(path), Engine(load_dir(None)), list(sinks), simulated=True)
+
+
+def test_restart_continues_the_same_incident(tmp_path):
+    stream = storm_stream(30, every_minutes=1)
+    p = pipeline(tmp_path / "w.db")
+    p.ingest("feed", Batch(tuple(stream[:10]), "10"), T0)
+    p.store.close()
+    p = pipeline(tmp_path / "w.db")  # a new process: state comes back from the store
+    p.ingest("feed", Batch(tuple(stream[10:]), "30"), T0)
+    alerts = p.store.alerts()
+    assert [a.kind for a in alerts][:2] == ["open", "update"]
+    assert len({a.incident for a in alerts if a.playbook == "complaint-storm"}) == 1
+
+
+def test_acknowledging_stops_escalation_and_survives_restart(tmp_path):
+    p = pipeline(tmp_path / "w.db")
+    p.ingest("feed", Batch(tuple(storm_stream(10)), "10"), T0)
+    incident = p.store.alerts()[0].incident
+    row = p.human_action(incident, "acknowledge", "anna", T0 + timedelta(minutes=20))
+    assert row["status"] == "acknowledged" and row["acked_by"] == "anna"
+    p.store.close()
+    p = pipeline(tmp_path / "w.db")
+    p.advance(T0 + timedelta(hours=2))
+    assert "escalate" not in [a.kind for a in p.store.alerts()]
+
+
+def test_alerts_wait_in_the_outbox_while_a_sink_is_down_and_arrive_in_order(tmp_path):
+    flaky, out = FlakySink(), io.StringIO()
+    p = pipeline(tmp_path / "w.db", [flaky, ConsoleSink(out)])
+    p.ingest("feed", Batch(tuple(storm_stream(30, every_minutes=1)), "30"), T0)
+    p.advance(T0 + timedelta(hours=1))
+    asyncio.run(p.flush(T0))
+    assert flaky.got == [] and "NEW" in out.getvalue()  # one sink down does not hold the others
+    expected = [a.key for a in p.store.alerts()]
+    flaky.up = True
+    asyncio.run(p.flush(T0))
+    asyncio.run(p.flush(T0))
+    assert flaky.got == expected
+    assert p.store.delivery_ref(expected[0].split("#")[0], "flaky") == f"ref-{expected[0]}"
+
+
+def test_brand_handles_mark_brand_messages(tmp_path):
+    from conftest import msg
+
+    p = Pipeline(Store(tmp_path / "w.db"), Engine(load_dir(None)), [], brand_handles=["zuiderloop"])
+    new = p.ingest("feed", Batch((msg("1", author="zuiderloop"), msg("2")), None), T0)
+    assert [m.from_brand for m in new] == [True, False]
