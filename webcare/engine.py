@@ -52,6 +52,7 @@ class EngineState:
     by_key: dict[tuple[str, str], str] = field(default_factory=dict)
     closed: dict[tuple[str, str], Incident] = field(default_factory=dict)  # for cooldown reopen
     last_tick: datetime | None = None
+    trigger_ticks: dict[str, datetime] = field(default_factory=dict)  # last tick per playbook
 
 
 class Engine:
@@ -82,6 +83,10 @@ class Engine:
         state.last_tick = now
         alerts: list[Alert] = []
         for book, trigger in self.books:
+            last = state.trigger_ticks.get(book.name)
+            if last is not None and (now - last).total_seconds() < trigger.tick_seconds:
+                continue  # slow situations (days) need not be re-checked every minute
+            state.trigger_ticks[book.name] = now
             for finding in trigger.tick(state.triggers[book.name], now):
                 alerts.extend(self._found(state, book, finding, now))
         for inc in list(state.incidents.values()):

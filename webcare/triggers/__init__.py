@@ -29,6 +29,7 @@ class Trigger(Protocol):
     kind: ClassVar[str]
     Options: ClassVar[type]
     sees_brand_messages: ClassVar[bool]
+    tick_seconds: ClassVar[float]  # how often `tick` needs to run at most
 
     def new_state(self) -> Any: ...
 

@@ -45,6 +45,7 @@ class RepeatContact:
     kind = "repeat_contact"
     Options = Options
     sees_brand_messages = True
+    tick_seconds = 3600.0  # contacts expire after days; an hourly look is plenty
 
     def __init__(self, options: Options, sensitivity: str = "balanced"):
         self.options = options

@@ -28,6 +28,7 @@ class Storm:
     kind = "storm"
     Options = Options
     sees_brand_messages = False
+    tick_seconds = 60.0
 
     def __init__(self, options: Options, sensitivity: str = "balanced"):
         self.options = options
