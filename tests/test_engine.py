@@ -1,5 +1,6 @@
 """The engine on a fake clock: storms, repeat contact, incidents, escalation."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from webcare.engine import Engine
 from webcare.models import Score
 from webcare.playbooks import load_dir, parse
+from webcare.triggers import TRIGGERS, Finding
 
 from conftest import T0, msg
 
@@ -24,7 +26,7 @@ def book(text: dict):
 STORM = {
     "name": "storm", "trigger": "storm", "severity": "high", "notify": ["team"],
     "match": {"public": True, "negative_or_complaint": True},
-    "storm": {"window_minutes": 30, "min_count": 5},
+    "storm": {"min_count": 5},
     "incident": {"update_every_minutes": 10, "update_growth": 0.5, "close_after_minutes": 60,
                  "cooldown_minutes": 30},
     "escalation": [{"after_minutes": 15, "notify": ["oncall"]}, {"after_minutes": 45, "notify": ["lead"]}],
@@ -65,7 +67,7 @@ def test_storm_opens_one_incident_at_the_threshold():
     assert sim.kinds() == [("open", 0)]
     a = sim.alerts[0]
     assert a.at == T0 + timedelta(minutes=8)  # the fifth complaint, not later
-    assert "5 matching public messages in the last 30 minutes (threshold 5)" in a.text
+    assert "5 matching public messages in the last 10 minutes, normally about 0.2 (threshold 5)" in a.text
     assert a.severity == "high" and a.recipients == ("team",) and len(a.message_ids) == 5
 
 
@@ -120,10 +122,11 @@ def test_storm_closes_when_quiet_and_a_flare_up_within_cooldown_reopens_it():
     sim = Sim(book({**STORM, "escalation": []}))
     for m in complaints(5):
         sim.send(m)
-    # window empties at 08+30 = 38 min, close after 60 more minutes without a finding
+    # the 10-minute window stops passing at 10:10; closed 60 minutes without a finding later
     sim.until(T0 + timedelta(minutes=100))
     assert sim.kinds() == [("open", 0), ("close", 1)]
-    for m in complaints(5, start=T0 + timedelta(minutes=110)):
+    assert sim.alerts[1].at == T0 + timedelta(minutes=70)
+    for m in complaints(5, start=T0 + timedelta(minutes=90)):
         sim.send(m)
     assert sim.kinds()[-1] == ("update", 2)
     assert len({a.incident for a in sim.alerts}) == 1
@@ -247,5 +250,40 @@ def test_claim_assigns_and_stops_escalation():
     inc = sim.engine.on_human(sim.state, sim.alerts[0].incident, "claim", "bram", sim.now)
     assert inc.assignee == "bram" and inc.status == "acknowledged"
     sim.until(T0 + timedelta(minutes=70))
-    assert [a.kind for a in sim.alerts] == ["open"]
+    assert "escalate" not in [a.kind for a in sim.alerts]
     assert sim.engine.on_human(sim.state, "no-such-incident", "claim", "bram", sim.now) is None
+
+
+class Scripted:
+    """A trigger that reports its situation at the scripted minutes after T0, and never else."""
+
+    kind = "scripted"
+    sees_unmatched = False
+    tick_seconds = 60.0
+
+    @dataclass(frozen=True)
+    class Options:
+        minutes: list[int] = field(default_factory=list)
+
+    def __init__(self, options, sensitivity="balanced"):
+        self.minutes = set(options.minutes)
+
+    def new_state(self):
+        return None
+
+    def observe(self, state, message, score, now, matched):
+        return []
+
+    def tick(self, state, now):
+        if (now - T0) // timedelta(minutes=1) in self.minutes:
+            return [Finding(key="k", size=1, title="situation", facts=("scripted",))]
+        return []
+
+
+def test_a_reopened_incident_does_not_flap_closed_and_open(monkeypatch):
+    monkeypatch.setitem(TRIGGERS, "scripted", Scripted)
+    sim = Sim(book({"name": "s", "trigger": "scripted", "scripted": {"minutes": [1, 75]},
+                    "incident": {"close_after_minutes": 60, "cooldown_minutes": 30}}))
+    sim.until(T0 + timedelta(minutes=200))
+    assert sim.kinds() == [("open", 0), ("close", 1), ("update", 2), ("close", 3)]
+    assert [a.at - T0 for a in sim.alerts] == [timedelta(minutes=m) for m in (1, 61, 75, 135)]

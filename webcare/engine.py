@@ -70,12 +70,10 @@ class Engine:
     def on_message(self, state: EngineState, message: Message, score: Score, now: datetime) -> list[Alert]:
         alerts: list[Alert] = []
         for book, trigger in self.books:
-            if message.from_brand:
-                if not trigger.sees_brand_messages:
-                    continue
-            elif not book.match.accepts(message, score):
+            matched = not message.from_brand and book.match.accepts(message, score)
+            if not matched and not trigger.sees_unmatched:
                 continue
-            for finding in trigger.observe(state.triggers[book.name], message, score, now):
+            for finding in trigger.observe(state.triggers[book.name], message, score, now, matched):
                 alerts.extend(self._found(state, book, finding, now))
         return alerts
 
@@ -125,7 +123,8 @@ class Engine:
             return self._grow(book, state.incidents[inc_id], f, now)
         old = state.closed.pop(slot, None)
         if old is not None:  # flared up again within the cooldown: same incident
-            old.status, old.closed_at, old.level = "open", None, 0
+            old.status, old.closed_at, old.level, old.ladder_from = "open", None, 0, now
+            old.last_seen = now
             state.incidents[old.id] = old
             state.by_key[slot] = old.id
             return [self._alert(book, old, f, now, "update", book.notify, "flared up again")]

@@ -10,7 +10,7 @@ All times are Europe/Amsterdam (+02:00 until 25 October 2026 03:00, +01:00 after
   mention 12/10, e-mail 20/10), each answered only by brand auto-replies (`automated: true`),
   then `CUSTOMER_REFUSAL_AT` (2026-10-26 16:05 +01:00) a curt refusal, the only real reply.
   Her identities are `CUSTOMER_IDENTITIES` ((platform, author id) pairs).
-- 2026-09-28 .. 10-03  `BASELINE_START`: quiet baseline, 25-70 messages a day with a daily
+- 2026-09-28 .. 10-03  `BASELINE_START`: quiet baseline, 30-65 messages a day with a daily
   rhythm; questions, praise, a rare complaint; the brand answers within about an hour.
 - 2026-10-04 (Sunday, race day): cheerful brand posts from 07:00 ("Nog 2 uur tot de start!",
   "Wat een sfeer! 🎉") while from `STORM_ONSET` (10:25, the first complaint: start delayed)
@@ -34,6 +34,7 @@ import json
 import math
 import random
 import sys
+import unicodedata
 from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -69,7 +70,6 @@ EVENT_DAY = date(2026, 10, 4)
 BASELINE_START = _at(2026, 9, 28, 0, 0)
 STORM_ONSET = _at(2026, 10, 4, 10, 25)
 STATEMENT_AT = _at(2026, 10, 5, 21, 40)
-DEMO_END = _at(2026, 10, 26, 23, 59, 59)
 
 BRAND_NAME = "Zuiderloop"
 FB_PAGE_ID = "104598231876543"
@@ -78,7 +78,7 @@ IG_BRAND_ID = "17841401234567890"
 BRAND_AUTHORS = {
     "facebook": {"id": FB_PAGE_ID, "name": BRAND_NAME},
     "messenger": {"id": FB_PAGE_ID, "name": BRAND_NAME},
-    "x": {"id": X_BRAND_ID, "name": BRAND_NAME},
+    "x": {"id": X_BRAND_ID, "name": BRAND_NAME, "followers": 18400},
     "instagram": {"id": IG_BRAND_ID, "name": "zuiderloop"},
     "email": {"id": "info@zuiderloop.example", "name": "Team Zuiderloop"},
     "phone": {"id": "zuiderloop-klantenservice", "name": "Klantenservice Zuiderloop"},
@@ -156,7 +156,10 @@ _EN_FIRST = ("Tom", "Emily", "James", "Sophie", "Liam", "Hannah", "Oliver", "Chl
              "Grace", "Lukas", "Anna", "Ciarán", "Megan", "Ben", "Julia")
 _EN_LAST = ("Walsh", "Carter", "O'Neill", "Turner", "Murphy", "Hughes", "Becker", "Schmidt",
             "Taylor", "Evans", "Byrne", "Fischer", "Wilson", "Reid")
-_ASCII = str.maketrans("ëéèïöüçşÿ'", "eeeiouçsy ")
+def _ascii(text: str) -> str:
+    """Handles and e-mail local parts are ASCII: drop accents, apostrophes and spaces."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(c for c in plain if c.isalnum() or c == "_").lower()
 
 
 @dataclass
@@ -199,10 +202,10 @@ def _new_person(rng: random.Random, num: int, lang: str | None = None) -> _Perso
     last = rng.choice(last_names)
     if (first, last) == ("Marieke", "de Vries"):
         last = "Visser"
-    base = (first + last.split()[-1]).translate(_ASCII).replace(" ", "").lower()
+    base = _ascii(first + last.split()[-1])
     handle = rng.choice((base, f"{base}{rng.randint(70, 99)}", f"{first.lower()}_{rng.randint(1, 999)}",
                          f"{first.lower()}runs", f"{base[:8]}_{rng.randint(10, 99)}"))
-    handle = handle.translate(_ASCII).replace(" ", "")
+    handle = _ascii(handle)
     followers = min(int(rng.lognormvariate(5.3, 1.25)), 25000)
     angry = rng.random()
     return _Person(num=num, first=first, name=f"{first} {last}", lang=lang, handle=handle,
@@ -224,7 +227,9 @@ def _slots(rng: random.Random, person: _Person | None, at: datetime | None) -> d
         "first": person.first if person else "",
         "afstand": afstand, "afstand_en": _AFSTAND_EN[afstand],
         "starttijd": _STARTTIJD[afstand], "pr": rng.choice(_PR[afstand]),
-        "minuten": rng.randint(35, 70), "graden": rng.randint(21, 24),
+        "wacht": _minutes_since(at, 9, 30, 50), "vertraging": _minutes_since(at, 10, 0, 25),
+        "graden": rng.randint(21, 24), "dag": "Vandaag" if at and at.date() == EVENT_DAY else "Zondag",
+        "dag_lc": "vandaag" if at and at.date() == EVENT_DAY else "zondag",
         "tijd": at.strftime("%H:%M") if at else "11:00",
         "relatie": rng.choice(("dochter", "zoon", "vriendin", "vriend", "man", "vrouw", "moeder",
                                "vader", "zus", "broer", "collega", "buurman")),
@@ -241,6 +246,13 @@ def _slots(rng: random.Random, person: _Person | None, at: datetime | None) -> d
         "andere_loop": rng.choice(("de Noorderrun", "de Bosloop in Oostdorp", "gewoon parkrun")),
         "sig": rng.choice(_SIGS),
     }
+
+
+def _minutes_since(at: datetime | None, hour: int, minute: int, default: int) -> int:
+    if at is None:
+        return default
+    local = at.replace(tzinfo=None)
+    return max(5, int((local - datetime.combine(local.date(), time(hour, minute))).total_seconds() // 60))
 
 
 # (topic, lang, question, brand answer); answers get " ^sig" on social, a letter in e-mail.
@@ -356,6 +368,8 @@ _RACE_MORNING = {
     "en": ("Race day! Good luck everyone 🍀", "On my way to the start, so nervous 😅"),
 }
 _RACE_MORNING_QUESTIONS = (
+    ("en", "Where is the bag drop? Can't find it anywhere", "Hi {first}, it's in the Expohal, hall 2, entrance on the Markt side 😊"),
+    ("en", "Is the shuttle bus from P+R Zuid running yet?", "Hi {first}, yes, every 10 minutes since 7:30!"),
     ("nl", "Waar is de garderobe precies? Kan hem niet vinden",
      "Hoi {first}, in de Expohal, hal 2, ingang aan de kant van de Markt 😊"),
     ("nl", "Rijdt de pendelbus vanaf P+R Zuid al?",
@@ -367,18 +381,23 @@ _RACE_MORNING_QUESTIONS = (
 # Storm: topic -> {lang: templates}
 _STORM = {
     "delay": {"nl": (
-        "Staan hier al {minuten} minuten in het startvak. Waarom starten we niet??",
-        "Start {minuten} min vertraagd en NIEMAND die iets uitlegt. Speaker draait gewoon muziek",
+        "Staan hier al {wacht} minuten in het startvak. Waarom starten we niet??",
+        "Start {vertraging} min vertraagd en NIEMAND die iets uitlegt. Speaker draait gewoon muziek",
         "Het is {tijd} en we staan nog steeds stil. Koud en geen enkele info",
         "Start uitgesteld en geen enkele communicatie. Zelfs hier op Facebook niks",
-        "Iemand enig idee wat er aan de hand is bij de start? Staan al {minuten} minuten te wachten",
+        "Iemand enig idee wat er aan de hand is bij de start? Staan al {wacht} minuten te wachten",
         "6 wc's bij de start voor duizenden lopers, rij van een half uur, en nu staat het startvak ook nog stil",
         "Ik moest om 10 uur starten, nu is het {tijd}. Hele opwarming voor niks",
-        "'Nog 2 uur tot de start' ja ja. Het werden er 3",
     ), "en": (
-        "Been standing in the start pen for {minuten} minutes. No info whatsoever. What is going on?",
-        "Start delayed by almost an hour and zero communication. Great.",
+        "Been standing in the start pen for {wacht} minutes. No info whatsoever. What is going on?",
+        "Start delayed by {vertraging} minutes and zero communication. Great.",
     )},
+    "delay_after": {"nl": (
+        "'Nog 2 uur tot de start' ja ja. Het werden er 3",
+        "Een uur te laat gestart en geen woord uitleg. Hoe moeilijk is het om even iets om te roepen?",
+        "Eerst een uur in de kou in het startvak en dan nog 21 km. Lekker begin van de dag",
+        "Waarom zijn we een uur later gestart? Geen enkele uitleg gehad",
+    ), "en": ("Start was delayed by an hour and nobody told us why.",)},
     "route": {"nl": (
         "Bordjes bij km {kmroute} wezen de verkeerde kant op, halve groep liep een stuk om!",
         "Mijn Garmin zegt {gps} km voor een halve marathon 🤔 Iemand anders ook?",
@@ -478,10 +497,10 @@ _ME_TOO = {"nl": ("Zelfde hier!", "Precies dit.", "Herkenbaar 😡", "Bij ons oo
                   "Exact hetzelfde meegemaakt", "Ja, bij mij ook geen water gehad", "Klopt, ik stond er ook", "+1"),
            "en": ("Same here", "This. Exactly this.", "+1")}
 _STORM_EMAILS = (
-    ("Klacht Zuiderloop 4 oktober", "Beste organisatie,\n\nZondag heb ik de {afstand} gelopen en ik ben zeer ontevreden. De start was een uur te laat, bij de 10 km was er geen water en bij de finish waren de medailles op. Ik verzoek u mijn inschrijfgeld van €{bedrag} terug te storten.\n\nMet vriendelijke groet,\n{name}"),
-    ("Verzoek om restitutie", "Hallo,\n\nGraag ontvang ik mijn inschrijfgeld terug. Wat er zondag gebeurde was geen hardloopwedstrijd maar een chaos. Mijn {relatie} en ik hebben allebei geen water gehad en stonden na de finish klem in de menigte.\n\nGroet,\n{name}"),
+    ("Klacht Zuiderloop 4 oktober", "Beste organisatie,\n\n{dag} heb ik de {afstand} gelopen en ik ben zeer ontevreden. De start was een uur te laat, bij de 10 km was er geen water en bij de finish waren de medailles op. Ik verzoek u mijn inschrijfgeld van €{bedrag} terug te storten.\n\nMet vriendelijke groet,\n{name}"),
+    ("Verzoek om restitutie", "Hallo,\n\nGraag ontvang ik mijn inschrijfgeld terug. Wat er {dag_lc} gebeurde was geen hardloopwedstrijd maar een chaos. Mijn {relatie} en ik hebben allebei geen water gehad en stonden na de finish klem in de menigte.\n\nGroet,\n{name}"),
     ("Medaille kidsrun", "Hallo,\n\nMijn {kind} van {leeftijd} heeft de kidsrun gelopen en kreeg geen medaille, want ze waren op. Hij/zij was er kapot van. Worden de medailles nagestuurd?\n\nGroeten,\n{name}"),
-    ("Complaint about Sunday's race", "Hello,\n\nI travelled from {stad_en} to run the half marathon on Sunday. The start was delayed by an hour, the 10k water station was empty and there were no medals left at the finish. I would like a refund.\n\nRegards,\n{name}"),
+    ("Complaint about Sunday's race", "Hello,\n\nI travelled from {stad_en} to run the half marathon. The start was delayed by an hour, the 10k water station was empty and there were no medals left at the finish. I would like a refund.\n\nRegards,\n{name}"),
 )
 _STORM_DMS = {"nl": ("Hoi, hoe kan ik mijn geld terugkrijgen?", "Wanneer worden de medailles nagestuurd?",
                      "Ik wil een klacht indienen over de waterpost bij 10 km", "Reageert hier iemand?",
@@ -617,7 +636,7 @@ class _Demo:
         return msg
 
     def latest_post(self, platform: str, at: datetime, spread: float = 0.35) -> dict[str, Any]:
-        before = [p for p in self.posts[platform] if p["created_at"] < at]
+        before = sorted((p for p in self.posts[platform] if p["created_at"] < at), key=lambda p: p["created_at"])
         i = len(before) - 1
         while i > 0 and self.rng.random() < spread:
             i -= 1
@@ -748,7 +767,8 @@ def _time_of_day(rng: random.Random, day: date, hours: range = range(24)) -> dat
 
 
 # ---------------------------------------------------------------------------- the chapters
-def _ordinary_inbound(b: _Demo, at: datetime, category: str, answer: bool) -> None:
+def _ordinary_inbound(b: _Demo, at: datetime, category: str, answer: bool,
+                      answer_before: datetime | None = None) -> None:
     """One everyday message on a random channel, answered by the team like a normal week."""
     rng = b.rng
     person = b.person(0.25)
@@ -758,7 +778,8 @@ def _ordinary_inbound(b: _Demo, at: datetime, category: str, answer: bool) -> No
     subject = "Zuiderloop"
     if category == "question":
         if at.date() == EVENT_DAY:
-            topic, (_, text, reply_tpl) = "praktisch", rng.choice(_RACE_MORNING_QUESTIONS)
+            topic = "praktisch"
+            _, text, reply_tpl = rng.choice([q for q in _RACE_MORNING_QUESTIONS if q[0] == lang])
         else:
             topic, _, text, reply_tpl = rng.choice([q for q in _QUESTIONS if q[1] == lang])
         subject = _Q_SUBJECT[topic]
@@ -770,7 +791,7 @@ def _ordinary_inbound(b: _Demo, at: datetime, category: str, answer: bool) -> No
         text = rng.choice(_RACE_MORNING[lang] if at.date() == EVENT_DAY else _PRAISE[lang])
         reply_tpl = rng.choice(_THANKS_REPLIES[:3] if lang == "nl" else _THANKS_REPLIES[3:]) if rng.random() < 0.3 else None
     else:
-        text = rng.choice(_NEUTRAL[lang])
+        text = rng.choice(_RACE_MORNING[lang] if at.date() == EVENT_DAY else _NEUTRAL[lang])
     text = _roughen(text.format(**ctx), person, rng, category == "complaint")
     reply_text = reply_tpl.format(**ctx) if reply_tpl else None
     private_ok = category in ("question", "complaint")
@@ -796,7 +817,8 @@ def _ordinary_inbound(b: _Demo, at: datetime, category: str, answer: bool) -> No
     if reply_text and answer:
         median = 90 if channel == "email" else 25
         when = _reply_time(at, rng, median, 240 if channel == "email" else 95)
-        b.reply(msg, when, reply_text, sig=ctx["sig"])
+        if answer_before is None or when < answer_before:
+            b.reply(msg, when, reply_text, sig=ctx["sig"])
 
 
 _PRE_POSTS = (
@@ -823,7 +845,7 @@ _BRAND_POST_TEXTS = tuple(text for _, _, text in _PRE_POSTS) + tuple(text for _,
 def _baseline(b: _Demo) -> None:
     for (mo, d, h, mi), platform, text in _PRE_POSTS:
         b.brand_post(platform, _at(2026, mo, d, h, mi), text)
-    inbound_per_day = (20, 24, 27, 31, 38, 47)
+    inbound_per_day = (17, 20, 22, 25, 29, 35)
     for offset, count in enumerate(inbound_per_day):
         day = BASELINE_START.date() + timedelta(days=offset)
         for _ in range(count):
@@ -851,13 +873,13 @@ def _race_morning(b: _Demo) -> None:
     for _ in range(34):
         at = amsterdam(datetime(2026, 10, 4, 6, 30) + timedelta(seconds=b.rng.randrange(int(3.9 * 3600))))
         category = b.rng.choices(("question", "praise", "neutral"), weights=(25, 60, 15))[0]
-        # The team answers until 09:30, then everybody is out on the course.
-        _ordinary_inbound(b, at, category, answer=at < _at(2026, 10, 4, 9, 0))
+        # The team answers until ~09:30, then everybody is out on the course.
+        _ordinary_inbound(b, at, category, answer=True, answer_before=_at(2026, 10, 4, 9, 30))
 
 
 # (local wall-clock, messages per hour): the storm's intensity, linear in between.
 _STORM_RATE = (
-    ((10, 4, 10, 25), 10), ((10, 4, 10, 45), 16), ((10, 4, 11, 0), 24), ((10, 4, 11, 30), 42),
+    ((10, 4, 10, 25), 24), ((10, 4, 10, 45), 30), ((10, 4, 11, 0), 40), ((10, 4, 11, 30), 55),
     ((10, 4, 12, 0), 80), ((10, 4, 12, 30), 130), ((10, 4, 13, 0), 175), ((10, 4, 14, 0), 195),
     ((10, 4, 15, 0), 170), ((10, 4, 16, 0), 135), ((10, 4, 17, 0), 100), ((10, 4, 18, 0), 78),
     ((10, 4, 19, 0), 72), ((10, 4, 20, 0), 72), ((10, 4, 21, 0), 55), ((10, 4, 22, 0), 36),
@@ -881,7 +903,8 @@ def _storm_topics(local: datetime) -> dict[str, float]:
     h = local.hour + local.minute / 60 + (24 if local.day >= 5 else 0) + (24 if local.day >= 6 else 0)
     after_statement = local >= STATEMENT_AT.replace(tzinfo=None)
     w = {
-        "delay": 10 if h < 11.5 else (2 if h < 13 else 0.3),
+        "delay": 10 if h < 11.08 else 0,
+        "delay_after": 0 if h < 11.08 else (3 if h < 13 else 0.6),
         "route": 0 if h < 11.65 else (4 if h < 15 else 1.5),
         "water": 0 if h < 11.9 else (7 if h < 16 else 3),
         "crowding": 0 if h < 12.5 else (5 if h < 16 else 1.5),
@@ -909,17 +932,13 @@ def _storm(b: _Demo) -> list[dict[str, Any]]:
     end = datetime(2026, 10, 7, 0, 0)
     statement_fb = b.brand_post("facebook", STATEMENT_AT, _STATEMENT)
     b.brand_post("x", STATEMENT_AT + timedelta(minutes=3), _STATEMENT_X)
-    first = True
+    # the onset itself: the first complaint lands exactly at STORM_ONSET
+    inbound.append(_storm_message(b, STORM_ONSET, storm_people, earlier, statement_fb, onset=True))
     while minute < end:
-        lam = _storm_rate(minute) / 60
-        count = _poisson(rng, lam)
+        count = _poisson(rng, _storm_rate(minute) / 60)
         for s in sorted(rng.randrange(60) for _ in range(count)):
             local = minute + timedelta(seconds=s)
-            if first:  # the onset itself: the first complaint lands exactly at STORM_ONSET
-                local, first = start, False
-            msg = _storm_message(b, amsterdam(local), storm_people, earlier, statement_fb)
-            if msg is not None:
-                inbound.append(msg)
+            inbound.append(_storm_message(b, amsterdam(local), storm_people, earlier, statement_fb))
         minute += timedelta(minutes=1)
     return inbound
 
@@ -933,7 +952,7 @@ def _poisson(rng: random.Random, lam: float) -> int:
 
 
 def _storm_message(b: _Demo, at: datetime, people: list[_Person], earlier: list[_Person],
-                   statement_fb: dict[str, Any]) -> dict[str, Any] | None:
+                   statement_fb: dict[str, Any], onset: bool = False) -> dict[str, Any]:
     rng = b.rng
     local = at.replace(tzinfo=None)
     if earlier and rng.random() < 0.08:
@@ -944,6 +963,9 @@ def _storm_message(b: _Demo, at: datetime, people: list[_Person], earlier: list[
     topics = _storm_topics(local)
     topic = rng.choices(list(topics), weights=list(topics.values()))[0]
     ctx = _slots(rng, person, at)
+    if onset:  # the very first complaint, on the brand's own page
+        text = "Het is 10:25 en er is nog steeds niet gestart. Staan hier al bijna een uur in het startvak zonder enige info. Wat is er aan de hand??"
+        return b.fb_comment(person, at, text, b.latest_post("facebook", at, 0))
     angry = topic not in ("support", "question", "bystander")
     channel = rng.choices(("facebook", "x", "instagram", "messenger", "email", "review"),
                           weights=(57, 28, 7, 4, 3, 1 if local.hour >= 15 or local.day > 4 else 0))[0]
@@ -1063,7 +1085,7 @@ def _post_event(b: _Demo) -> None:
         b.brand_post(platform, _at(2026, 10, d, h, mi), text)
     rng = b.rng
     day = date(2026, 10, 7)
-    while day <= DEMO_END.date():
+    while day <= date(2026, 10, 26):
         for _ in range(rng.randint(4, 9)):
             at = _time_of_day(rng, day)
             person = b.person(0.35)
@@ -1180,26 +1202,26 @@ _CHANNELS = (
 
 def _traffic_texts(rng: random.Random) -> dict[str, list[str]]:
     """Pre-rendered texts (templates x slots x noise), so the hot loop only picks."""
-    dummy = _new_person(rng, 0)
-    pools: dict[str, list[str]] = {"nl": [], "en": [], "reply_nl": [], "reply_en": []}
-    sources: list[tuple[str, str]] = []
-    sources += [(q[1], q[2]) for q in _QUESTIONS] + [(c[0], c[1]) for c in _SINGLE_COMPLAINTS]
+    sources: list[tuple[str, str, bool]] = []  # (lang, template, angry)
+    sources += [(q[1], q[2], False) for q in _QUESTIONS] + [(c[0], c[1], True) for c in _SINGLE_COMPLAINTS]
     for lang in ("nl", "en"):
-        sources += [(lang, t) for t in _PRAISE[lang] + _NEUTRAL[lang] + _RACE_MORNING[lang] + _ME_TOO[lang]]
-        sources += [(lang, t) for topic in _STORM.values() for t in topic[lang]]
-        sources += [(lang, t) for t in _STORM_DMS[lang]]
-    for kind in _POST_EVENT.values():
-        sources += [(e[0], e[1]) for e in kind]
-    for lang, tpl in sources:
+        sources += [(lang, t, False) for t in _PRAISE[lang] + _NEUTRAL[lang] + _RACE_MORNING[lang]]
+        for topic, texts in _STORM.items():
+            sources += [(lang, t, topic not in ("support", "question", "bystander")) for t in texts[lang]]
+        sources += [(lang, t, True) for t in _STORM_DMS[lang]]
+    for kind, entries in _POST_EVENT.items():
+        sources += [(e[0], e[1], kind == "complaint") for e in entries]
+    pools: dict[str, list[str]] = {"nl": [], "en": [], "reply_nl": [], "reply_en": []}
+    for lang, tpl, angry in sources:
         for _ in range(12):
-            person = dummy if rng.random() < 0.5 else _new_person(rng, 0, lang)
-            pools[lang].append(_roughen(tpl.format(**_slots(rng, person, None)), person, rng, rng.random() < 0.5))
-    mixed = ("Echt super slechte service, never again 😤", "Top event, loved it! Volgend jaar weer 💪",
-             "Waar is de refund nou? Still waiting...", "Great race, maar die waterpost was echt een drama")
-    pools["nl"] += list(mixed) * 6
+            person = _new_person(rng, 0, lang)
+            pools[lang].append(_roughen(tpl.format(**_slots(rng, person, None)), person, rng, angry))
+    pools["nl"] += ["Echt super slechte service, never again 😤", "Top event, loved it! Volgend jaar weer 💪",
+                    "Waar is de refund nou? Still waiting...", "Great race, maar die waterpost was echt een drama"] * 6
+    for lang in ("nl", "en"):
+        pools[f"metoo_{lang}"] = list(_ME_TOO[lang])
     for q in _QUESTIONS + _SINGLE_COMPLAINTS:
-        answer = q[-1]
-        lang = q[1] if len(q) == 4 else q[0]
+        lang, answer = (q[1] if len(q) == 4 else q[0]), q[-1]
         for _ in range(4):
             pools[f"reply_{lang}"].append(answer.replace("{first}", "\0").format(**_slots(rng, None, None)))
     return pools
@@ -1207,11 +1229,14 @@ def _traffic_texts(rng: random.Random) -> dict[str, list[str]]:
 
 def generate_traffic(n: int, seed: int = 1, start: datetime = TRAFFIC_START) -> Iterator[dict[str, Any]]:
     """Stream n valid, varied messages (nl/en, pos/neu/neg, public/private, brand replies,
-    threads, the odd burst) in time order with unique ids; ~2 s per million on one core."""
+    threads, the odd burst) in time order with unique ids; ~5 s per million on one core.
+    `start` must be timezone-aware; the stream's clock advances ~2 s per message on average,
+    faster by day than by night."""
     rng = random.Random(seed)
     rand, choice = rng.random, rng.choice
     texts = _traffic_texts(rng)
     nl, en, reply_nl, reply_en = texts["nl"], texts["en"], texts["reply_nl"], texts["reply_en"]
+    metoo_nl, metoo_en = texts["metoo_nl"], texts["metoo_en"]
     wheel: list[int] = []
     for i, ch in enumerate(_CHANNELS):
         wheel += [i] * ch[7]
@@ -1226,13 +1251,15 @@ def generate_traffic(n: int, seed: int = 1, start: datetime = TRAFFIC_START) -> 
     base_gap = 2.0
     posts: dict[str, str] = {}
     pending: deque[tuple] = deque(maxlen=4000)
-    queued: list[dict[str, Any]] = []
+    queued: list[tuple[float, dict[str, Any]]] = []
     burst_left = 0
     emitted = 0
     i = 0
     while emitted < n:
         if queued:
-            yield queued.pop()
+            ts, msg = queued.pop()
+            t = max(t, ts)
+            yield msg
             emitted += 1
             continue
         i += 1
@@ -1245,14 +1272,8 @@ def generate_traffic(n: int, seed: int = 1, start: datetime = TRAFFIC_START) -> 
                 burst_left = 200 + int(rand() * 1800)
         created = clock.iso(t)
         r = rand()
-        if r < 0.004 or not posts:  # the brand posts something new on a public channel
-            platform = choice(("facebook", "x", "instagram"))
-            mid = f"{platform[:2]}_p{i}"
-            posts[platform] = mid
-            posts.setdefault("facebook", mid)
-            yield {"platform": platform, "id": mid, "kind": "post", "public": True,
-                   "author": {"id": "brand_" + platform, "name": BRAND_NAME}, "text": choice(_BRAND_POST_TEXTS),
-                   "created_at": created, "from_brand": True}
+        if r < 0.004:  # the brand posts something new on a public channel
+            yield _brand_post(choice(("facebook", "x", "instagram")), i, created, posts, choice)
             emitted += 1
             continue
         if r < 0.16 and pending and not burst_left:  # a brand reply to the oldest waiting message
@@ -1270,19 +1291,27 @@ def generate_traffic(n: int, seed: int = 1, start: datetime = TRAFFIC_START) -> 
         platform, kind, public, prefix, url, with_followers, with_lang = ch[:7]
         if burst_left:
             platform, kind, public, prefix, url, with_followers, with_lang = _CHANNELS[0][:7]
+        if kind == "comment" and platform not in posts:  # comments need a post to hang under
+            yield _brand_post(platform, i, created, posts, choice)
+            emitted += 1
+            continue
         p = int(rand() ** 2.2 * n_people)  # a few people write a lot
         first = first_names[p % len(first_names)]
         name = f"{first} {last_names[(p * 7) % len(last_names)]}"
         lang = "en" if p % 7 == 0 else "nl"
-        text = choice(en if lang == "en" else nl)
+        if kind == "comment" and rand() < 0.08:
+            text = choice(metoo_en if lang == "en" else metoo_nl)
+        else:
+            text = choice(en if lang == "en" else nl)
         mid = f"{prefix}{i}"
-        author: dict[str, Any] = {"id": f"{platform[:2]}u{p}", "name": name}
+        author: dict[str, Any] = {"id": f"u{p}@example.com" if platform == "email" else f"{platform[:2]}u{p}",
+                                  "name": name}
         if with_followers:
             author["followers"] = (p * 2654435761) % 4000 if p % 97 else 50000 + p % 150000
         msg = {"platform": platform, "id": mid, "kind": kind, "public": public, "author": author,
                "text": text, "created_at": created}
         if kind == "comment":
-            conv = posts.get(platform) or posts["facebook"]
+            conv = posts[platform]
             msg["conversation_id"] = conv
             msg["in_reply_to"] = conv
         elif kind == "dm":
@@ -1292,10 +1321,10 @@ def generate_traffic(n: int, seed: int = 1, start: datetime = TRAFFIC_START) -> 
             conv = f"thread_{i}"
             msg["conversation_id"] = conv
             msg["subject"] = "Vraag" if lang == "nl" else "Question"
-            queued.append({"platform": "email", "id": f"auto_{i}", "kind": "email", "public": False,
-                           "author": {"id": "info@zuiderloop.example", "name": "Team Zuiderloop"},
-                           "text": _AUTO_EMAIL, "created_at": clock.iso(t + 3), "conversation_id": conv,
-                           "in_reply_to": mid, "from_brand": True, "automated": True})
+            queued.append((t + 3, {"platform": "email", "id": f"auto_{i}", "kind": "email", "public": False,
+                                   "author": {"id": "info@zuiderloop.example", "name": "Team Zuiderloop"},
+                                   "text": _AUTO_EMAIL, "created_at": clock.iso(t + 3), "conversation_id": conv,
+                                   "in_reply_to": mid, "from_brand": True, "automated": True}))
         else:
             conv = mid
         if url:
@@ -1306,6 +1335,14 @@ def generate_traffic(n: int, seed: int = 1, start: datetime = TRAFFIC_START) -> 
         emitted += 1
         if rand() < 0.45:
             pending.append((platform, mid, conv, public, first, lang))
+
+
+def _brand_post(platform: str, i: int, created: str, posts: dict[str, str], choice: Any) -> dict[str, Any]:
+    mid = f"{platform[:2]}_post{i}"
+    posts[platform] = mid
+    return {"platform": platform, "id": mid, "kind": "post", "public": True,
+            "author": {"id": "brand_" + platform, "name": BRAND_NAME}, "text": choice(_BRAND_POST_TEXTS),
+            "created_at": created, "from_brand": True}
 
 
 class _TrafficClock:

@@ -1,8 +1,9 @@
 """Triggers: the situations playbooks can watch for. One module per trigger kind.
 
 A trigger keeps its own state (created by `new_state`, stored inside the engine state) and
-reports `Finding`s: the situations that hold right now. `observe` sees each matching
-message; `tick` re-checks timers and windows. The engine turns findings into incidents, so a
+reports `Finding`s: the situations that hold right now. `observe` sees each customer message
+the playbook's `[match]` accepts (`matched=True`) and, if the trigger sets `sees_unmatched`,
+every other message too, brand replies included; `tick` re-checks timers and windows. The engine turns findings into incidents, so a
 trigger never decides about alerts, cooldowns or escalation.
 """
 
@@ -28,12 +29,13 @@ class Finding:
 class Trigger(Protocol):
     kind: ClassVar[str]
     Options: ClassVar[type]
-    sees_brand_messages: ClassVar[bool]
+    sees_unmatched: ClassVar[bool]
     tick_seconds: ClassVar[float]  # how often `tick` needs to run at most
 
     def new_state(self) -> Any: ...
 
-    def observe(self, state: Any, message: Message, score: Score, now: datetime) -> list[Finding]: ...
+    def observe(self, state: Any, message: Message, score: Score, now: datetime,
+                matched: bool) -> list[Finding]: ...
 
     def tick(self, state: Any, now: datetime) -> list[Finding]: ...
 

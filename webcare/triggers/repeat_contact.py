@@ -44,7 +44,7 @@ class State:
 class RepeatContact:
     kind = "repeat_contact"
     Options = Options
-    sees_brand_messages = True
+    sees_unmatched = True  # brand replies (matched=False) answer or auto-answer contacts
     tick_seconds = 3600.0  # contacts expire after days; an hourly look is plenty
 
     def __init__(self, options: Options, sensitivity: str = "balanced"):
@@ -54,9 +54,12 @@ class RepeatContact:
     def new_state(self) -> State:
         return State()
 
-    def observe(self, state: State, message: Message, score: Score, now: datetime) -> list[Finding]:
+    def observe(self, state: State, message: Message, score: Score, now: datetime,
+                matched: bool) -> list[Finding]:
         if message.from_brand:
             self._brand_reply(state, message)
+            return []
+        if not matched:
             return []
         cid = self._customer_id(state, message)
         customer = state.customers[cid]

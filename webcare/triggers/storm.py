@@ -1,76 +1,282 @@
-"""Complaint storm: many matching public messages within a short window on one channel."""
+"""Complaint storm: matching public messages far above their own baseline, within minutes.
+
+Peers compare the last hour with the last 12 or a day with a week, and so fire an hour or
+more after onset. Here every message is tested at once against what is normal for this
+platform at this hour of this weekday (learned as it goes), over several short windows:
+the count must be at least `min_count` (two angry tweets at night are no storm), several
+times the expectation, and improbable under it (Poisson tail below the sensitivity's level).
+
+The expectation is the larger of two estimates, so a busy day is not mistaken for a storm:
+the learned hour-of-week (or, early on, hour-of-day) rate of matching messages, and the
+current volume of other messages times the usual ratio between the two. A prior rate
+fills in while there is little history, so a quiet start is not over-sensitive. Hours
+inside a storm are not learned from.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-from webcare.models import Message, Score
-from webcare.settings import at_least, positive, setting
+from webcare.models import Message, MessageFormatError, Score, parse_time
+from webcare.settings import at_least, positive, setting, timezone_name
 from webcare.triggers import Finding
 
-# How `[engine] sensitivity` scales the minimum count: fewer alerts, or more.
-SENSITIVITY = {"fewer": 1.5, "balanced": 1.0, "more": 0.7}
+# Sensitivity: (min_count factor, Poisson tail level, minimal ratio to the expectation).
+SENSITIVITY = {"fewer": (1.5, 1e-6, 4.0), "balanced": (1.0, 1e-4, 3.0), "more": (0.75, 1e-3, 2.0)}
+HOUR = 3600.0
+DAY = 86400.0
+
+
+def iso_time(value: str) -> str | None:
+    try:
+        parse_time(value)
+    except MessageFormatError as exc:
+        return exc.problem
+    return None
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str = setting(help="what is happening, e.g. 'Zuiderloop 2026'")
+    start: str = setting(check=iso_time, help="ISO time the event starts (with offset)")
+    end: str = setting(check=iso_time, help="ISO time the event ends (with offset)")
+    keywords: list[str] = setting(factory=list, help="hashtags or words that tie a message to the event")
+    watch_hours: float = setting(48.0, check=at_least(0), help="keep the sharper watch this long after the end")
+    min_count: int = setting(3, check=at_least(2), help="storm threshold for event messages")
 
 
 @dataclass(frozen=True)
 class Options:
-    window_minutes: float = setting(30.0, check=positive, help="how far back to count")
-    min_count: int = setting(8, check=at_least(2), help="matching messages in the window that make a storm")
+    windows_minutes: list[float] = setting(factory=lambda: [10.0, 30.0, 60.0],
+                                           help="windows tested at every message")
+    min_count: int = setting(5, check=at_least(2), help="matching messages a storm needs at least")
     group_by: Literal["platform", "conversation"] = setting(
-        "platform", help="count per platform, or per post/thread")
+        "platform", help="learn and count per platform, or per post/thread")
+    prior_per_hour: float = setting(1.0, check=positive,
+                                    help="assumed normal rate of matching messages before history exists")
+    prior_days: float = setting(2.0, check=at_least(0), help="how many days of history the prior weighs")
+    memory_days: float = setting(14.0, check=positive, help="how fast the baseline forgets")
+    timezone: str = setting("Europe/Amsterdam", check=timezone_name, help="for hour-of-day rhythm")
     examples: int = setting(5, check=at_least(1), help="example messages carried in the alert")
+    events: list[Event] = setting(factory=list, help="planned events watched more closely")
+
+
+@dataclass
+class Group:
+    recent: deque = field(default_factory=deque)  # (ts, uid) of matching messages
+    others: deque = field(default_factory=deque)  # ts of other messages, same group
+    hour: float = 0.0  # start of the hour being counted
+    hour_matching: int = 0
+    hour_other: int = 0
+    by_hour_of_day: list[float] = field(default_factory=lambda: [0.0] * 24)
+    by_hour_of_week: list[float] = field(default_factory=lambda: [0.0] * 168)
+    other_total: float = 0.0  # learned hourly volume of other messages (sum over hours seen)
+    matching_total: float = 0.0
+    hours_seen: float = 0.0
+    storming: bool = False
 
 
 class Storm:
     kind = "storm"
     Options = Options
-    sees_brand_messages = False
+    sees_unmatched = True  # other traffic tells a busy day from a storm
     tick_seconds = 60.0
 
     def __init__(self, options: Options, sensitivity: str = "balanced"):
         self.options = options
-        self.window = options.window_minutes * 60
-        self.min_count = max(2, round(options.min_count * SENSITIVITY[sensitivity]))
+        factor, self.alpha, self.ratio = SENSITIVITY[sensitivity]
+        self.min_count = max(2, math.ceil(options.min_count * factor))
+        self.windows = sorted(w * 60 for w in options.windows_minutes) or [1800.0]
+        self.tz = ZoneInfo(options.timezone)
+        self.events = [_EventWindow(e, factor) for e in options.events]
 
-    def new_state(self) -> dict[str, deque]:
+    def new_state(self) -> dict[str, Group]:
         return {}
 
-    def observe(self, state: dict[str, deque], message: Message, score: Score, now: datetime) -> list[Finding]:
-        if self.options.group_by == "conversation":
-            key = f"{message.platform}:{message.conversation_id or message.in_reply_to or message.id}"
-        else:
-            key = message.platform
+    # --- events -------------------------------------------------------------------------
+    def observe(self, state: dict[str, Group], message: Message, score: Score, now: datetime,
+                matched: bool) -> list[Finding]:
         ts = min(message.created_at.timestamp(), now.timestamp())
-        state.setdefault(key, deque()).append((ts, message.uid))
-        return self._check(state, key, now)
+        key = self._key(message)
+        group = state.setdefault(key, Group(hour=_hour_start(ts)))
+        self._roll(group, ts)
+        if not matched:
+            if message.public and not message.from_brand:
+                group.others.append(ts)
+                group.hour_other += 1
+            return []
+        group.recent.append((ts, message.uid))
+        group.hour_matching += 1
+        found = self._check(key, group, now.timestamp(), self.min_count)
+        text = message.text.lower()
+        for event in self.events:
+            if event.covers(ts) and event.matches(text):
+                ekey = f"event:{event.name}"
+                egroup = state.setdefault(ekey, Group(hour=_hour_start(ts)))
+                egroup.recent.append((ts, message.uid))
+                found += self._check(ekey, egroup, now.timestamp(), event.min_count, event.name)
+        return found
 
-    def tick(self, state: dict[str, deque], now: datetime) -> list[Finding]:
+    def tick(self, state: dict[str, Group], now: datetime) -> list[Finding]:
         found = []
-        for key in list(state):
-            found.extend(self._check(state, key, now))
-            if not state[key]:
+        t = now.timestamp()
+        for key, group in list(state.items()):
+            self._roll(group, t)
+            event = key.startswith("event:")
+            found += self._check(key, group, t, self._event_min(key) if event else self.min_count,
+                                 key[6:] if event else None)
+            if event and not group.recent and not any(e.covers(t) for e in self.events
+                                                      if f"event:{e.name}" == key):
                 del state[key]
         return found
 
-    def _check(self, state: dict[str, deque], key: str, now: datetime) -> list[Finding]:
-        window = state[key]
-        horizon = now.timestamp() - self.window
-        while window and window[0][0] < horizon:
-            window.popleft()
-        count = len(window)
-        if count < self.min_count:
+    # --- the test -----------------------------------------------------------------------
+    def _check(self, key: str, group: Group, t: float, min_count: int,
+               event: str | None = None) -> list[Finding]:
+        longest = self.windows[-1]
+        while group.recent and group.recent[0][0] < t - longest:
+            group.recent.popleft()
+        while group.others and group.others[0] < t - longest:
+            group.others.popleft()
+        if len(group.recent) < min_count:
+            group.storming = False
             return []
-        minutes = round(self.options.window_minutes)
-        where = key.replace(":", " / ")
-        first = datetime.fromtimestamp(window[0][0], now.tzinfo)
-        return [Finding(
-            key=key, size=count,
-            title=f"Complaint storm on {where}: {count} in {minutes} min",
-            facts=(f"{count} matching public messages in the last {minutes} minutes "
-                   f"(threshold {self.min_count})",
-                   f"first in this window at {first:%H:%M}"),
-            message_ids=tuple(uid for _, uid in list(window)[-self.options.examples:]),
-        )]
+        hourly = self._expected_hourly(group, t)
+        best = None
+        for window in self.windows:
+            count = _count_since(group.recent, t - window)
+            if count < min_count:
+                continue
+            others = _count_since_ts(group.others, t - window)
+            expected = max(hourly * window / HOUR, others * self._ratio_to_others(group))
+            if event is None and (count < self.ratio * expected or _poisson_tail(count, expected) > self.alpha):
+                continue
+            best = (window, count, expected)  # the longest window that passes tells the most
+        if best is None:
+            group.storming = False
+            return []
+        group.storming = True
+        window, count, expected = best
+        minutes = round(window / 60)
+        where = f"event {event}" if event else key.replace(":", " / ")
+        first = next(ts for ts, _ in group.recent if ts >= t - window)
+        examples = [uid for ts, uid in group.recent if ts >= t - window][-self.options.examples:]
+        facts = (f"{count} matching public messages in the last {minutes} minutes, "
+                 f"normally about {expected:.1f} (threshold {min_count})",
+                 f"first in this window at {datetime.fromtimestamp(first, self.tz):%H:%M}")
+        if event:
+            facts += (f"planned event {event}: watched with a lower threshold",)
+        return [Finding(key=key, size=count, title=f"Complaint storm on {where}: {count} in {minutes} min",
+                        facts=facts, message_ids=tuple(examples))]
+
+    def _expected_hourly(self, group: Group, t: float) -> float:
+        """Normal matching messages per hour at this hour, blended with the prior early on."""
+        days = group.hours_seen / 24
+        local = datetime.fromtimestamp(t, self.tz)
+        if days >= 14:
+            learned = group.by_hour_of_week[local.weekday() * 24 + local.hour]
+            learned = max(learned, group.by_hour_of_day[local.hour] * 0.5)
+        else:
+            learned = group.by_hour_of_day[local.hour]
+        # the rhythm never pushes the expectation below a quarter of the day's mean rate
+        mean = group.matching_total / group.hours_seen if group.hours_seen else 0.0
+        learned = max(learned, mean / 4)
+        prior = self.options.prior_days
+        return (days * learned + prior * self.options.prior_per_hour) / (days + prior) if days + prior else learned
+
+    def _ratio_to_others(self, group: Group) -> float:
+        prior = self.options.prior_days * 24
+        return ((group.matching_total + prior * 0.1) / (group.other_total + prior)) if group.hours_seen else 0.1
+
+    def _roll(self, group: Group, t: float) -> None:
+        """Close finished hours into the baseline (not while a storm is on)."""
+        while t >= group.hour + HOUR:
+            if not group.storming:
+                local = datetime.fromtimestamp(group.hour, self.tz)
+                n = group.hours_seen / 24
+                a_day = 1 / min(n + 1, self.options.memory_days)
+                a_week = 1 / min(n / 7 + 1, self.options.memory_days / 7 + 1)
+                h, hw = local.hour, local.weekday() * 24 + local.hour
+                group.by_hour_of_day[h] += a_day * (group.hour_matching - group.by_hour_of_day[h])
+                group.by_hour_of_week[hw] += a_week * (group.hour_matching - group.by_hour_of_week[hw])
+                group.matching_total += group.hour_matching
+                group.other_total += group.hour_other
+                group.hours_seen += 1
+                if group.hours_seen > self.options.memory_days * 24:  # forget old volume slowly
+                    keep = 1 - 1 / (self.options.memory_days * 24)
+                    group.matching_total *= keep
+                    group.other_total *= keep
+                    group.hours_seen *= keep
+            group.hour_matching = group.hour_other = 0
+            if t - group.hour > 2 * DAY:  # a long silence: jump, counting the empty hours
+                skipped = math.floor((t - group.hour) / HOUR) - 1
+                group.hours_seen += skipped
+                group.hour += skipped * HOUR
+            group.hour += HOUR
+
+    def _key(self, message: Message) -> str:
+        if self.options.group_by == "conversation":
+            return f"{message.platform}:{message.conversation_id or message.in_reply_to or message.id}"
+        return message.platform
+
+    def _event_min(self, key: str) -> int:
+        return next((e.min_count for e in self.events if f"event:{e.name}" == key), self.min_count)
+
+
+class _EventWindow:
+    def __init__(self, event: Event, factor: float):
+        self.name = event.name
+        self.keywords = [k.lower() for k in event.keywords]
+        self.start = parse_time(event.start, "start").timestamp()
+        self.until = parse_time(event.end, "end").timestamp() + event.watch_hours * HOUR
+        self.min_count = max(2, math.ceil(event.min_count * factor))
+
+    def covers(self, ts: float) -> bool:
+        return self.start <= ts <= self.until
+
+    def matches(self, text: str) -> bool:
+        return any(k in text for k in self.keywords)
+
+
+def _hour_start(ts: float) -> float:
+    return ts - ts % HOUR
+
+
+def _count_since(recent: deque, since: float) -> int:
+    n = 0
+    for ts, _ in reversed(recent):
+        if ts < since:
+            break
+        n += 1
+    return n
+
+
+def _count_since_ts(items: deque, since: float) -> int:
+    n = 0
+    for ts in reversed(items):
+        if ts < since:
+            break
+        n += 1
+    return n
+
+
+def _poisson_tail(k: int, lam: float) -> float:
+    """P(X >= k) for X ~ Poisson(lam), computed in log space so large k stays exact enough."""
+    if k <= 0:
+        return 1.0
+    if lam <= 0:
+        return 0.0
+    log_term = -lam + k * math.log(lam) - math.lgamma(k + 1)  # P(X = k)
+    total, term, i = 0.0, math.exp(log_term), k
+    while term > 1e-300 and i < k + 1000:
+        total += term
+        i += 1
+        term *= lam / i
+        if term < total * 1e-12:
+            break
+    return min(1.0, total)
