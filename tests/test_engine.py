@@ -67,7 +67,7 @@ def test_storm_opens_one_incident_at_the_threshold():
     assert sim.kinds() == [("open", 0)]
     a = sim.alerts[0]
     assert a.at == T0 + timedelta(minutes=8)  # the fifth complaint, not later
-    assert "5 matching public messages in the last 10 minutes, normally about 0.2 (threshold 5)" in a.text
+    assert "5 matching public messages in the last 10 minutes, normally about 0.1 (threshold 5)" in a.text
     assert a.severity == "high" and a.recipients == ("team",) and len(a.message_ids) == 5
 
 

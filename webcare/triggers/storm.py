@@ -10,7 +10,7 @@ The expectation is the larger of two estimates, so a busy day is not mistaken fo
 the learned hour-of-week (or, early on, hour-of-day) rate of matching messages, and the
 current volume of other messages times the usual ratio between the two. A prior rate
 fills in while there is little history, so a quiet start is not over-sensitive. Hours
-inside a storm are not learned from.
+in which a storm was seen are not learned from.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from webcare.settings import at_least, positive, setting, timezone_name
 from webcare.triggers import Finding
 
 # Sensitivity: (min_count factor, Poisson tail level, minimal ratio to the expectation).
-SENSITIVITY = {"fewer": (1.5, 1e-6, 4.0), "balanced": (1.0, 1e-4, 3.0), "more": (0.75, 1e-3, 2.0)}
+SENSITIVITY = {"fewer": (1.5, 1e-9, 4.0), "balanced": (1.0, 1e-7, 3.0), "more": (0.75, 1e-5, 2.0)}
 HOUR = 3600.0
 DAY = 86400.0
 
@@ -57,7 +57,7 @@ class Options:
     min_count: int = setting(5, check=at_least(2), help="matching messages a storm needs at least")
     group_by: Literal["platform", "conversation"] = setting(
         "platform", help="learn and count per platform, or per post/thread")
-    prior_per_hour: float = setting(1.0, check=positive,
+    prior_per_hour: float = setting(0.5, check=positive,
                                     help="assumed normal rate of matching messages before history exists")
     prior_days: float = setting(2.0, check=at_least(0), help="how many days of history the prior weighs")
     memory_days: float = setting(14.0, check=positive, help="how fast the baseline forgets")
@@ -79,6 +79,7 @@ class Group:
     matching_total: float = 0.0
     hours_seen: float = 0.0
     storming: bool = False
+    stormy_hour: bool = False  # a storm was seen during the hour being counted: do not learn it
 
 
 class Storm:
@@ -160,7 +161,7 @@ class Storm:
         if best is None:
             group.storming = False
             return []
-        group.storming = True
+        group.storming = group.stormy_hour = True
         window, count, expected = best
         minutes = round(window / 60)
         where = f"event {event}" if event else key.replace(":", " / ")
@@ -187,7 +188,8 @@ class Storm:
         mean = group.matching_total / group.hours_seen if group.hours_seen else 0.0
         learned = max(learned, mean / 4)
         prior = self.options.prior_days
-        return (days * learned + prior * self.options.prior_per_hour) / (days + prior) if days + prior else learned
+        blended = (days * learned + prior * self.options.prior_per_hour) / (days + prior) if days + prior else learned
+        return max(learned, blended)  # the prior guards a quiet start; it never hides a busy brand's normal
 
     def _ratio_to_others(self, group: Group) -> float:
         prior = self.options.prior_days * 24
@@ -196,7 +198,7 @@ class Storm:
     def _roll(self, group: Group, t: float) -> None:
         """Close finished hours into the baseline (not while a storm is on)."""
         while t >= group.hour + HOUR:
-            if not group.storming:
+            if not group.stormy_hour:
                 local = datetime.fromtimestamp(group.hour, self.tz)
                 n = group.hours_seen / 24
                 a_day = 1 / min(n + 1, self.options.memory_days)
@@ -213,6 +215,7 @@ class Storm:
                     group.other_total *= keep
                     group.hours_seen *= keep
             group.hour_matching = group.hour_other = 0
+            group.stormy_hour = group.storming
             if t - group.hour > 2 * DAY:  # a long silence: jump, counting the empty hours
                 skipped = math.floor((t - group.hour) / HOUR) - 1
                 group.hours_seen += skipped
