@@ -16,7 +16,7 @@ def folder_with(tmp_path, name, text):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ('name = "x"\ntrigger = "earthquake"\n', "broken.toml: trigger: expected one of repeat_contact, storm"),
+    ('name = "x"\ntrigger = "earthquake"\n', "broken.toml: trigger: expected one of pile_up, repeat_contact, response_target, storm, urgent"),
     ('name = "x"\ntrigger = "storm"\n[storm]\nmin_count = "many"\n',
      "broken.toml: storm.min_count: expected a whole number, got string 'many'"),
     ('name = "x"\ntrigger = "storm"\nseverity = "apocalyptic"\n', "broken.toml: severity: expected one of"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
@@ -194,6 +195,7 @@ class Engine:
             recipients=tuple(recipients), reasons=facts)
 
 
+@lru_cache(maxsize=256)
 def _minutes(value: float) -> timedelta:
     return timedelta(minutes=value)
 

@@ -28,6 +28,9 @@ class Match:
     languages: list[str] = setting(factory=list, help="only these languages (nl, en, other)")
     labels: list[Literal["neg", "neu", "pos"]] = setting(factory=list, help="only these sentiment labels")
     complaint: bool | None = setting(None, help="only complaints (true) or only non-complaints (false)")
+    intents: list[Literal["complaint", "question", "praise", "other"]] = setting(
+        factory=list, help="only these intents")
+    authors: list[str] = setting(factory=list, help="only these author ids")
     negative_or_complaint: bool = setting(False, help="negative sentiment OR complaint intent")
     keywords: list[str] = setting(factory=list, help="at least one of these words (case-insensitive)")
     min_urgency: float = setting(0.0, check=at_least(0), help="urgency at least this (0..1)")
@@ -44,6 +47,10 @@ class Match:
         if self.labels and s.label not in self.labels:
             return False
         if self.complaint is not None and s.complaint != self.complaint:
+            return False
+        if self.intents and s.intent not in self.intents:
+            return False
+        if self.authors and m.author.id not in self.authors:
             return False
         if self.negative_or_complaint and not (s.label == "neg" or s.complaint):
             return False

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 ANY = ("nl", "en", "und")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: cues are dict keys on every message
 class Cue:
     """A family of expressions; `langs` keeps false friends out ("brand" is fire in Dutch)."""
 
     name: str
-    pattern: re.Pattern[str]
+    body: str  # the alternation of expressions, without the word-boundary guards
     langs: frozenset[str] = frozenset(ANY)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compiled(self.body)
 
     def find(self, text_lower: str, lang: str) -> str | None:
         """The first matching expression in `text_lower`, or None."""
@@ -34,7 +39,12 @@ class Cue:
 def cue(name: str, *expressions: str, langs: tuple[str, ...] = ANY) -> Cue:
     """Expressions are regex fragments matched as whole words; most are plain words."""
     body = "|".join(sorted(expressions, key=len, reverse=True))
-    return Cue(name, re.compile(rf"(?<![\w])(?:{body})(?![\w])"), frozenset(langs))
+    return Cue(name, body, frozenset(langs))
+
+
+@lru_cache(maxsize=None)
+def _compiled(body: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
 
 _NUM = r"(?:\d+|twee|drie|vier|vijf|zes|zeven|acht|tien)"
@@ -61,14 +71,19 @@ NO_ANSWER = cue(
     r"never (?:heard|got) back", "ignored", "ignoring me")
 WAITING = cue(
     "waiting",
-    r"wacht(?:en)? al", rf"al {_NUM} (?:dagen|weken|maanden|uur|uren)", r"al (?:dagen|weken|maanden)",
-    "nog steeds niet", "nog steeds geen", r"still (?:waiting|no|not)", r"waiting (?:for|since) (?:days|weeks|months|hours|\d+)",
+    r"wacht(?:en)? al", rf"al {_NUM} (?:dagen|weken|maanden|uur|uren)",
+    r"al (?:dagen|weken|maanden)", "nog steeds niet", "nog steeds geen",
+    r"still (?:waiting|no|not)", r"waiting (?:for|since) (?:days|weeks|months|hours|\d+)",
     rf"(?:for|after) {_NUM_EN} (?:days|weeks|months|hours)")
 AGAIN = cue(
     "repeat contact mentioned",
-    "alweer", "weer eens", "zoveelste", r"voor de \w+ keer", "nogmaals", "opnieuw gebeld",
-    rf"{_NUM} keer (?:gebeld|gemaild|contact)", "again", r"(?:third|fourth|fifth|\d+(?:st|nd|rd|th)) time",
-    rf"{_NUM_EN} times")
+    "alweer", "weer eens", "zoveelste", r"(?:voor )?de (?:\w+de|\w+ste) keer", "nogmaals",
+    "opnieuw gebeld", rf"{_NUM} keer (?:gebeld|gemaild|contact)", "again",
+    r"(?:third|fourth|fifth|\d+(?:st|nd|rd|th)) time", rf"{_NUM_EN} times")
+WRONG = cue(
+    "wrong",
+    r"klopt (?:nog steeds |weer |alweer )?niet", r"niet klopt", "onjuist", "onjuiste",
+    r"verkeerd\w*", "fout", "fouten", r"wrong", "incorrect", "mistake")
 MONEY = cue(
     "money",
     "geld terug", r"terugbetal\w*", "dubbel betaald", r"twee ?keer betaald", "te veel betaald",
@@ -115,3 +130,33 @@ COMPLIMENT = cue(
     r"(?:goed|snel|super|prima|fijn) geholpen", "aanrader", "tevreden", "goed opgelost",
     r"great (?:service|job|help)", "well done", "awesome", "amazing", r"love (?:it|you)",
     "helpful", "excellent")
+
+ALL_CUES: tuple[Cue, ...] = (
+    BROKEN, NOT_DELIVERED, NO_ANSWER, WAITING, AGAIN, WRONG, MONEY, COMPLAINT_WORDS, LEGAL, SAFETY,
+    SAFETY_NL, CHURN, PRESS, THANKS, COMPLIMENT,
+)
+# One pass tells whether any cue occurs at all; most messages then need no further search.
+_ANY_CUE = re.compile(r"(?<!\w)(?:" + "|".join(c.body for c in ALL_CUES) + r")(?!\w)")
+
+
+def find_cues(text_lower: str, lang: str) -> dict[Cue, str]:
+    """Every cue family present in `text_lower`, with the expression that matched.
+
+    One pass of the combined pattern finds the candidate expressions; each family is then
+    looked for inside those short strings only ("nog steeds niet geleverd" is both
+    "not delivered" and, inside it, "waiting").
+    """
+    hits = [m.group(0) for m in _ANY_CUE.finditer(text_lower)]
+    if not hits:
+        return {}
+    found = {}
+    for c in ALL_CUES:
+        if lang not in c.langs:
+            continue
+        pattern = c.pattern
+        for hit in hits:
+            match = pattern.search(hit)
+            if match is not None:
+                found[c] = match.group(0)
+                break
+    return found

@@ -59,8 +59,10 @@ TRAIN_DATASETS: dict[str, Callable[[Path], list[Example]]] = {
     "nl_restaurant_sentences_train": lambda d: dutch_restaurant_sentences(d, "train"),
 }
 EXTRA_DATASETS: dict[str, Callable[[Path], list[Example]]] = {
-    "en_vader_movie": lambda d: vader_ground_truth(d, "vader_movie_reviews", "movieReviewSnippets_GroundTruth.txt"),
-    "en_vader_nyt": lambda d: vader_ground_truth(d, "vader_nyt_editorials", "nytEditorialSnippets_GroundTruth.txt"),
+    "en_vader_movie": lambda d: vader_ground_truth(
+        d, "vader_movie_reviews", "movieReviewSnippets_GroundTruth.txt"),
+    "en_vader_nyt": lambda d: vader_ground_truth(
+        d, "vader_nyt_editorials", "nytEditorialSnippets_GroundTruth.txt"),
 }
 
 

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Mapping
 
 from webcare.classify.cues import (
     AGAIN, BROKEN, CHURN, COMPLAINT_WORDS, COMPLIMENT, LEGAL, MONEY, NO_ANSWER, NOT_DELIVERED,
-    THANKS, WAITING, Cue,
+    SAFETY, SAFETY_NL, THANKS, WAITING, WRONG, Cue,
 )
 
 COMPLAINT_THRESHOLD = 0.5
-NEGATIVITY_WEIGHT = 0.7  # compound -0.72 alone makes a complaint
+NEGATIVITY_WEIGHT = 0.85  # compound -0.59 or lower alone makes a complaint
 
 # Evidence that a message reports a failure, with how much each family alone weighs.
 COMPLAINT_CUES: tuple[tuple[Cue, float], ...] = (
-    (BROKEN, 0.4), (NOT_DELIVERED, 0.4), (NO_ANSWER, 0.4), (WAITING, 0.3), (AGAIN, 0.2),
-    (MONEY, 0.3), (COMPLAINT_WORDS, 0.4), (LEGAL, 0.45), (CHURN, 0.3),
+    (BROKEN, 0.5), (NOT_DELIVERED, 0.5), (NO_ANSWER, 0.5), (WAITING, 0.3), (AGAIN, 0.2),
+    (WRONG, 0.3), (MONEY, 0.3), (COMPLAINT_WORDS, 0.4), (LEGAL, 0.5), (SAFETY, 0.4),
+    (SAFETY_NL, 0.4), (CHURN, 0.3),
 )
 PRAISE_CUES: tuple[tuple[Cue, float], ...] = ((THANKS, 0.35), (COMPLIMENT, 0.35))
 
@@ -48,29 +50,28 @@ class Intent:
 
 
 def matched(
-    cues: tuple[tuple[Cue, float], ...], text_lower: str, lang: str,
+    cues: tuple[tuple[Cue, float], ...], found: Mapping[Cue, str],
 ) -> list[tuple[float, str]]:
-    """(weight, reason) for every cue family found in the text."""
-    found = []
-    for c, weight in cues:
-        hit = c.find(text_lower, lang)
-        if hit is not None:
-            found.append((weight, c.reason(hit)))
-    return found
+    """(weight, reason) for every family of `cues` among the `found` ones."""
+    return [(weight, c.reason(found[c])) for c, weight in cues if c in found]
 
 
 def is_question(text: str, text_lower: str) -> bool:
     if "?" in text:
         return True
-    first = FIRST_WORD.search(text_lower)
-    opener = first is not None and first.group(0) in QUESTION_OPENERS and first.start() < 3
-    return opener or bool(QUESTION_PHRASES.search(text_lower))
+    first = FIRST_WORD.search(text_lower, 0, 40)
+    if first is not None and first.start() < 3 and first.group(0) in QUESTION_OPENERS:
+        return True
+    return QUESTION_PHRASES.search(text_lower) is not None
 
 
-def classify_intent(text: str, lang: str, compound: float) -> Intent:
-    """Combine sentiment (`compound`, -1..1) with cue words into an intent decision."""
-    text_lower = text.lower()
-    complaint_hits = matched(COMPLAINT_CUES, text_lower, lang)
+def classify_intent(
+    text: str, compound: float, found: Mapping[Cue, str], text_lower: str | None = None,
+) -> Intent:
+    """Combine sentiment (`compound`, -1..1) with the cues `found` in the text."""
+    if text_lower is None:
+        text_lower = text.lower()
+    complaint_hits = matched(COMPLAINT_CUES, found)
     negativity = max(0.0, -compound)
     cue_weight = 1.0 - _product(1.0 - w for w, _ in complaint_hits)
     score = 1.0 - (1.0 - NEGATIVITY_WEIGHT * negativity) * (1.0 - cue_weight)
@@ -83,7 +84,7 @@ def classify_intent(text: str, lang: str, compound: float) -> Intent:
         return Intent("complaint", True, score, reasons)
     if is_question(text, text_lower):
         return Intent("question", False, score, reasons)
-    praise_hits = matched(PRAISE_CUES, text_lower, lang)
+    praise_hits = matched(PRAISE_CUES, found)
     praise = max(0.0, compound) * 0.7 + sum(w for w, _ in praise_hits)
     if compound >= 0.05 and praise >= 0.5:
         return Intent("praise", False, score, tuple(reason for _, reason in praise_hits))

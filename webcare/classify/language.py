@@ -46,7 +46,8 @@ STOPWORDS: dict[str, frozenset[str]] = {
         came take took right now people time day night week year thing things way back well
         much many every each other another first last next most something anything nothing
         everyone someone tonight weekend love day lol omg as am being also around
-        yes ok okay sure maybe why cause cuz since while until though although
+        yes ok okay sure maybe why cause cuz since while until though although em
+        ever always sometimes often looks show best better great there's what's
     """.split()),
     "de": frozenset("""
         der die das und ist nicht ein eine einen einem ich du er sie wir ihr mit auf für
@@ -58,7 +59,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "fr": frozenset("""
         le la les un une des du et est sont pas ne je tu il elle nous vous ils elles mon ma
         mes ton ta son sa ses ce cette ces qui que quoi où quand comment pourquoi avec pour
-        dans sur par au aux très bien mais ou donc car merci bonjour oui non c'est j'ai
+        dans sur par au aux très bien mais ou donc merci bonjour oui non c'est j'ai
         n'est plus tout tous être avoir fait été moi toi lui leur suis êtes vraiment
     """.split()),
     "es": frozenset("""
@@ -78,12 +79,13 @@ STOPWORDS: dict[str, frozenset[str]] = {
     """.split()),
 }
 
-WORD_RE = re.compile(r"(?<![@#\w])[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
-URL_RE = re.compile(r"https?://\S+|www\.\S+")
+WORD_RE = re.compile(r"[@#]?[a-zß-ÿ][a-zß-ÿ]+(?:'[a-z]+)?|\b[iau]\b")  # no 1-letter noise
+LANGS = tuple(STOPWORDS)
+NL, EN = LANGS.index("nl"), LANGS.index("en")
+DOMAINS = (".com", ".nl", ".be", ".org", ".net", ".eu", ".de", ".io", ".co.uk")
 HINTS = {"nl": "nl", "nld": "nl", "dut": "nl", "en": "en", "eng": "en", "und": "und"}
-NL_SPELLING = re.compile(r"ij|sch|aa|uu|tje\b|tjes\b|heid\b|lijk|cht\b|\bge\w{3,}(?:[dt]|en)\b")
+NL_SPELLING = re.compile(r"ij|sch|(?<!a)aa(?!a)|uu|tjes?\b|heid\b|lijk|cht\b")
 EN_SPELLING = re.compile(r"th|wh|tion\b|ght|ould\b|'s\b|'t\b|'m\b|'re\b|'ll\b")
-ELONGATION = re.compile(r"(\w)\1{2,}")
 VOCAB_WEIGHT = 0.7  # a sentiment word of one language only
 SPELLING_WEIGHT = 0.35  # per word, capped at one word's worth in total
 DECIDE = 0.6  # least evidence for a decision
@@ -109,48 +111,62 @@ class LanguageDetector:
     """Stopword-profile detector; `nl_words`/`en_words` are extra vocabulary for short texts."""
 
     def __init__(self, nl_words: Iterable[str] = (), en_words: Iterable[str] = ()) -> None:
-        votes: dict[str, dict[str, float]] = {}
         owners: dict[str, list[str]] = {}
         for lang, stops in STOPWORDS.items():
             for word in stops:
                 owners.setdefault(word, []).append(lang)
-        for word, langs in owners.items():
-            votes[word] = {lang: 1.0 / len(langs) for lang in langs}
+        votes: dict[str, dict[int, float]] = {
+            word: {LANGS.index(lang): 1.0 / len(langs) for lang in langs}
+            for word, langs in owners.items()
+        }
         nl_set, en_set = set(nl_words), set(en_words)
         for word in nl_set - en_set:
-            votes.setdefault(word, {}).setdefault("nl", VOCAB_WEIGHT)
+            votes.setdefault(word, {}).setdefault(NL, VOCAB_WEIGHT)
         for word in en_set - nl_set:
-            votes.setdefault(word, {}).setdefault("en", VOCAB_WEIGHT)
-        self._votes = votes
+            votes.setdefault(word, {}).setdefault(EN, VOCAB_WEIGHT)
+        self._votes = {word: tuple(vote.items()) for word, vote in votes.items()}
 
     def detect(self, text: str, hint: str | None = None) -> LanguageGuess:
         hinted = normalise_hint(hint)
         if hinted is not None and hinted != "und":
             return LanguageGuess(hinted, 1.0)
-        lowered = URL_RE.sub(" ", text).lower().replace("’", "'")
+        lowered = text.lower()
+        if "/" in lowered or "www." in lowered or any(d in lowered for d in DOMAINS):
+            lowered = " ".join(t for t in lowered.split() if not _is_link(t))
+        if "’" in lowered:
+            lowered = lowered.replace("’", "'")
+        # @mentions and #hashtags stay whole here, so they match no function word
         words = WORD_RE.findall(lowered)
         if not words:
             return LanguageGuess("und", 0.0)
-        if _non_latin_share(text) > 0.5:
+        if not text.isascii() and _non_latin_share(text) > 0.5:
             return LanguageGuess("other", 0.9)
-        scores = dict.fromkeys(STOPWORDS, 0.0)
+        scores = [0.0] * len(LANGS)
         votes = self._votes
         for word in words:
             vote = votes.get(word)
-            if vote:
-                for lang, weight in vote.items():
+            if vote is not None:
+                for lang, weight in vote:
                     scores[lang] += weight
-        joined = ELONGATION.sub(r"\1", " ".join(words))  # "yaaaay" is not Dutch "aa"
-        scores["nl"] += min(1.0, SPELLING_WEIGHT * len(NL_SPELLING.findall(joined)))
-        scores["en"] += min(1.0, SPELLING_WEIGHT * len(EN_SPELLING.findall(joined)))
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        (best, top), (_, runner_up) = ranked[0], ranked[1]
+        if abs(scores[NL] - scores[EN]) < 2.0:  # spelling can only tip a close call
+            joined = " ".join(words)
+            scores[NL] += min(1.0, SPELLING_WEIGHT * len(NL_SPELLING.findall(joined)))
+            scores[EN] += min(1.0, SPELLING_WEIGHT * len(EN_SPELLING.findall(joined)))
+        best = max(range(len(LANGS)), key=scores.__getitem__)
+        top = scores[best]
+        runner_up = max(s for i, s in enumerate(scores) if i != best)
         if top < DECIDE or top - runner_up < 0.25:
             return LanguageGuess("und", 0.0 if top < DECIDE else 0.2)
         confidence = min(1.0, 1.5 * top / len(words)) * (top - runner_up) / top
-        if best not in ("nl", "en"):
+        if best not in (NL, EN):
+            if top < 1.0 or top - runner_up < 0.5:  # one stray "car" or "com" is no evidence
+                return LanguageGuess("und", 0.2)
             return LanguageGuess("other", round(max(0.3, confidence), 3))
-        return LanguageGuess(best, round(max(0.2, confidence), 3))
+        return LanguageGuess(LANGS[best], round(max(0.2, confidence), 3))
+
+
+def _is_link(token: str) -> bool:
+    return "/" in token or token.startswith("www.") or token.rstrip(".,;:!?)").endswith(DOMAINS)
 
 
 def _non_latin_share(text: str) -> float:

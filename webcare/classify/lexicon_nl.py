@@ -26,30 +26,33 @@ FALSE_FRIENDS = frozenset("""
 """.split())
 
 NEGATIONS = frozenset("""
-    niet geen nooit niets niks nergens niemand zonder noch allerminst nimmer
+    niet geen nooit niets niks nergens niemand zonder noch allerminst nimmer minder nie
+    alles_behalve verre_van
     not no never none nothing nobody without dont don't cant can't isnt isn't didnt didn't
     doesnt doesn't wont won't wasnt wasn't arent aren't
 """.split()) | frozenset(NEGATE) - FALSE_FRIENDS
 
 BOOSTERS: Mapping[str, float] = {
     **{w: B_INCR for w in """
-        heel erg zeer super echt enorm ontzettend ontiegelijk hartstikke bijzonder uiterst
+        heel erg zeer super echt enorm veel ontzettend ontiegelijk hartstikke bijzonder uiterst
         uitermate extreem totaal volledig compleet helemaal zo zó zwaar mega kei dermate
         ongelooflijk ongelofelijk absoluut werkelijk behoorlijk flink bere reuze hyper
         echtwaar vet zwaar te
         very really so totally completely extremely absolutely
     """.split()},
     **{w: B_DECR for w in """
-        redelijk tamelijk enigszins beetje nauwelijks amper bijna minder vrij nogal
+        redelijk tamelijk enigszins beetje nauwelijks amper bijna vrij nogal
         een_beetje wat_minder
         somewhat slightly barely hardly
     """.split()},
 }
 
 CONTRASTS = frozenset({"maar", "echter", "doch", "but"})
+# "nooit zo slecht" is "never this bad": an intensifier, like VADER's "never so".
+NEGATION_INTENSIFIERS = frozenset({"zo", "zó", "zoiets", "dit", "so", "this"})
 
 # Intensifying prefixes of Dutch compounds: superlekker, megaslecht, kutservice.
-PREFIXES = ("super", "mega", "kei", "hyper", "bere", "reuze", "oer", "mega", "knetter", "ultra")
+PREFIXES = ("super", "mega", "kei", "hyper", "bere", "reuze", "oer", "knetter", "ultra")
 
 
 def load_tsv(path: Path) -> dict[str, float]:
@@ -63,13 +66,23 @@ def load_tsv(path: Path) -> dict[str, float]:
     return out
 
 
+def dutch_vocabulary() -> set[str]:
+    """Every Dutch word form the lexicons know (language detection uses it)."""
+    words = load_tsv(DATA / "lexicon_nl_pattern.tsv").keys()
+    words |= load_tsv(DATA / "vocab_nl.tsv").keys()
+    return {w for w in words if w.isalpha()}
+
+
 def dutch_rules(
     english_lexicon: Mapping[str, float], emoji: Mapping[str, float] | None = None,
 ) -> LanguageRules:
     """Build the Dutch rules once; the result is immutable and shared by all callers."""
     lexicon = {w: v for w, v in english_lexicon.items() if w not in FALSE_FRIENDS}
     lexicon.update(load_tsv(DATA / "lexicon_nl_pattern.tsv"))
-    phrases: dict[tuple[str, ...], float] = {}
+    # negators of more than one word: merged like phrases, then act as negations
+    phrases: dict[tuple[str, ...], float] = {
+        tuple(w.split("_")): 0.0 for w in (*NEGATIONS, *BOOSTERS) if "_" in w
+    }
     for term, value in load_tsv(DATA / "vocab_nl.tsv").items():
         words = tuple(term.split())
         if len(words) > 1:
@@ -82,6 +95,8 @@ def dutch_rules(
         if word in lexicon and lexicon[word] > 0 and word not in ("super",):
             del lexicon[word]  # "heel", "zo": modifiers, not opinions
     return LanguageRules(
-        lexicon=lexicon, boosters=BOOSTERS, negations=NEGATIONS, contrasts=CONTRASTS,
+        lexicon=lexicon, boosters={w.replace("_", " "): v for w, v in BOOSTERS.items()},
+        negations=frozenset(n.replace("_", " ") for n in NEGATIONS), contrasts=CONTRASTS,
         phrases=phrases, prefixes=PREFIXES, emoji=dict(emoji or {}),
+        negation_intensifiers=NEGATION_INTENSIFIERS, post_negation=True, bare_negation=-0.8,
     )

@@ -5,8 +5,11 @@ cannot be made by swapping them (that would race between threads). `RuleSentimen
 the same rules -- lexicon valence, boosters and dampeners within three words, negation
 (x -0.74), ALL-CAPS emphasis, contrast ("but" / "maar": before x0.5, after x1.5), emoji and
 emoticons, ! and ? emphasis, VADER's normalisation -- to a `LanguageRules` value built once.
-It adds two things Dutch needs: phrases scored as one unit ("geen reactie", "werkt niet")
-and intensifying compound prefixes ("superlekker", "megatraag").
+It adds what Dutch needs: phrases scored as one unit ("geen reactie", "werkt niet"),
+intensifying compound prefixes ("superlekker"), "niet" after the word it negates ("Lekker
+was het niet"), "nooit zo slecht" as an intensifier, stress accents ("géén") and a small
+negative weight for a "niet"/"geen" that negates no opinion ("Er is geen menukaart").
+Modifiers do not reach across a clause boundary or a contrast word.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from vaderSentiment.vaderSentiment import (
 )
 
 POS_THRESHOLD, NEG_THRESHOLD = 0.05, -0.05  # VADER's published cut-offs
+_amplify_ep = SentimentIntensityAnalyzer._amplify_ep  # "!" emphasis, VADER's numbers
+_amplify_qm = SentimentIntensityAnalyzer._amplify_qm  # "??" emphasis
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,21 @@ class LanguageRules:
     phrases: Mapping[tuple[str, ...], float] = field(default_factory=dict)
     prefixes: tuple[str, ...] = ()
     emoji: Mapping[str, float] = field(default_factory=dict)
+    # negators followed by these intensify instead ("nooit zo slecht" = "never this bad")
+    negation_intensifiers: frozenset[str] = frozenset()
+    # Dutch puts "niet" after what it negates ("Lekker was het niet"): when nothing with
+    # sentiment follows "niet" in its clause, it negates the nearest opinion before it.
+    post_negation: bool = False
+    # Valence of a negation that negates no opinion ("Er is geen menukaart", "niemand neemt
+    # op"): in customer messages a bare "niet"/"geen" mostly reports something missing.
+    bare_negation: float = 0.0
+
+
+POST_NEGATORS = frozenset({"niet", "nie", "nooit"})
+BARE_NEGATORS = frozenset({"niet", "nie", "geen", "nooit", "niets", "niks", "niemand", "nergens"})
+CLAUSE_END = frozenset(",.;:!?()")
+# Dutch writes stress with accents ("géén", "véél", "échte"); fold them for lookup.
+_FOLD = str.maketrans("áéíóúàèìòùâêîôû", "aeiouaeiouaeiou")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +62,33 @@ class Polarity:
     hits: tuple[str, ...]  # the words and phrases that carried sentiment, for reasons
 
 
+# Emoji whose English description carries no VADER word ("pouting face") but whose meaning
+# in a customer's message is plain; used by the Dutch and symbol engines.
+EMOJI_VALENCE = {
+    "😡": -2.8, "😠": -2.5, "🤬": -3.0, "😤": -2.0, "🙄": -1.5, "👎": -2.0, "💩": -2.0,
+    "😒": -1.5, "🤮": -2.8, "🤢": -2.0, "😞": -1.8, "😩": -2.0, "😫": -2.0, "😑": -1.0,
+    "💔": -2.0, "😓": -1.5, "😔": -1.5, "🤦": -1.8, "😬": -0.8,
+    "👍": 2.0, "👏": 2.0, "🙏": 1.5, "💪": 1.5, "🥰": 3.0, "🤩": 2.8, "🙌": 2.2, "👌": 1.8,
+    "💯": 2.0, "🎉": 2.2, "🥳": 2.5,
+}
+
+
 def emoji_valences(vader: SentimentIntensityAnalyzer) -> dict[str, float]:
-    """Valence of each emoji: the VADER lexicon valence of its English description."""
+    """Valence of each emoji: the VADER valence of its English description, or our own."""
     out = {}
     for char, description in vader.emojis.items():
         value = sum(vader.lexicon.get(w, 0.0) for w in description.lower().split())
         if value:
             out[char] = max(-4.0, min(4.0, value))
+    out.update(EMOJI_VALENCE)
     return out
 
 
 def _strip_punct(token: str) -> str:
     """VADER's rule: strip surrounding punctuation unless that leaves an emoticon stub."""
     stripped = token.strip(string.punctuation + "“”‘’…")
+    if not stripped:
+        return token.rstrip(".,!?")  # ":-(." -> ":-("
     return token if len(stripped) <= 2 and not stripped.isalpha() else stripped
 
 
@@ -68,43 +102,38 @@ class RuleSentiment:
         chars = "".join(sorted(c for c in rules.emoji if len(c) == 1))
         self._emoji_re = re.compile("([" + re.escape(chars) + "])") if chars else None
 
-    def tokens(self, text: str) -> list[str]:
+    def tokens(self, text: str) -> tuple[list[str], list[bool]]:
+        """Words and emoticons, and for each whether a clause ends after it."""
         if self._emoji_re is not None and not text.isascii():
             text = self._emoji_re.sub(r" \1 ", text)
-        return [t for t in map(_strip_punct, text.split()) if t]
+        words, ends = [], []
+        for raw in text.split():
+            token = _strip_punct(raw)
+            if token:
+                words.append(token)
+                ends.append(raw[-1] in CLAUSE_END and token[-1] != raw[-1])
+            elif ends and raw[0] in CLAUSE_END:
+                ends[-1] = True
+        return words, ends
 
     def polarity(self, text: str) -> Polarity:
         rules = self.rules
         lexicon, boosters, negations = rules.lexicon, rules.boosters, rules.negations
-        words = self.tokens(text)
+        words, ends = self.tokens(text)
         lower = [w.lower() for w in words]
-        valences: list[float | None] = [None] * len(words)
+        if not text.isascii():
+            lower = [w.translate(_FOLD) for w in lower]
         # Phrases first: one unit each, so the "geen" in "geen reactie" negates nothing.
         if rules.phrases:
-            merged_w, merged_l, merged_v = [], [], []
-            i = 0
-            while i < len(lower):
-                if lower[i] in self._phrase_starts:
-                    for n in range(min(self._phrase_max, len(lower) - i), 1, -1):
-                        key = tuple(lower[i:i + n])
-                        if key in rules.phrases:
-                            merged_w.append(" ".join(words[i:i + n]))
-                            merged_l.append(" ".join(key))
-                            merged_v.append(rules.phrases[key])
-                            i += n
-                            break
-                    else:
-                        merged_w.append(words[i]); merged_l.append(lower[i]); merged_v.append(None)
-                        i += 1
-                else:
-                    merged_w.append(words[i]); merged_l.append(lower[i]); merged_v.append(None)
-                    i += 1
-            words, lower, valences = merged_w, merged_l, merged_v
+            words, lower, valences, ends = self._merge_phrases(words, lower, ends)
+        else:
+            valences = [None] * len(words)
         for i, low in enumerate(lower):
             if valences[i] is None:
                 valences[i] = self._word_valence(low)
         is_cap_diff = allcap_differential(words)
         sentiments: list[float] = []
+        negated = [False] * len(lower)
         hits: list[str] = []
         n = len(lower)
         for i, low in enumerate(lower):
@@ -118,12 +147,15 @@ class RuleSentiment:
                 sentiments.append(0.0)
                 continue
             hits.append(low)
+            if not low[:1].isalpha():
+                sentiments.append(valence)  # emoji and emoticons: no negation, no boosters
+                continue
             if words[i].isupper() and is_cap_diff:
                 valence += C_INCR if valence > 0 else -C_INCR
             for back in range(3):
                 j = i - back - 1
-                if j < 0:
-                    break
+                if j < 0 or ends[j] or lower[j] in rules.contrasts:
+                    break  # modifiers do not reach across a clause or a "maar"
                 prev = lower[j]
                 if valences[j] and prev not in boosters:
                     continue  # VADER: only non-lexicon words modify
@@ -135,8 +167,17 @@ class RuleSentiment:
                         scalar += C_INCR if valence > 0 else -C_INCR
                     valence += scalar * (1.0, 0.95, 0.9)[back]
                 if prev in negations:
-                    valence *= N_SCALAR
+                    if j + 1 < i and lower[j + 1] in rules.negation_intensifiers:
+                        valence *= 1.25
+                    else:
+                        valence *= N_SCALAR
+                        negated[i] = not negated[i]
             sentiments.append(valence)
+        used: set[int] = set()
+        if rules.post_negation:
+            self._negate_backwards(lower, ends, sentiments, negated, used)
+        if rules.bare_negation:
+            self._bare_negations(lower, ends, sentiments, used, rules.bare_negation)
         contrast = next((i for i, low in enumerate(lower) if low in rules.contrasts), None)
         if contrast is not None:
             sentiments = [
@@ -145,9 +186,79 @@ class RuleSentiment:
             ]
         total = sum(sentiments)
         if total:
-            emphasis = SentimentIntensityAnalyzer._amplify_ep(text) + SentimentIntensityAnalyzer._amplify_qm(text)
+            emphasis = _amplify_ep(text) + _amplify_qm(text)
             total += emphasis if total > 0 else -emphasis
         return Polarity(normalize(total) if total else 0.0, tuple(hits))
+
+    def _merge_phrases(self, words, lower, ends):
+        """Join known phrases into single units carrying the phrase's valence."""
+        phrases, starts, longest = self.rules.phrases, self._phrase_starts, self._phrase_max
+        n = len(lower)
+        found = []  # (start, size, valence)
+        i = 0
+        while i < n:
+            if lower[i] in starts:
+                for size in range(min(longest, n - i), 1, -1):
+                    key = tuple(lower[i:i + size])
+                    if key in phrases and not any(ends[i:i + size - 1]):
+                        found.append((i, size, phrases[key]))
+                        i += size - 1
+                        break
+            i += 1
+        valences: list[float | None] = [None] * n
+        if not found:
+            return words, lower, valences, ends
+        out_w, out_l, out_v, out_e = [], [], [], []
+        prev = 0
+        for start, size, value in found:
+            out_w += words[prev:start]; out_l += lower[prev:start]
+            out_v += valences[prev:start]; out_e += ends[prev:start]
+            out_w.append(" ".join(words[start:start + size]))
+            out_l.append(" ".join(lower[start:start + size]))
+            out_v.append(value)
+            out_e.append(ends[start + size - 1])
+            prev = start + size
+        out_w += words[prev:]; out_l += lower[prev:]; out_v += valences[prev:]; out_e += ends[prev:]
+        return out_w, out_l, out_v, out_e
+
+    @staticmethod
+    def _negate_backwards(lower, ends, sentiments, negated, used: set[int]) -> None:
+        """Clause-final "niet" ("Lekker was het niet.") negates the opinion before it."""
+        n = len(lower)
+        for k, low in enumerate(lower):
+            if low not in POST_NEGATORS or (k > 0 and ends[k - 1]):
+                continue
+            # "niet" must end its clause, or be followed by one last word without sentiment
+            # ("Lekker is het niet meer."); otherwise it negates forward, VADER's way.
+            if not (ends[k] or k == n - 1):
+                nxt = k + 1
+                if not (ends[nxt] or nxt == n - 1) or sentiments[nxt]:
+                    continue
+            for j in range(k - 1, max(-1, k - 5), -1):
+                if sentiments[j]:
+                    if not negated[j]:
+                        sentiments[j] *= N_SCALAR
+                    used.add(k)
+                    break
+                if j > 0 and ends[j - 1]:
+                    break
+
+    @staticmethod
+    def _bare_negations(lower, ends, sentiments, used: set[int], valence: float) -> None:
+        """Negators with no opinion in reach (3 words on, same clause) add `valence`."""
+        n = len(lower)
+        for k, low in enumerate(lower):
+            if low not in BARE_NEGATORS or k in used:
+                continue
+            reach = False
+            for j in range(k + 1, min(n, k + 4)):
+                if sentiments[j]:
+                    reach = True
+                    break
+                if ends[j]:
+                    break
+            if not reach:
+                sentiments[k] = valence
 
     def _word_valence(self, low: str) -> float | None:
         rules = self.rules
@@ -157,12 +268,42 @@ class RuleSentiment:
         value = rules.emoji.get(low)
         if value is not None:
             return value
+        if len(low) < 6 or not low.startswith(rules.prefixes):
+            return None
         for prefix in rules.prefixes:
             if low.startswith(prefix) and len(low) - len(prefix) >= 3:
                 base = rules.lexicon.get(low[len(prefix):].lstrip("-"))
                 if base:
                     return base + (B_INCR if base > 0 else -B_INCR)
         return None
+
+
+class SymbolSentiment:
+    """Emoji and emoticons only: the sentiment that needs no language (for 'other' texts)."""
+
+    def __init__(self, lexicon: Mapping[str, float], emoji: Mapping[str, float]) -> None:
+        # emoticons: ":)", ":-(", "<3", ":D" -- punctuation with at most one letter
+        self._symbols = {
+            w: v for w, v in lexicon.items()
+            if any(not c.isalnum() for c in w) and sum(c.isalpha() for c in w) <= 1
+        }
+        self._emoji = emoji
+
+    def polarity(self, text: str) -> Polarity:
+        total, hits = 0.0, []
+        for token in text.split():
+            value = self._symbols.get(token)
+            if value is not None:
+                total += value
+                hits.append(token)
+                continue
+            if not token.isascii():
+                for char in token:
+                    value = self._emoji.get(char)
+                    if value is not None:
+                        total += value
+                        hits.append(char)
+        return Polarity(normalize(total) if total else 0.0, tuple(hits))
 
 
 class EnglishSentiment:

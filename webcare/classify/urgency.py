@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Mapping
 
 from webcare.classify.cues import AGAIN, CHURN, LEGAL, PRESS, SAFETY, SAFETY_NL, WAITING, Cue
 
@@ -29,12 +30,14 @@ class UrgencyContext:
 
 
 def urgency(
-    text: str, lang: str, compound: float, complaint: bool, *, public: bool = False,
+    compound: float, complaint: bool, found: Mapping[Cue, str], *, public: bool = False,
     followers: int | None = None, context: UrgencyContext | None = None,
 ) -> tuple[float, tuple[str, ...]]:
-    """Urgency in [0, 1] and the reasons for it, strongest first."""
+    """Urgency in [0, 1] and the reasons for it, strongest first.
+
+    `found` are the cue families in the text (`cues.find_cues`), `compound` its sentiment.
+    """
     signals: list[tuple[float, str]] = []
-    text_lower = text.lower()
     if compound <= -0.6:
         signals.append((0.35, f"strong negative sentiment ({compound:+.2f})"))
     elif compound <= -0.3:
@@ -43,10 +46,9 @@ def urgency(
         signals.append((0.15, "complaint"))
     seen: set[str] = set()
     for c, weight in TEXT_CUES:
-        hit = c.find(text_lower, lang)
-        if hit is not None and c.name not in seen:
+        if c in found and c.name not in seen:
             seen.add(c.name)
-            signals.append((weight, c.reason(hit)))
+            signals.append((weight, c.reason(found[c])))
     unhappy = complaint or compound <= -0.3
     if public and unhappy:
         signals.append((0.15, "public post: others can see it"))
@@ -60,7 +62,8 @@ def urgency(
     if ctx.waiting_minutes is not None and ctx.waiting_minutes >= 60:
         hours = ctx.waiting_minutes / 60
         weight = min(0.5, 0.1 * math.log2(1 + hours))
-        signals.append((round(weight, 3), f"waiting {_duration(ctx.waiting_minutes)} without answer"))
+        waited = _duration(ctx.waiting_minutes)
+        signals.append((round(weight, 3), f"waiting {waited} without answer"))
     remaining = 1.0
     for weight, _ in signals:
         remaining *= 1.0 - weight

@@ -41,10 +41,13 @@ class Trigger(Protocol):
 
 
 def _registry() -> dict[str, type]:
+    from webcare.triggers.pile_up import PileUp
     from webcare.triggers.repeat_contact import RepeatContact
+    from webcare.triggers.response_target import ResponseTarget
     from webcare.triggers.storm import Storm
+    from webcare.triggers.urgent import Urgent
 
-    return {t.kind: t for t in (Storm, RepeatContact)}
+    return {t.kind: t for t in (Storm, PileUp, RepeatContact, ResponseTarget, Urgent)}
 
 
 TRIGGERS: dict[str, type] = _registry()

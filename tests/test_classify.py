@@ -1,0 +1,240 @@
+"""What a webcare user notices about the classifier: Dutch and English complaints, praise,
+questions, other languages, and why something is urgent."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from webcare.classify import Classifier, UrgencyContext, classify_record
+from webcare.models import INTENTS, LABELS, Author, Message, MessageFormatError
+
+NOW = datetime(2024, 3, 4, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier()
+
+
+def message(text: str, *, public: bool = True, followers: int | None = None,
+            lang: str | None = None) -> Message:
+    return Message(
+        platform="facebook", id="m1", kind="comment", public=public,
+        author=Author("u1", "Klant", followers), text=text, created_at=NOW, lang=lang,
+    )
+
+
+# --- Dutch ---------------------------------------------------------------------------
+
+def test_dutch_outage_rant_is_a_negative_complaint(clf):
+    s = clf.score_text("De app is alweer kapot, schandalig!")
+    assert (s.lang, s.label, s.intent, s.complaint) == ("nl", "neg", "complaint", True)
+    assert s.complaint_score >= 0.5
+    assert any("kapot" in r for r in s.reasons)
+
+
+def test_niet_slecht_is_not_negative(clf):
+    assert clf.score_text("Niet slecht!").label != "neg"
+
+
+def test_dutch_negation_turns_praise_around(clf):
+    assert clf.score_text("Het eten was lekker").label == "pos"
+    assert clf.score_text("Het eten was niet lekker").label == "neg"
+    assert clf.score_text("Lekker was het niet.").label == "neg"  # "niet" after the word
+    assert clf.score_text("Echt géén aanrader").label == "neg"  # stress accents
+
+
+def test_dutch_thanks_is_positive_praise(clf):
+    s = clf.score_text("Top service, dank jullie wel")
+    assert (s.lang, s.label, s.intent, s.complaint) == ("nl", "pos", "praise", False)
+
+
+def test_where_is_my_parcel_is_a_question(clf):
+    s = clf.score_text("Waar blijft mijn pakket?")
+    assert s.intent == "question"
+    assert s.label != "pos"
+
+
+def test_boosters_and_caps_strengthen_dutch_opinions(clf):
+    plain = clf.score_text("De service is goed").compound
+    assert clf.score_text("De service is heel erg goed").compound > plain
+    shouted = clf.score_text("De app is WAARDELOOS").compound
+    assert shouted < clf.score_text("De app is waardeloos").compound
+    superlative = clf.score_text("Superlekker gegeten").compound
+    assert superlative > clf.score_text("Lekker gegeten").compound
+
+
+def test_maar_makes_the_second_half_count(clf):
+    s = clf.score_text("Het eten was lekker maar de bediening was traag en onvriendelijk")
+    assert s.label == "neg"
+
+
+def test_service_failure_without_angry_words_is_a_complaint(clf):
+    s = clf.score_text("Mijn pakket is nog steeds niet geleverd en ik krijg geen reactie")
+    assert s.complaint and s.intent == "complaint"
+    assert s.label == "neg"
+    crash = clf.score_text("Jullie app crasht telkens bij het inloggen")
+    assert crash.complaint and any("crasht" in r for r in crash.reasons)
+
+
+def test_sarcastic_thanks_is_negative(clf):
+    assert clf.score_text("Bedankt voor niks").label == "neg"
+
+
+def test_emoji_carry_sentiment(clf):
+    assert clf.score_text("Bestelling kwam vandaag binnen 😍").label == "pos"
+    assert clf.score_text("Bestelling kwam vandaag weer niet 😡").label == "neg"
+
+
+def test_mixed_dutch_english_is_dutch_and_negative(clf):
+    s = clf.score_text("Mijn order is nog steeds niet delivered, echt waardeloos")
+    assert (s.lang, s.label) == ("nl", "neg")
+
+
+def test_a_salutation_is_not_praise(clf):
+    s = clf.score_text("Beste klantenservice, mijn factuur klopt niet.")
+    assert s.label != "pos" and s.intent != "praise"
+
+
+# --- English -------------------------------------------------------------------------
+
+def test_english_praise_and_complaint(clf):
+    praise = clf.score_text("I love this, great service!")
+    assert (praise.lang, praise.label, praise.intent) == ("en", "pos", "praise")
+    rant = clf.score_text("Still waiting for my refund, this is unacceptable")
+    assert (rant.lang, rant.label, rant.complaint) == ("en", "neg", True)
+
+
+# --- other languages, short texts, hints -----------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Das ist wirklich schlecht, ich bin sehr enttäuscht von dem Service.",
+    "Ce service est vraiment nul, je suis très déçu de votre réponse.",
+])
+def test_german_and_french_are_other_neutral_low_confidence(clf, text):
+    s = clf.score_text(text)
+    assert (s.lang, s.label) == ("other", "neu")
+    assert s.confidence <= 0.3
+    assert clf.score_text("Goede service, echt tevreden").confidence > s.confidence
+
+
+def test_too_little_text_is_undetermined(clf):
+    assert clf.score_text("👍").lang == "und"
+    assert clf.score_text("").lang == "und"
+
+
+def test_short_dutch_word_is_still_scored(clf):
+    s = clf.score_text("WAARDELOOS!!")
+    assert s.label == "neg"
+
+
+def test_language_hint_wins(clf):
+    assert clf.score_text("Goed", "nl-NL").lang == "nl"
+    assert clf.score_text("Sehr gut", "de").lang == "other"
+    assert clf.score(message("ok", lang="en")).lang == "en"
+
+
+# --- urgency ---------------------------------------------------------------------------
+
+def test_legal_threat_raises_urgency_and_names_the_reason(clf):
+    base = clf.score_text("Dit is de derde keer dat mijn bestelling niet klopt.")
+    legal = clf.score_text(
+        "Dit is de derde keer dat mijn bestelling niet klopt. Ik schakel mijn advocaat in.")
+    assert legal.urgency > base.urgency
+    assert any(r.startswith("legal threat") and "advocaat" in r for r in legal.reasons)
+    assert legal.complaint
+
+
+def test_safety_words_are_urgent_but_english_brand_is_not_fire(clf):
+    fire = clf.score_text("De oplader is in brand gevlogen, levensgevaarlijk!")
+    assert any(r.startswith("safety risk") for r in fire.reasons)
+    assert fire.urgency >= 0.5
+    brand = clf.score_text("I love this brand")
+    assert not any(r.startswith("safety") for r in brand.reasons)
+
+
+@pytest.mark.parametrize("text, word", [
+    ("Ik wil mijn geld terug", "geld terug"),
+    ("Ik ga mijn abonnement opzeggen", "opzeggen"),
+    ("Please cancel my subscription", "cancel"),
+    ("Ik heb de redactie van Radar gemaild", "redactie"),
+])
+def test_churn_and_press_words_are_reasons(clf, text, word):
+    s = clf.score_text(text)
+    assert s.urgency > 0
+    assert any(word in r for r in s.reasons)
+
+
+def test_public_angry_post_by_big_account_is_more_urgent(clf):
+    text = "Waardeloze service, al drie dagen geen reactie!"
+    private = clf.score(message(text, public=False))
+    public = clf.score(message(text, public=True, followers=50_000))
+    assert public.urgency > private.urgency
+    assert any("50,000 followers" in r for r in public.reasons)
+    assert any(r.startswith("public post") for r in public.reasons)
+
+
+def test_repeat_contact_and_waiting_time_raise_urgency(clf):
+    m = message("Hallo, heeft iemand mijn vraag al gezien?", public=False)
+    first = clf.score(m)
+    chased = clf.score(m, context=UrgencyContext(repeat_contacts=5, waiting_minutes=3 * 24 * 60))
+    assert chased.urgency > first.urgency
+    assert any(r.startswith("repeat contact: 5") for r in chased.reasons)
+    assert any("waiting 3 days" in r for r in chased.reasons)
+
+
+def test_happy_customer_is_not_urgent(clf):
+    s = clf.score(message("Snel geholpen, top!", followers=100_000))
+    assert s.urgency == 0 and s.reasons[:1] != ("complaint",)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_gives_a_valid_score(text):
+    s = _shared().score_text(text)
+    assert -1.0 <= s.compound <= 1.0
+    assert 0.0 <= s.urgency <= 1.0 and 0.0 <= s.complaint_score <= 1.0
+    assert 0.0 <= s.confidence <= 1.0
+    assert s.label in LABELS and s.intent in INTENTS and s.lang in ("nl", "en", "other", "und")
+
+
+_SHARED: list[Classifier] = []
+
+
+def _shared() -> Classifier:
+    if not _SHARED:
+        _SHARED.append(Classifier())
+    return _SHARED[0]
+
+
+# --- sharing and the CLI record --------------------------------------------------------
+
+def test_one_classifier_gives_the_same_answers_from_many_threads(clf):
+    texts = ["De app is alweer kapot, schandalig!", "Top service, dank jullie wel",
+             "I love this, great service!", "Waar blijft mijn pakket?"] * 50
+    expected = [clf.score_text(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(clf.score_text, texts)) == expected
+
+
+def test_classify_record_for_a_message_and_a_bare_text(clf):
+    full = message("Al twee weken geen reactie, ik stap naar de consumentenbond", followers=2500)
+    out = classify_record(full.to_dict(), clf)
+    assert out["id"] == "m1" and out["lang"] == "nl"
+    assert set(out) >= {"id", "lang", "sentiment", "intent", "complaint", "complaint_score",
+                        "urgency", "reasons"}
+    assert out["sentiment"]["label"] in LABELS and isinstance(out["sentiment"]["compound"], float)
+    assert any("consumentenbond" in r for r in out["reasons"])
+    assert any("2,500 followers" in r for r in out["reasons"])
+    bare = classify_record({"id": "x", "text": "Thanks, great help!"})
+    assert (bare["id"], bare["lang"], bare["intent"]) == ("x", "en", "praise")
+
+
+def test_classify_record_refuses_a_missing_text():
+    with pytest.raises(MessageFormatError) as err:
+        classify_record({"id": "x"})
+    assert err.value.field == "text"

@@ -1,0 +1,127 @@
+"""Unanswered pile-up: complaints on one of our posts or threads waiting for the brand.
+
+"14 complaints on the race-day post, oldest 2 h, no reply." A complaint waits until the
+brand answers it (a brand reply to it, or for a private conversation any later brand message
+in it). An auto-reply is not an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from webcare.models import Message, Score
+from webcare.settings import at_least, positive, setting
+from webcare.triggers import Finding
+from webcare.triggers.text import age, quote
+
+
+@dataclass(frozen=True)
+class Options:
+    min_waiting: int = setting(5, check=at_least(1), help="waiting complaints on one thread that alert")
+    min_oldest_minutes: float = setting(30.0, check=at_least(0), help="... once the oldest waited this long")
+    owned_only: bool = setting(True, help="only threads under our own posts (or our private conversations)")
+    forget_hours: float = setting(72.0, check=positive, help="stop tracking a complaint after this long")
+    examples: int = setting(5, check=at_least(1))
+
+
+@dataclass
+class Thread:
+    platform: str
+    root: str  # uid of the post or conversation
+    waiting: dict[str, float] = field(default_factory=dict)  # uid -> created ts
+    private: bool = False
+
+
+@dataclass
+class State:
+    threads: dict[str, Thread] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)  # complaint uid -> thread key
+    brand_posts: dict[str, str] = field(default_factory=dict)  # thread key of our posts -> text
+
+
+class PileUp:
+    kind = "pile_up"
+    Options = Options
+    sees_unmatched = True  # brand posts name the thread; brand replies answer complaints
+    tick_seconds = 300.0  # the oldest-waiting figure moves in minutes; 5-minute steps suffice
+
+    def __init__(self, options: Options, sensitivity: str = "balanced"):
+        self.options = options
+
+    def new_state(self) -> State:
+        return State()
+
+    def observe(self, state: State, message: Message, score: Score, now: datetime,
+                matched: bool) -> list[Finding]:
+        root = _root(message)
+        if message.from_brand:
+            if message.kind == "post" and not message.in_reply_to:
+                state.brand_posts[root] = message.text
+            if not message.automated:
+                self._answer(state, message, root)
+            return []
+        if not matched:
+            return []
+        owned = root in state.brand_posts or not message.public
+        if self.options.owned_only and not owned:
+            return []
+        key = root
+        thread = state.threads.setdefault(key, Thread(message.platform, root, private=not message.public))
+        thread.waiting[message.uid] = message.created_at.timestamp()
+        state.owner[message.uid] = key
+        return self._check(state, key, now)
+
+    def tick(self, state: State, now: datetime) -> list[Finding]:
+        found = []
+        horizon = now.timestamp() - self.options.forget_hours * 3600
+        for key in list(state.threads):
+            thread = state.threads[key]
+            for uid in [u for u, ts in thread.waiting.items() if ts < horizon]:
+                del thread.waiting[uid]
+                state.owner.pop(uid, None)
+            if not thread.waiting:
+                del state.threads[key]
+                continue
+            found += self._check(state, key, now)
+        return found
+
+    def _answer(self, state: State, reply: Message, root: str) -> None:
+        target = f"{reply.platform}:{reply.in_reply_to}" if reply.in_reply_to else None
+        key = state.owner.get(target) if target else None
+        if key is not None:
+            state.threads[key].waiting.pop(target, None)
+            state.owner.pop(target, None)
+        thread = state.threads.get(root)
+        if thread is not None and thread.private:  # in a conversation, a reply answers everything before it
+            for uid in list(thread.waiting):
+                state.owner.pop(uid, None)
+            thread.waiting.clear()
+
+    def _check(self, state: State, key: str, now: datetime) -> list[Finding]:
+        thread = state.threads[key]
+        n = len(thread.waiting)
+        if n < self.options.min_waiting:
+            return []
+        t = now.timestamp()
+        oldest = min(thread.waiting.values())
+        if t - oldest < self.options.min_oldest_minutes * 60:
+            return []
+        hours = sum(t - ts for ts in thread.waiting.values()) / 3600
+        post = state.brand_posts.get(thread.root)
+        where = f"our post {quote(post, 60)}" if post else f"{thread.platform} conversation {thread.root}"
+        newest = sorted(thread.waiting, key=thread.waiting.get)[-self.options.examples:]
+        return [Finding(
+            key=key, size=n,
+            title=f"{n} complaints on {where} waiting, oldest {age(t - oldest)}, no reply",
+            facts=(f"{n} complaints without a reply from us on {thread.platform}, "
+                   f"oldest {age(t - oldest)} ({hours:.1f} customer-hours of waiting in all)",
+                   "auto-replies do not count as an answer"),
+            message_ids=tuple(newest),
+        )]
+
+
+def _root(message: Message) -> str:
+    """The thread a message belongs to: its conversation, else what it replies to, else itself."""
+    ref = message.conversation_id or message.in_reply_to or message.id
+    return f"{message.platform}:{ref}"
