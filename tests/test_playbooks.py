@@ -34,12 +34,12 @@ def test_problem_names_file_key_and_reason(tmp_path, text, expected):
 
 
 def test_check_config_reports_playbook_problems(tmp_path, capsys):
-    pb = folder_with(tmp_path, "broken.toml", 'name = "x"\ntrigger = "storm"\n[storm]\nwindow_minutes = 0\n')
+    pb = folder_with(tmp_path, "broken.toml", 'name = "x"\ntrigger = "storm"\n[storm]\nprior_days = -1\n')
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[engine]\nplaybooks_dir = "{pb.name}"\n')
     assert main(["check-config", str(cfg)]) == 1
     err = capsys.readouterr().err
-    assert "playbooks: broken.toml: storm.window_minutes: expected a number above 0" in err
+    assert "playbooks: broken.toml: storm.prior_days: expected at least 0" in err
 
 
 def test_check_config_accepts_the_defaults(capsys):

@@ -72,7 +72,7 @@ def test_alert_times_are_simulated_not_wall_clock(tmp_path):
     out = tmp_path / "alerts.jsonl"
     main(["replay", str(feed), "--db", str(tmp_path / "w.db"), "--alerts-jsonl", str(out), "--quiet"])
     first = json.loads(out.read_text().splitlines()[0])
-    assert first["at"] == (T0 + timedelta(minutes=14)).isoformat()  # the 8th message, 2 min apart
+    assert first["at"] == (T0 + timedelta(minutes=8)).isoformat()  # the 5th message, 2 min apart
 
 
 def test_missing_file_is_a_clear_error(tmp_path, capsys):
