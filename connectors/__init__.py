@@ -77,9 +77,11 @@ class ConnectorType(Protocol):
 
 
 def _registry() -> dict[str, ConnectorType]:
+    from connectors import facebook, instagram, x
     from connectors.replay import ReplayConnector
 
-    return {c.type: c for c in (ReplayConnector,)}
+    return {c.type: c for c in (ReplayConnector, x.XConnector, facebook.FacebookPageConnector,
+                                instagram.InstagramConnector)}
 
 
 CONNECTORS: dict[str, ConnectorType] = _registry()

@@ -11,6 +11,7 @@ same ids and alert keys, which is what lets the store refuse to send an alert tw
 from __future__ import annotations
 
 import hashlib
+import heapq
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timedelta
@@ -44,6 +45,7 @@ class Incident:
     assignee: str | None = None
     snoozed_until: datetime | None = None
     ladder_from: datetime | None = None  # escalation clock; opened_at unless a snooze moved it
+    next_due: float = 0.0  # when its timers next need a look (the live entry in EngineState.timers)
 
 
 @dataclass
@@ -54,6 +56,8 @@ class EngineState:
     closed: dict[tuple[str, str], Incident] = field(default_factory=dict)  # for cooldown reopen
     last_tick: datetime | None = None
     trigger_ticks: dict[str, datetime] = field(default_factory=dict)  # last tick per playbook
+    timers: list[tuple[float, str]] = field(default_factory=list)  # heap of (due, incident id)
+    last_prune: float = 0.0
 
 
 class Engine:
@@ -88,12 +92,20 @@ class Engine:
             state.trigger_ticks[book.name] = now
             for finding in trigger.tick(state.triggers[book.name], now):
                 alerts.extend(self._found(state, book, finding, now))
-        for inc in list(state.incidents.values()):
+        t = now.timestamp()
+        while state.timers and state.timers[0][0] <= t:  # only incidents whose timers are due
+            due, inc_id = heapq.heappop(state.timers)
+            inc = state.incidents.get(inc_id)
+            if inc is None or inc.next_due != due:
+                continue  # closed, or rescheduled since: a stale entry
             alerts.extend(self._timers(state, inc, now))
-        for key, inc in list(state.closed.items()):
-            book = self.by_name.get(inc.playbook)
-            if book is None or now - inc.closed_at > _minutes(book.incident.cooldown_minutes):
-                del state.closed[key]
+            if inc.id in state.incidents:
+                self._schedule(state, inc)
+        if t - state.last_prune >= 3600:
+            state.last_prune = t
+            for key, inc in list(state.closed.items()):
+                if not self._in_cooldown(inc, now):
+                    del state.closed[key]
         return alerts
 
     def on_human(self, state: EngineState, incident_id: str, action: str, user: str,
@@ -114,6 +126,7 @@ class Engine:
             inc.status = "resolved"
         elif action == "reopen":
             inc.status, inc.snoozed_until = "open", None
+        self._schedule(state, inc)
         return inc
 
     # --- incidents ----------------------------------------------------------------------
@@ -123,11 +136,12 @@ class Engine:
         if inc_id is not None:
             return self._grow(book, state.incidents[inc_id], f, now)
         old = state.closed.pop(slot, None)
-        if old is not None:  # flared up again within the cooldown: same incident
+        if old is not None and self._in_cooldown(old, now):  # flared up again: same incident
             old.status, old.closed_at, old.level, old.ladder_from = "open", None, 0, now
             old.last_seen = now
             state.incidents[old.id] = old
             state.by_key[slot] = old.id
+            self._schedule(state, old)
             return [self._alert(book, old, f, now, "update", book.notify, "flared up again")]
         severity = _max_severity(book.severity, f.severity)
         inc = Incident(
@@ -136,6 +150,7 @@ class Engine:
             message_ids=f.message_ids, size=f.size, last_seen=now, last_alert=now)
         state.incidents[inc.id] = inc
         state.by_key[slot] = inc.id
+        self._schedule(state, inc)
         return [self._emit(book, inc, now, "open", book.notify)]
 
     def _grow(self, book: Playbook, inc: Incident, f: Finding, now: datetime) -> list[Alert]:
@@ -176,6 +191,27 @@ class Engine:
                 return [self._emit(book, inc, now, "escalate", step.notify,
                                    note=f"not acknowledged after {step.after_minutes:g} minutes")]
         return []
+
+    def _schedule(self, state: EngineState, inc: Incident) -> None:
+        """Put the incident's next timer (closing, escalation step, end of snooze) on the heap.
+
+        Growth moves `last_seen` without rescheduling: when the old closing time comes, the
+        incident is looked at, found still active, and scheduled again for later.
+        """
+        book = self.by_name[inc.playbook]
+        due = inc.last_seen + _minutes(book.incident.close_after_minutes)
+        if inc.status == "open" and inc.level < len(book.escalation):
+            due = min(due, (inc.ladder_from or inc.opened_at)
+                      + _minutes(book.escalation[inc.level].after_minutes))
+        if inc.status == "snoozed" and inc.snoozed_until is not None:
+            due = min(due, inc.snoozed_until)
+        inc.next_due = due.timestamp()
+        heapq.heappush(state.timers, (inc.next_due, inc.id))
+
+    def _in_cooldown(self, inc: Incident, now: datetime) -> bool:
+        book = self.by_name.get(inc.playbook)
+        return (book is not None and inc.closed_at is not None
+                and now - inc.closed_at <= _minutes(book.incident.cooldown_minutes))
 
     def _alert(self, book: Playbook, inc: Incident, f: Finding, now: datetime, kind: str,
                recipients: list[str], note: str) -> Alert:

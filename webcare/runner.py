@@ -78,7 +78,7 @@ class Coordinator:
             if reset is None or reset <= self.now():
                 reset = self.now() + timedelta(seconds=next_delay(self.policy, self.failures + 1, self.rng))
             self.failures += 1
-            self._change("rate_limited", f"rate limited until {reset:%H:%M:%S}", fetched, reset)
+            self._change("rate_limited", f"rate limited until {reset:%H:%M:%S}: {exc}", fetched, reset)
             return reset
         except AuthFailed as exc:
             self._change("stopped", f"authentication failed: {exc}", fetched)

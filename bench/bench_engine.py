@@ -1,0 +1,60 @@
+"""Engine throughput: events per second through all bundled playbooks, on one core.
+
+    python bench/bench_engine.py [N]          (default 200000)
+
+Messages come from the synthetic traffic generator and are scored before timing starts, so
+the figure is the engine alone: matching, every trigger, incidents, escalation timers (one
+tick per simulated minute, counted as events too). Bare VADER on the same texts is printed
+alongside as a yardstick measured in the same run.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import timedelta
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from webcare.classify import Classifier
+from webcare.engine import Engine
+from webcare.models import Message
+from webcare.playbooks import load_dir
+from webcare.scenario import generate_traffic
+
+
+def main(n: int) -> None:
+    messages = [Message.from_dict(d) for d in generate_traffic(n, seed=3)]
+    classifier = Classifier()
+    scores = [classifier.score(m) for m in messages]
+
+    vader = SentimentIntensityAnalyzer()
+    started = time.perf_counter()
+    for m in messages[:20000]:
+        vader.polarity_scores(m.text)
+    vader_rate = min(n, 20000) / (time.perf_counter() - started)
+
+    engine = Engine(load_dir(None))
+    state = engine.new_state()
+    alerts = ticks = 0
+    tick = messages[0].created_at.replace(second=0, microsecond=0)
+    step = timedelta(minutes=1)
+    started = time.perf_counter()
+    for m, s in zip(messages, scores):
+        while tick + step <= m.created_at:
+            tick += step
+            ticks += 1
+            alerts += len(engine.on_tick(state, tick))
+        alerts += len(engine.on_message(state, m, s, max(tick, m.created_at)))
+    elapsed = time.perf_counter() - started
+    events = n + ticks
+    span = messages[-1].created_at - messages[0].created_at
+    print(f"messages                 {n:>12,}   (spanning {span.days} days, {ticks:,} minute ticks)")
+    print(f"engine                   {events / elapsed:>12,.0f} events/s   ({elapsed:.2f} s, {alerts} alerts)")
+    print(f"engine, messages only    {n / elapsed:>12,.0f} msg/s")
+    print(f"bare VADER (yardstick)   {vader_rate:>12,.0f} msg/s")
+    print(f"ratio engine / VADER     {n / elapsed / vader_rate:>12.1f}x")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000)
