@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 from webcare.models import Message, Score
 from webcare.settings import at_least, positive, setting
@@ -29,8 +30,19 @@ class Options:
 class Thread:
     platform: str
     root: str  # uid of the post or conversation
-    waiting: dict[str, float] = field(default_factory=dict)  # uid -> created ts
+    waiting: dict[str, float] = field(default_factory=dict)  # uid -> created ts, in arrival order
     private: bool = False
+    ts_sum: float = 0.0  # sum of the waiting created ts, for the total waiting time in O(1)
+
+    def add(self, uid: str, ts: float) -> None:
+        if uid not in self.waiting:
+            self.waiting[uid] = ts
+            self.ts_sum += ts
+
+    def remove(self, uid: str) -> None:
+        ts = self.waiting.pop(uid, None)
+        if ts is not None:
+            self.ts_sum -= ts
 
 
 @dataclass
@@ -38,6 +50,8 @@ class State:
     threads: dict[str, Thread] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)  # complaint uid -> thread key
     brand_posts: dict[str, str] = field(default_factory=dict)  # thread key of our posts -> text
+    full: set[str] = field(default_factory=set)  # threads with at least min_waiting complaints
+    last_sweep: float = 0.0
 
 
 class PileUp:
@@ -68,49 +82,58 @@ class PileUp:
             return []
         key = root
         thread = state.threads.setdefault(key, Thread(message.platform, root, private=not message.public))
-        thread.waiting[message.uid] = message.created_at.timestamp()
+        thread.add(message.uid, message.created_at.timestamp())
         state.owner[message.uid] = key
         return self._check(state, key, now)
 
     def tick(self, state: State, now: datetime) -> list[Finding]:
+        t = now.timestamp()
+        if t - state.last_sweep >= 3600:  # forget old complaints once an hour
+            state.last_sweep = t
+            horizon = t - self.options.forget_hours * 3600
+            for key in list(state.threads):
+                thread = state.threads[key]
+                for uid in [u for u, ts in thread.waiting.items() if ts < horizon]:
+                    thread.remove(uid)
+                    state.owner.pop(uid, None)
+                if not thread.waiting:
+                    del state.threads[key]
         found = []
-        horizon = now.timestamp() - self.options.forget_hours * 3600
-        for key in list(state.threads):
-            thread = state.threads[key]
-            for uid in [u for u, ts in thread.waiting.items() if ts < horizon]:
-                del thread.waiting[uid]
-                state.owner.pop(uid, None)
-            if not thread.waiting:
-                del state.threads[key]
-                continue
-            found += self._check(state, key, now)
+        for key in list(state.full):
+            if key in state.threads:
+                found += self._check(state, key, now)
+            else:
+                state.full.discard(key)
         return found
 
     def _answer(self, state: State, reply: Message, root: str) -> None:
         target = f"{reply.platform}:{reply.in_reply_to}" if reply.in_reply_to else None
         key = state.owner.get(target) if target else None
-        if key is not None:
-            state.threads[key].waiting.pop(target, None)
+        if key is not None and key in state.threads:
+            state.threads[key].remove(target)
             state.owner.pop(target, None)
         thread = state.threads.get(root)
         if thread is not None and thread.private:  # in a conversation, a reply answers everything before it
             for uid in list(thread.waiting):
                 state.owner.pop(uid, None)
             thread.waiting.clear()
+            thread.ts_sum = 0.0
 
     def _check(self, state: State, key: str, now: datetime) -> list[Finding]:
         thread = state.threads[key]
         n = len(thread.waiting)
         if n < self.options.min_waiting:
+            state.full.discard(key)
             return []
+        state.full.add(key)
         t = now.timestamp()
-        oldest = min(thread.waiting.values())
+        oldest = next(iter(thread.waiting.values()))  # arrival order: the first waited longest
         if t - oldest < self.options.min_oldest_minutes * 60:
             return []
-        hours = sum(t - ts for ts in thread.waiting.values()) / 3600
+        hours = (n * t - thread.ts_sum) / 3600
         post = state.brand_posts.get(thread.root)
         where = f"our post {quote(post, 60)}" if post else f"{thread.platform} conversation {thread.root}"
-        newest = sorted(thread.waiting, key=thread.waiting.get)[-self.options.examples:]
+        newest = list(islice(reversed(thread.waiting), self.options.examples))[::-1]
         return [Finding(
             key=key, size=n,
             title=f"{n} complaints on {where} waiting, oldest {age(t - oldest)}, no reply",

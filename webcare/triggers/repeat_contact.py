@@ -19,6 +19,7 @@ from webcare.triggers import Finding
 @dataclass(frozen=True)
 class Options:
     min_contacts: int = setting(3, check=at_least(2), help="contacts without a real answer that alert")
+    min_channels: int = setting(1, check=at_least(1), help="... spread over at least this many channels")
     days: float = setting(30.0, check=positive, help="how far back contacts count")
     merge_minutes: float = setting(30.0, check=at_least(0), help="messages this close on one channel are one contact")
     link_by_name: bool = setting(True, help="link authors across channels by full name")
@@ -119,11 +120,11 @@ class RepeatContact:
         horizon = now.timestamp() - self.horizon
         customer.contacts[:] = [c for c in customer.contacts if c[0] >= horizon]
         count = len(customer.contacts)
-        if count < self.options.min_contacts:
+        channels = sorted({c[1] for c in customer.contacts})
+        if count < self.options.min_contacts or len(channels) < self.options.min_channels:
             state.active.discard(cid)
             return []
         state.active.add(cid)
-        channels = sorted({c[1] for c in customer.contacts})
         days = max(1, round((now.timestamp() - customer.contacts[0][0]) / 86400))
         answered = (f"only {customer.auto_replies} auto-replies" if customer.auto_replies
                     else "no reply at all")

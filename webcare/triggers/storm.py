@@ -30,6 +30,7 @@ from webcare.triggers import Finding
 SENSITIVITY = {"fewer": (1.5, 1e-9, 4.0), "balanced": (1.0, 1e-7, 3.0), "more": (0.75, 1e-5, 2.0)}
 HOUR = 3600.0
 DAY = 86400.0
+RECHECK = 30.0
 
 
 def iso_time(value: str) -> str | None:
@@ -68,8 +69,8 @@ class Options:
 
 @dataclass
 class Group:
-    recent: deque = field(default_factory=deque)  # (ts, uid) of matching messages
-    others: deque = field(default_factory=deque)  # ts of other messages, same group
+    recent: list[deque] = field(default_factory=list)  # per window: (ts, uid) of matching messages
+    others: list[deque] = field(default_factory=list)  # per window: ts of other messages
     hour: float = 0.0  # start of the hour being counted
     hour_matching: int = 0
     hour_other: int = 0
@@ -79,6 +80,7 @@ class Group:
     matching_total: float = 0.0
     hours_seen: float = 0.0
     storming: bool = False
+    checked: float = 0.0  # when a storm was last confirmed; re-tested at most every RECHECK s
     stormy_hour: bool = False  # a storm was seen during the hour being counted: do not learn it
 
 
@@ -104,22 +106,27 @@ class Storm:
                 matched: bool) -> list[Finding]:
         ts = min(message.created_at.timestamp(), now.timestamp())
         key = self._key(message)
-        group = state.setdefault(key, Group(hour=_hour_start(ts)))
+        group = state.get(key) or state.setdefault(key, self._group(ts))
         self._roll(group, ts)
         if not matched:
             if message.public and not message.from_brand:
-                group.others.append(ts)
+                for window in group.others:
+                    window.append(ts)
                 group.hour_other += 1
             return []
-        group.recent.append((ts, message.uid))
+        for window in group.recent:
+            window.append((ts, message.uid))
         group.hour_matching += 1
-        found = self._check(key, group, now.timestamp(), self.min_count)
-        text = message.text.lower()
+        t = now.timestamp()
+        # during a flood the storm is already known: re-testing every message adds nothing
+        found = [] if group.storming and t - group.checked < RECHECK else self._check(key, group, t, self.min_count)
+        text = message.text.lower() if self.events else ""
         for event in self.events:
             if event.covers(ts) and event.matches(text):
                 ekey = f"event:{event.name}"
-                egroup = state.setdefault(ekey, Group(hour=_hour_start(ts)))
-                egroup.recent.append((ts, message.uid))
+                egroup = state.get(ekey) or state.setdefault(ekey, self._group(ts))
+                for window in egroup.recent:
+                    window.append((ts, message.uid))
                 found += self._check(ekey, egroup, now.timestamp(), event.min_count, event.name)
         return found
 
@@ -131,7 +138,7 @@ class Storm:
             event = key.startswith("event:")
             found += self._check(key, group, t, self._event_min(key) if event else self.min_count,
                                  key[6:] if event else None)
-            if event and not group.recent and not any(e.covers(t) for e in self.events
+            if event and not group.recent[-1] and not any(e.covers(t) for e in self.events
                                                       if f"event:{e.name}" == key):
                 del state[key]
         return found
@@ -139,34 +146,34 @@ class Storm:
     # --- the test -----------------------------------------------------------------------
     def _check(self, key: str, group: Group, t: float, min_count: int,
                event: str | None = None) -> list[Finding]:
-        longest = self.windows[-1]
-        while group.recent and group.recent[0][0] < t - longest:
-            group.recent.popleft()
-        while group.others and group.others[0] < t - longest:
-            group.others.popleft()
-        if len(group.recent) < min_count:
+        for window, recent, others in zip(self.windows, group.recent, group.others):
+            while recent and recent[0][0] < t - window:
+                recent.popleft()
+            while others and others[0] < t - window:
+                others.popleft()
+        if len(group.recent[-1]) < min_count:
             group.storming = False
             return []
         hourly = self._expected_hourly(group, t)
         best = None
-        for window in self.windows:
-            count = _count_since(group.recent, t - window)
+        for window, recent, others in zip(self.windows, group.recent, group.others):
+            count = len(recent)
             if count < min_count:
                 continue
-            others = _count_since_ts(group.others, t - window)
-            expected = max(hourly * window / HOUR, others * self._ratio_to_others(group))
+            expected = max(hourly * window / HOUR, len(others) * self._ratio_to_others(group))
             if event is None and (count < self.ratio * expected or _poisson_tail(count, expected) > self.alpha):
                 continue
-            best = (window, count, expected)  # the longest window that passes tells the most
+            best = (window, recent, count, expected)  # the longest window that passes tells the most
         if best is None:
             group.storming = False
             return []
         group.storming = group.stormy_hour = True
-        window, count, expected = best
+        group.checked = t
+        window, recent, count, expected = best
         minutes = round(window / 60)
         where = f"event {event}" if event else key.replace(":", " / ")
-        first = next(ts for ts, _ in group.recent if ts >= t - window)
-        examples = [uid for ts, uid in group.recent if ts >= t - window][-self.options.examples:]
+        first = recent[0][0]
+        examples = [uid for _, uid in list(recent)[-self.options.examples:]]
         facts = (f"{count} matching public messages in the last {minutes} minutes, "
                  f"normally about {expected:.1f} (threshold {min_count})",
                  f"first in this window at {datetime.fromtimestamp(first, self.tz):%H:%M}")
@@ -222,6 +229,11 @@ class Storm:
                 group.hour += skipped * HOUR
             group.hour += HOUR
 
+    def _group(self, ts: float) -> Group:
+        n = len(self.windows)
+        return Group(recent=[deque() for _ in range(n)], others=[deque() for _ in range(n)],
+                     hour=_hour_start(ts))
+
     def _key(self, message: Message) -> str:
         if self.options.group_by == "conversation":
             return f"{message.platform}:{message.conversation_id or message.in_reply_to or message.id}"
@@ -248,24 +260,6 @@ class _EventWindow:
 
 def _hour_start(ts: float) -> float:
     return ts - ts % HOUR
-
-
-def _count_since(recent: deque, since: float) -> int:
-    n = 0
-    for ts, _ in reversed(recent):
-        if ts < since:
-            break
-        n += 1
-    return n
-
-
-def _count_since_ts(items: deque, since: float) -> int:
-    n = 0
-    for ts in reversed(items):
-        if ts < since:
-            break
-        n += 1
-    return n
 
 
 def _poisson_tail(k: int, lam: float) -> float:
