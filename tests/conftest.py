@@ -18,9 +18,9 @@ DATA = ROOT.parent / "shared" / "data"
 
 def msg(id: str, text: str = "ok", *, at: datetime = T0, platform: str = "facebook",
         kind: str = "comment", public: bool = True, author: str = "u1", name: str = "",
-        **kw) -> Message:
+        followers: int | None = None, **kw) -> Message:
     return Message(platform=platform, id=id, kind=kind, public=public,
-                   author=Author(author, name or author), text=text, created_at=at, **kw)
+                   author=Author(author, name or author, followers), text=text, created_at=at, **kw)
 
 
 def write_jsonl(path: Path, messages, extra_lines: dict[int, str] | None = None) -> Path:

@@ -47,11 +47,17 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("classify", help="score message JSONL (or {id, text} lines) from stdin")
 
+    p = sub.add_parser("status", help="connector health, open incidents and queued alerts")
+    _config_arg(p)
+    p.add_argument("--db", type=Path, help="database file (default: the config's store.path)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     handler = {"run": cmd_run, "demo": cmd_demo, "replay": cmd_replay,
-               "check-config": cmd_check_config, "classify": cmd_classify}[args.command]
+               "check-config": cmd_check_config, "classify": cmd_classify,
+               "status": cmd_status}[args.command]
     try:
         return handler(args)
     except SettingsError as exc:
@@ -217,6 +223,42 @@ def cmd_classify(args) -> int:
             continue
         sys.stdout.write(json.dumps(classify_record(obj), ensure_ascii=False) + "\n")
     return 1 if bad else 0
+
+
+def cmd_status(args) -> int:
+    from datetime import datetime, timezone
+
+    from webcare.store import Store
+
+    cfg = config_mod.load(args.config)
+    path = args.db or cfg.resolve(cfg.store.path)
+    if not Path(path).exists():
+        print(f"{path}: no database yet (has webcare run?)", file=sys.stderr)
+        return 1
+    store = Store(path)
+    connectors = store.connector_status()
+    incidents = [i for i in store.incidents() if i["status"] not in ("closed", "resolved")]
+    queued = store.queued_counts()
+    store.close()
+    if args.json:
+        print(json.dumps({"connectors": connectors, "open_incidents": incidents, "queued_alerts": queued},
+                         ensure_ascii=False, indent=2, default=str))
+        return 0
+
+    def when(ts):
+        return datetime.fromtimestamp(ts, timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M") if ts else "never"
+
+    print("connectors:" if connectors else "connectors: none has polled yet")
+    for c in connectors:
+        line = f"  {c['connector']:<24} {c['status']:<13} last ok {when(c['last_success'])}  fetched {c['fetched']:,}"
+        if c["rate_limit_reset"]:
+            line += f"  rate limit resets {when(c['rate_limit_reset'])}"
+        print(line + (f"\n    error: {c['last_error']}" if c["last_error"] else ""))
+    print(f"open incidents: {len(incidents)}")
+    for i in incidents[-20:]:
+        print(f"  [{i['severity']}] {i['status']:<12} {i['title']}")
+    print("queued alerts: " + (", ".join(f"{sink} {n}" for sink, n in queued.items()) or "none"))
+    return 0
 
 
 if __name__ == "__main__":

@@ -100,6 +100,19 @@ class Store:
         db["quarantine"].create_index(["connector", "source", "raw"], unique=True, if_not_exists=True)
         if not found:
             db["schema_version"].insert({"version": SCHEMA_VERSION})
+        # --- telegram (issue 5): chat messages per incident, held alerts, on-call, mutes ---
+        db["telegram_messages"].create({
+            "chat_id": int, "message_id": int, "incident": str, "seq": int, "severity": str,
+            "kind": str, "current": int, "updated_at": float,
+        }, pk=("chat_id", "message_id"), if_not_exists=True)
+        db["telegram_messages"].create_index(["incident", "current"], if_not_exists=True)
+        db["telegram_held"].create({"incident": str, "chat_id": int, "alert_key": str,
+                                    "release_at": float}, pk=("incident", "chat_id"),
+                                   if_not_exists=True)
+        db["telegram_chats"].create({"chat_id": int, "muted_until": float}, pk="chat_id",
+                                    if_not_exists=True)
+        db["oncall_override"].create({"id": int, "person": str, "since": float, "until": float},
+                                     pk="id", if_not_exists=True)
 
     # --- transactions -------------------------------------------------------------------
     @contextmanager
@@ -246,6 +259,11 @@ class Store:
             "WHERE d.sink = ? AND d.delivered_at IS NULL ORDER BY a.rowid LIMIT ?", (sink, limit))
         return [Alert.from_dict(json.loads(r[0])) for r in rows]
 
+    def queued_counts(self) -> dict[str, int]:
+        """Alerts waiting in the outbox, per sink."""
+        rows = self.conn.execute("SELECT sink, count(*) FROM deliveries WHERE delivered_at IS NULL GROUP BY sink")
+        return dict(rows.fetchall())
+
     def mark_delivered(self, key: str, sink: str, now: datetime, ref: str | None = None) -> None:
         self.conn.execute("UPDATE deliveries SET delivered_at = ?, ref = ? WHERE alert_key = ? AND sink = ?",
                           (now.timestamp(), ref, key, sink))
@@ -304,6 +322,109 @@ class Store:
             return pickle.loads(row[1])
         except Exception:  # noqa: BLE001 - an unreadable snapshot means: start afresh
             return None
+
+    # --- telegram (issue 5): appended methods ---------------------------------------------
+    def latest_alert(self, incident_id: str) -> Alert | None:
+        """The newest alert of an incident: what a chat message about it should show now."""
+        row = self.conn.execute("SELECT payload FROM alerts WHERE incident = ? ORDER BY seq DESC "
+                                "LIMIT 1", (incident_id,)).fetchone()
+        return Alert.from_dict(json.loads(row[0])) if row else None
+
+    def incident_actions(self, incident_id: str) -> list[dict[str, Any]]:
+        """Who did what to an incident, oldest first."""
+        return list(self.db.query("SELECT action, user, at FROM incident_actions WHERE incident = ? "
+                                  "ORDER BY id", (incident_id,)))
+
+    def pending_count(self, sink: str) -> int:
+        return self.conn.execute("SELECT count(*) FROM deliveries WHERE sink = ? AND delivered_at "
+                                 "IS NULL", (sink,)).fetchone()[0]
+
+    def pending_later(self, incident_id: str, seq: int, sink: str) -> bool:
+        """Whether a newer alert of the same incident still waits for this sink."""
+        return self.conn.execute(
+            "SELECT 1 FROM deliveries d JOIN alerts a ON a.key = d.alert_key WHERE d.sink = ? "
+            "AND d.delivered_at IS NULL AND a.incident = ? AND a.seq > ? LIMIT 1",
+            (sink, incident_id, seq)).fetchone() is not None
+
+    def telegram_current(self, incident_id: str) -> dict[int, dict[str, Any]]:
+        """Per chat id, the chat message that currently shows the incident."""
+        rows = self.db.query("SELECT chat_id, message_id, seq, severity, kind FROM telegram_messages "
+                             "WHERE incident = ? AND current = 1", (incident_id,))
+        return {r["chat_id"]: r for r in rows}
+
+    def save_telegram_message(self, incident_id: str, chat_id: int, message_id: int, seq: int,
+                              severity: str, kind: str, now: datetime) -> None:
+        """Record a chat message that now shows the incident (older ones in the chat retire)."""
+        self.conn.execute("UPDATE telegram_messages SET current = 0 WHERE incident = ? AND chat_id = ? "
+                          "AND message_id != ?", (incident_id, chat_id, message_id))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO telegram_messages (chat_id, message_id, incident, seq, severity, "
+            "kind, current, updated_at) VALUES (?,?,?,?,?,?,1,?)",
+            (chat_id, message_id, incident_id, seq, severity, kind, now.timestamp()))
+
+    def telegram_incident_of(self, chat_id: int, message_id: int) -> str | None:
+        row = self.conn.execute("SELECT incident FROM telegram_messages WHERE chat_id = ? AND "
+                                "message_id = ?", (chat_id, message_id)).fetchone()
+        return row[0] if row else None
+
+    def hold_telegram(self, incident_id: str, chat_id: int, alert_key: str, release_at: datetime) -> None:
+        """Hold a chat's notification about an incident until `release_at` (quiet hours).
+
+        A newer alert replaces the held one but keeps the earliest release time.
+        """
+        self.conn.execute(
+            "INSERT INTO telegram_held (incident, chat_id, alert_key, release_at) VALUES (?,?,?,?) "
+            "ON CONFLICT (incident, chat_id) DO UPDATE SET alert_key = excluded.alert_key, "
+            "release_at = min(release_at, excluded.release_at)",
+            (incident_id, chat_id, alert_key, release_at.timestamp()))
+
+    def telegram_held(self, due: datetime | None = None) -> list[dict[str, Any]]:
+        """Held notifications (those due by `due` when given), oldest release first."""
+        where, params = ("WHERE release_at <= ?", (due.timestamp(),)) if due else ("", ())
+        return list(self.db.query(f"SELECT incident, chat_id, alert_key, release_at FROM telegram_held "
+                                  f"{where} ORDER BY release_at, rowid", params))
+
+    def drop_telegram_hold(self, incident_id: str, chat_id: int) -> None:
+        self.conn.execute("DELETE FROM telegram_held WHERE incident = ? AND chat_id = ?",
+                          (incident_id, chat_id))
+
+    def set_muted_until(self, chat_id: int, until: datetime | None) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO telegram_chats (chat_id, muted_until) VALUES (?, ?)",
+                          (chat_id, until.timestamp() if until else None))
+
+    def muted_until(self, chat_id: int) -> float | None:
+        """Epoch seconds until which the chat gets alerts without a notification sound."""
+        row = self.conn.execute("SELECT muted_until FROM telegram_chats WHERE chat_id = ?",
+                                (chat_id,)).fetchone()
+        return row[0] if row else None
+
+    def set_oncall_override(self, person: str, until: datetime, now: datetime) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO oncall_override (id, person, since, until) "
+                          "VALUES (1, ?, ?, ?)", (person, now.timestamp(), until.timestamp()))
+
+    def clear_oncall_override(self) -> None:
+        self.conn.execute("DELETE FROM oncall_override")
+
+    def oncall_override(self) -> dict[str, Any] | None:
+        """The stored on-call take-over: person, since and until (epoch seconds), or None."""
+        rows = list(self.db.query("SELECT person, since, until FROM oncall_override WHERE id = 1"))
+        return rows[0] if rows else None
+
+    def day_counts(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Counts for a short summary of [start, end): messages, negative, complaints, incidents."""
+        a, b = start.timestamp(), end.timestamp()
+        msgs, neg, complaints = self.conn.execute(
+            "SELECT count(*), coalesce(sum(s.label = 'neg'), 0), coalesce(sum(s.complaint), 0) "
+            "FROM messages m LEFT JOIN scores s USING (platform, id) "
+            "WHERE m.ts >= ? AND m.ts < ? AND m.from_brand = 0", (a, b)).fetchone()
+        brand = self.conn.execute("SELECT count(*) FROM messages WHERE ts >= ? AND ts < ? AND "
+                                  "from_brand = 1", (a, b)).fetchone()[0]
+        opened = sum(1 for r in self.db.query("SELECT opened_at FROM incidents")
+                     if a <= datetime.fromisoformat(r["opened_at"]).timestamp() < b)
+        still_open = self.conn.execute("SELECT count(*) FROM incidents WHERE status IN "
+                                       "('open', 'acknowledged', 'snoozed')").fetchone()[0]
+        return {"messages": msgs, "negative": neg, "complaints": complaints, "brand_replies": brand,
+                "incidents_opened": opened, "incidents_open": still_open}
 
 
 def _message_row(m: Message, source: str, ingested: float) -> tuple:
