@@ -45,7 +45,7 @@ def main(n: int) -> None:
 
         cfg = config.default()
         pipeline = build_pipeline(cfg, [], db=Path(tmp) / "bench.db", simulated=True)
-        connector = ReplayConnector.create("bench", Options(path=str(feed), batch_size=1000),
+        connector = ReplayConnector.create("bench", Options(path=str(feed), batch_size=5000),
                                            ConnectorContext())
         started = time.perf_counter()
         asyncio.run(replay(pipeline, [connector], tail=timedelta(0)))

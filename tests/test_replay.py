@@ -34,7 +34,7 @@ def busy_stream(n=3000, seed=5):
 
 
 def replay(*args):
-    return [sys.executable, "-m", "webcare.cli", "replay", *map(str, args), "--quiet"]
+    return [sys.executable, "-m", "webcare.cli", "replay", *map(str, args), "--quiet", "--batch-size", "300"]
 
 
 def final_state(db, alerts_file):

@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", type=Path, help="database file (default: the config's store.path)")
     p.add_argument("--alerts-jsonl", type=Path, metavar="OUT", help="write alerts as JSONL")
     p.add_argument("--quiet", action="store_true", help="do not print alerts to the console")
+    p.add_argument("--batch-size", type=int, default=5000, help="messages per transaction")
     p.add_argument("--tail-minutes", type=float, default=60.0,
                    help="keep the simulated clock running this long after the last message")
 
@@ -120,7 +121,7 @@ def cmd_replay(args) -> int:
         print(f"{args.file}: no such file", file=sys.stderr)
         return 1
     return _replay(cfg, args.file, db=args.db, jsonl=args.alerts_jsonl, console=not args.quiet,
-                   tail=timedelta(minutes=args.tail_minutes))
+                   tail=timedelta(minutes=args.tail_minutes), batch_size=max(1, args.batch_size))
 
 
 def cmd_demo(args) -> int:
@@ -134,7 +135,7 @@ def cmd_demo(args) -> int:
                        tail=timedelta(hours=2))
 
 
-def _replay(cfg, file: Path, *, db, jsonl, console: bool, tail: timedelta) -> int:
+def _replay(cfg, file: Path, *, db, jsonl, console: bool, tail: timedelta, batch_size: int = 5000) -> int:
     from connectors import ConnectorContext
     from connectors.replay import Options, ReplayConnector
     from webcare.app import build_pipeline, build_sinks
@@ -143,7 +144,7 @@ def _replay(cfg, file: Path, *, db, jsonl, console: bool, tail: timedelta) -> in
     sinks = build_sinks(cfg, console=console, jsonl=jsonl)
     pipeline = build_pipeline(cfg, sinks, db=db, simulated=True)
     connector = ReplayConnector.create(f"replay:{file.resolve()}", Options(path=str(file.resolve()),
-                                       batch_size=1000), ConnectorContext(base_dir=cfg.base_dir))
+                                       batch_size=batch_size), ConnectorContext(base_dir=cfg.base_dir))
     started = time.perf_counter()
     before = pipeline.store.count_messages()
     try:
