@@ -77,11 +77,13 @@ class ConnectorType(Protocol):
 
 
 def _registry() -> dict[str, ConnectorType]:
-    from connectors import facebook, instagram, x
+    from connectors import bluesky, facebook, feed, imap, instagram, mastodon, reddit, x
     from connectors.replay import ReplayConnector
 
     return {c.type: c for c in (ReplayConnector, x.XConnector, facebook.FacebookPageConnector,
-                                instagram.InstagramConnector)}
+                                instagram.InstagramConnector, mastodon.MastodonConnector,
+                                bluesky.BlueskyConnector, reddit.RedditConnector, imap.ImapConnector,
+                                feed.FeedConnector)}
 
 
 CONNECTORS: dict[str, ConnectorType] = _registry()

@@ -144,3 +144,277 @@ def _snippet(data: Any, body: bytes, limit: int = 200) -> str:
     text = json.dumps(data, ensure_ascii=False) if data is not None else body.decode("utf-8", "replace")
     text = " ".join(text.split())
     return f": {text[:limit]}" if text else ""
+
+
+# --- Appended for the Mastodon, Bluesky, Reddit, e-mail and feed connectors ---------------------
+# Requests that carry a body or return one that is not JSON, `Link` headers, rate-limit pauses,
+# the quarantine of unreadable items, and the bookkeeping of newest-first walks over several
+# streams: the pieces every polling connector repeats.
+
+import logging  # noqa: E402
+import re  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
+from typing import Callable  # noqa: E402
+
+from connectors import RateLimited  # noqa: E402
+from webcare.models import Batch, Message, MessageFormatError, Rejected, parse_time  # noqa: E402
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """A finished HTTP exchange whose body is kept as bytes (a feed, an HTML page)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+async def request_raw(session: aiohttp.ClientSession, method: str, url: str | URL, *, what: str,
+                      params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+                      json_body: Any = None, form: Mapping[str, str] | None = None) -> RawResponse:
+    """Send one request (optionally with a JSON or form body); return whatever came back.
+
+    Raises TransientError for a timeout, a network error and any 5xx, like `request_json`;
+    every other status (a 304, a 4xx) is the caller's to interpret.
+    """
+    try:
+        async with session.request(method, url, params=params, headers=headers, json=json_body,
+                                   data=form) as resp:
+            body = await resp.read()
+            status, resp_headers, final_url = resp.status, resp.headers, str(resp.url)
+    except asyncio.TimeoutError:
+        raise TransientError(f"{what}: no answer within the timeout") from None
+    except aiohttp.ClientError as exc:
+        raise TransientError(f"{what}: {type(exc).__name__}: {exc}") from None
+    if status >= 500:
+        raise TransientError(f"{what}: server error HTTP {status}{_snippet(_json_or_none(body), body)}")
+    return RawResponse(status, resp_headers, body, final_url)
+
+
+async def send_json(session: aiohttp.ClientSession, method: str, url: str | URL, *, what: str,
+                    params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+                    json_body: Any = None, form: Mapping[str, str] | None = None) -> JsonResponse:
+    """`request_json` for requests that carry a body (a JSON document or a form): a log-in."""
+    raw = await request_raw(session, method, url, what=what, params=params, headers=headers,
+                            json_body=json_body, form=form)
+    data = _json_or_none(raw.body)
+    if raw.ok and data is None:
+        raise TransientError(f"{what}: HTTP {raw.status} but the body is not JSON{_snippet(None, raw.body)}")
+    return JsonResponse(raw.status, raw.headers, data, raw.url)
+
+
+def link_header(value: str | None) -> dict[str, str]:
+    """The targets of an RFC 8288 `Link` header by relation, e.g. {"next": url, "prev": url}."""
+    out: dict[str, str] = {}
+    for part in re.split(r",\s*(?=<)", value or ""):
+        match = re.match(r"\s*<([^>]*)>(.*)", part, re.S)
+        rel = re.search(r';\s*rel\s*=\s*"?([^";]+)"?', match.group(2)) if match else None
+        if match and rel:
+            for name in rel.group(1).split():
+                out.setdefault(name.lower(), match.group(1))
+    return out
+
+
+def header_number(headers: Mapping[str, str], name: str) -> float | None:
+    """A numeric header (`x-ratelimit-remaining: 596.0`) as a float; None if absent or not a number."""
+    try:
+        return float(headers.get(name) or "")
+    except ValueError:
+        return None
+
+
+class Pause:
+    """A request budget the platform said is spent: later requests wait for its reset.
+
+    After a successful answer that reports 0 requests remaining, the next poll raises
+    RateLimited until the reset instead of spending a request on a certain 429.
+    """
+
+    def __init__(self, what: str):
+        self.what = what
+        self.until: datetime | None = None
+
+    def check(self, now: datetime) -> None:
+        if self.until is not None:
+            if now < self.until:
+                raise RateLimited(f"{self.what}: request budget used up until {self.until:%H:%M:%S} UTC",
+                                  reset_at=self.until)
+            self.until = None
+
+    def note(self, remaining: float | None, reset: datetime | None) -> None:
+        if remaining is not None and remaining < 1 and reset is not None:
+            self.until = reset
+
+
+ITEM_ERRORS = (MessageFormatError, KeyError, TypeError, ValueError, AttributeError)
+
+
+class Harvest:
+    """One poll's messages, plus the items quarantined instead of failing the whole batch."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.rejected: list[Rejected] = []
+
+    def parse(self, source: str, item: Any, build: Callable[[Any], Any]) -> Any:
+        """`build(item)`, or None after quarantining the item as `source` (platform, kind and id)."""
+        try:
+            return build(item)
+        except ITEM_ERRORS as exc:
+            self.rejected.append(Rejected(source, explain(exc), raw_text(item)))
+            return None
+
+    def batch(self, cursor: str | None, more: bool = False) -> Batch:
+        return Batch(tuple(self.messages), cursor, more, tuple(self.rejected))
+
+
+def explain(exc: Exception) -> str:
+    """Why an item could not be read, in a line."""
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    if isinstance(exc, ValueError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def raw_text(item: Any, limit: int = 100_000) -> str:
+    """A quarantined item as text: JSON for payloads, decoded bytes for mail and XML."""
+    if isinstance(item, bytes):
+        return item[:limit].decode("utf-8", "replace")
+    if isinstance(item, str):
+        return item[:limit]
+    try:
+        return json.dumps(item, ensure_ascii=False, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return repr(item)
+
+
+def iso(when: datetime) -> str:
+    """A time as stored in cursors: ISO 8601 in UTC."""
+    return when.astimezone(timezone.utc).isoformat()
+
+
+class Rounds:
+    """The cursor of a connector that reads several streams in turn, one page per poll.
+
+    Stored as `{"v": 1, "stage": <stream>, "streams": {<stream>: {...}}}`: the stream being
+    read and each stream's own state. A stream no longer configured is forgotten; an unreadable
+    cursor starts afresh (items are stored by id, so reading some again duplicates nothing).
+    """
+
+    def __init__(self, cursor: str | None, keys: list[str], name: str):
+        state = None
+        if cursor:
+            try:
+                state = json.loads(cursor)
+            except json.JSONDecodeError:
+                _log.warning("%s: unreadable cursor, starting afresh", name)
+        if not (isinstance(state, dict) and state.get("v") == 1 and isinstance(state.get("streams"), dict)):
+            state = {"stage": "", "streams": {}}
+        self.keys = list(keys)
+        self.stage: str = state["stage"] if state.get("stage") in self.keys else self.keys[0]
+        self.streams: dict[str, dict] = {k: v for k, v in state["streams"].items()
+                                         if k in self.keys and isinstance(v, dict)}
+
+    @property
+    def state(self) -> dict:
+        """The current stream's own state (a dict the connector reads and updates)."""
+        return self.streams.setdefault(self.stage, {})
+
+    def turn(self, stream_done: bool) -> bool:
+        """After one page: move to the next stream if this one is done; True while pages remain."""
+        if not stream_done:
+            return True
+        index = self.keys.index(self.stage) + 1
+        self.stage = self.keys[index % len(self.keys)]
+        return index < len(self.keys)
+
+    def dump(self) -> str:
+        return json.dumps({"v": 1, "stage": self.stage, "streams": self.streams}, sort_keys=True)
+
+
+class Walk:
+    """One stream's newest-first walk back to where the last completed walk began.
+
+    Kept in the stream's state: `page` (where to resume), `top` (the newest item time seen in
+    this walk), `mark` (the newest time seen by the last completed walk) and, until a mark
+    exists, `start` (the first run's backfill limit). A walk ends on the last page or at an
+    item older than `floor`: the mark minus `overlap`, so late arrivals are read again (and
+    stored once). The mark only moves when a walk completes, so a restart resumes mid-walk.
+    """
+
+    def __init__(self, state: dict, now: datetime, backfill: timedelta, overlap: timedelta):
+        self.state = state
+        if "mark" in state:
+            self.floor = parse_time(state["mark"]) - overlap
+        else:
+            self.floor = parse_time(state.setdefault("start", iso(now - backfill)))
+
+    @property
+    def page(self) -> Any:
+        return self.state.get("page")
+
+    def saw(self, when: datetime) -> bool:
+        """Note an item's time; False when it is older than the floor (known ground)."""
+        top = self.state.get("top")
+        if top is None or when > parse_time(top):
+            self.state["top"] = iso(when)
+        return when >= self.floor
+
+    def turn(self, next_page: Any) -> bool:
+        """Resume at `next_page` next poll, or (None) end the walk and move the mark: True."""
+        if next_page:
+            self.state["page"] = next_page
+            return False
+        self.state.pop("page", None)
+        top = self.state.pop("top", None)
+        mark = self.state.get("mark")
+        if top is not None and (mark is None or parse_time(top) > parse_time(mark)):
+            self.state["mark"] = top
+        if "mark" in self.state:
+            self.state.pop("start", None)
+        return True
+
+
+class _TextOfHtml(HTMLParser):
+    BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "blockquote", "pre", "table", "tr", "h1", "h2",
+                        "h3", "h4", "h5", "h6", "section", "article", "header", "footer", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("script", "style", "head", "title"):
+            self.hidden += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head", "title"):
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(re.sub(r"\s+", " ", data))
+
+
+def html_to_text(html: str) -> str:
+    """Readable plain text of an HTML fragment: paragraphs and line breaks kept, tags and entities gone."""
+    parser = _TextOfHtml()
+    parser.feed(html)
+    parser.close()
+    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

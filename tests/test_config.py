@@ -82,7 +82,7 @@ name = "a"
         "engine.sensitivity: expected one of 'fewer', 'balanced', 'more'",
         "connectors[0].poll_seconds: expected a number, got string 'often'",
         "connectors[0].bogus: unknown key",
-        "connectors[1].type: expected one of facebook, instagram, replay, x",
+        "connectors[1].type: expected one of bluesky, email, facebook, feed, instagram, mastodon, reddit, replay, x",
         "connectors[2].name: 'a' is used by another connector",
         "surprise: unknown section",
     ]:

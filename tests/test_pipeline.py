@@ -78,3 +78,14 @@ def test_brand_handles_mark_brand_messages(tmp_path):
     p = Pipeline(Store(tmp_path / "w.db"), Engine(load_dir(None)), [], brand_handles=["zuiderloop"])
     new = p.ingest("feed", Batch((msg("1", author="zuiderloop"), msg("2")), None), T0)
     assert [m.from_brand for m in new] == [True, False]
+
+
+def test_a_brand_holding_reply_counts_as_an_auto_reply_even_unflagged(tmp_path):
+    from conftest import msg
+
+    p = Pipeline(Store(tmp_path / "w.db"), Engine(load_dir(None)), [], brand_handles=["zuiderloop"])
+    new = p.ingest("feed", Batch((
+        msg("1", "Bedankt voor je bericht! Je hoort zo snel mogelijk van ons.", author="zuiderloop"),
+        msg("2", "Je pakket is vandaag verstuurd, sorry voor het wachten.", author="zuiderloop"),
+    ), None), T0)
+    assert [m.automated for m in new] == [True, False]

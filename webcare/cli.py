@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from webcare import __version__, config as config_mod
+from webcare import __version__, commands_metrics, config as config_mod
 from webcare.settings import SettingsError
 
 log = logging.getLogger("webcare")
@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("classify", help="score message JSONL (or {id, text} lines) from stdin")
 
+    commands_metrics.register(sub)
+
     p = sub.add_parser("status", help="connector health, open incidents and queued alerts")
     _config_arg(p)
     p.add_argument("--db", type=Path, help="database file (default: the config's store.path)")
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     handler = {"run": cmd_run, "demo": cmd_demo, "replay": cmd_replay,
                "check-config": cmd_check_config, "classify": cmd_classify,
-               "status": cmd_status}[args.command]
+               "status": cmd_status, "metrics": commands_metrics.run}[args.command]
     try:
         return handler(args)
     except SettingsError as exc:
@@ -101,6 +103,9 @@ def cmd_check_config(args) -> int:
     except SettingsError as exc:
         problems.extend(f"playbooks: {p}" for p in exc.problems)
         engine = None
+    from webcare.telegram.directory import config_problems
+
+    problems += config_problems(cfg, os.environ)
     for c in cfg.connectors:
         for key, value in vars(c.options).items():
             if key.endswith("_env") and value and not os.environ.get(value):
@@ -174,6 +179,7 @@ def cmd_run(args) -> int:
     from webcare.app import build_connectors, build_pipeline, build_sinks
     from webcare.clock import SystemClock
     from webcare.runner import Coordinator, RetryPolicy, run_live
+    from webcare.telegram.service import start_telegram
 
     cfg = config_mod.load(args.config)
     clock = SystemClock()
@@ -193,10 +199,13 @@ def cmd_run(args) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        telegram = await start_telegram(cfg, pipeline, clock.now)
         try:
             await pipeline.flush(clock.now())  # whatever a previous run left queued
             await run_live(pipeline, coordinators, now=clock.now, tick_seconds=r.tick_seconds, stop=stop)
         finally:
+            if telegram:
+                await telegram.stop()
             for c, _ in connectors:
                 await c.aclose()
             await _close(sinks)

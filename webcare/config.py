@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from connectors import CONNECTORS
 from webcare.settings import (
-    SettingsError, at_least, build, positive, setting, timezone_name,
+    SettingsError, at_least, build, env_name, positive, setting, timezone_name,
 )
 
 ConfigError = SettingsError
@@ -54,6 +54,55 @@ class AlertsConfig:
     jsonl_path: str = setting("", help="also append alerts to this JSONL file (empty = off)")
 
 
+def _rota_entries(value: list[str]) -> str | None:
+    from webcare.telegram.rota import parse_shift
+
+    for i, entry in enumerate(value):
+        try:
+            parse_shift(entry)
+        except ValueError as exc:
+            return f"[{i}]: {exc}"
+    return None
+
+
+def _quiet_hours(value: dict[str, str]) -> str | None:
+    from webcare.telegram.rota import parse_window
+
+    for name, window in value.items():
+        try:
+            parse_window(window)
+        except ValueError as exc:
+            return f"{name}: {exc}"
+    return None
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token_env: str = setting(
+        "WEBCARE_TELEGRAM_TOKEN", check=env_name,
+        help="environment variable holding the bot token; Telegram stays off while it is unset")
+    api_base_url: str = setting(
+        "", help="Bot API URL up to and including /bot for a self-hosted server, e.g. "
+        "http://localhost:8081/bot (empty = Telegram's own)")
+    people: dict[str, int] = setting(
+        factory=dict, help="name -> Telegram user id: the only people the bot obeys; each can "
+        "be a recipient (private chat) and appear in the rota")
+    chats: dict[str, int] = setting(
+        factory=dict, help="name -> chat id (a group, or a person's private chat) that receives "
+        "alerts, e.g. team or lead; commands and buttons are obeyed only in these chats and in "
+        "the people's private chats")
+    rota: list[str] = setting(
+        factory=list, check=_rota_entries,
+        help="weekly on-call rota in local time, first match wins, e.g. 'mon-fri 08:00-18:00 alice'")
+    oncall_fallback: str = setting("", help="person on call when the rota names nobody (empty = nobody)")
+    quiet_hours: dict[str, str] = setting(
+        factory=dict, check=_quiet_hours,
+        help="recipient -> 'HH:MM-HH:MM' local time: low/medium alerts wait until it ends")
+    fallback_recipient: str = setting(
+        "team", help="gets alerts that name no recipient or only unknown ones, and 'oncall' "
+        "alerts when nobody is on call")
+
+
 @dataclass(frozen=True)
 class ConnectorConfig:
     type: str
@@ -73,6 +122,7 @@ class Config:
     runner: RunnerConfig = field(default_factory=RunnerConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
     connectors: list[ConnectorConfig] = field(default_factory=list)
     base_dir: Path = field(default=Path("."), compare=False)
     source: str = field(default="(built-in defaults)", compare=False)
@@ -85,7 +135,7 @@ class Config:
 
 _SECTIONS = {
     "store": StoreConfig, "brand": BrandConfig, "runner": RunnerConfig,
-    "engine": EngineConfig, "alerts": AlertsConfig,
+    "engine": EngineConfig, "alerts": AlertsConfig, "telegram": TelegramConfig,
 }
 
 

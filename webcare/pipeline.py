@@ -9,6 +9,7 @@ between, so the outcome does not depend on how the stream was cut into batches.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -16,6 +17,7 @@ from typing import Iterable, Sequence
 
 from webcare.classify import Classifier
 from webcare.engine import Engine
+from webcare.metrics import mark_auto_reply
 from webcare.models import Alert, Batch, Message
 from webcare.sinks import AlertSink, SinkUnavailable
 from webcare.store import Store
@@ -37,6 +39,7 @@ class Pipeline:
         self.simulated = simulated
         self.state = self._load_state()
         self._down: set[str] = set()
+        self._flushing = asyncio.Lock()
 
     def _load_state(self):
         return self.store.load_engine_state(self.engine.version) or self.engine.new_state()
@@ -129,13 +132,23 @@ class Pipeline:
         return fresh
 
     def _brand(self, m: Message) -> Message:
+        """Our own accounts' messages are brand messages; a brand holding reply ("je krijgt
+        z.s.m. antwoord") is an auto-reply even when the platform did not say so."""
         if not m.from_brand and m.author.id in self.brand_handles:
-            return replace(m, from_brand=True)
-        return m
+            m = replace(m, from_brand=True)
+        return mark_auto_reply(m)
 
     # --- delivery -----------------------------------------------------------------------
     async def flush(self, now: datetime) -> int:
-        """Deliver queued alerts to every sink, in order; stop a sink at its first failure."""
+        """Deliver queued alerts to every sink, in order; stop a sink at its first failure.
+
+        Polls and the timer may flush at the same time: the lock keeps one delivery at a time,
+        so no sink sees an alert twice.
+        """
+        async with self._flushing:
+            return await self._flush(now)
+
+    async def _flush(self, now: datetime) -> int:
         sent = 0
         for sink in self.sinks:
             for alert in self.store.pending(sink.name):

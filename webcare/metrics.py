@@ -1,0 +1,929 @@
+"""First-response times: who waited how long for a real answer, per channel, platform, person.
+
+Customers judge a brand by how fast it answers, so this module measures it. It is pure: it
+takes messages (or store rows) and an injected `now` and never reads a clock or a database.
+
+Which messages need an answer, and what answers them
+  Every message not `from_brand` needs an answer. A brand message answers the waiting
+  messages of its thread that arrived before it. Threads are `platform` + `conversation_id`,
+  else the thread of the message replied to (`in_reply_to`), else for private channels the
+  customer (`@author`), else the message itself. In a private thread (DM, e-mail) a brand
+  message answers everyone waiting; in a public thread a reply to a customer's message
+  answers that customer's waiting messages, and any other brand message there (a reply to
+  the brand's own post, or no reply target) answers everyone waiting.
+  A brand auto-reply (`automated`, or text recognised by `looks_like_auto_reply`, e.g.
+  "bedankt voor je bericht, we reageren zo snel mogelijk") is not an answer: it is recorded
+  as an acknowledgement, and the message keeps waiting for the real answer. Both times are
+  reported.
+
+A conversation starts with a customer message after at least `gap` (24 h) without messages
+either way (auto-replies do not count), the same rule Facebook uses for "counted messages";
+conversation figures use only those opening messages.
+
+One algorithm serves both inputs: `compact_rows(messages)` turns messages into the tuples
+that `compact_rows_query` reads straight from the store, and `first_responses_from_rows`
+pairs them. A compact tuple is `(ts, flags, thread, payload)`, with a list of platform
+names alongside:
+  ts       epoch seconds (UTC)
+  flags    BRAND | AUTO | PUBLIC | len(kind) << 3 | platform index << 6 (the six kinds
+           differ in length where it matters; see `channel_codes`)
+  thread   thread key within the platform
+  payload  brand, private: author id; brand, public: author id + US + in_reply_to;
+           customer, public: author id + US + message id; customer, private: None
+           (US = '\x1f').
+Few columns and small integers because every column costs about 0.15 s per million rows to
+fetch from SQLite. For the same reason the fast SQL trusts the stored `automated` flag:
+the store should mark recognised auto-replies once, at insert (`mark_auto_reply`);
+`recheck_text=True` re-reads every brand text instead (exact for old data, slower).
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from itertools import count, repeat
+from operator import itemgetter
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from webcare.business_hours import BusinessHours
+from webcare.models import Message
+
+US = "\x1f"  # separates the parts of the compact thread and payload strings
+
+BRAND, AUTO, PUBLIC = 1, 2, 4
+CHANNELS = ("public", "dm", "email", "review")
+PUBLIC_CHANNEL, DM, EMAIL, REVIEW = range(4)
+
+DAY = 86400.0
+DEFAULT_GAP = DAY  # silence that starts a new conversation
+
+KIND_SHIFT = 3
+PLATFORM_SHIFT = 6
+# channel by len(kind): dm 2, email 5, review 6; post 4, comment 7, mention 7 are public
+# (or DM when not public). SQLite computes length(kind) far cheaper than a CASE on strings.
+_CHANNEL_BY_KIND_LENGTH = {2: DM, 5: EMAIL, 6: REVIEW}
+
+
+def channel_of(kind: str, public: bool) -> int:
+    """Channel code: e-mail, review, DM (or any private message), else public."""
+    return _CHANNEL_BY_KIND_LENGTH.get(len(kind), PUBLIC_CHANNEL if public else DM)
+
+
+def channel_codes(flags: np.ndarray) -> np.ndarray:
+    """`channel_of` for an array of compact-row flags."""
+    table = np.array([_CHANNEL_BY_KIND_LENGTH.get(k, -1) for k in range(8)])
+    channel = table[(flags >> KIND_SHIFT) & 7]
+    return np.where(channel >= 0, channel, np.where(flags & PUBLIC, PUBLIC_CHANNEL, DM))
+
+
+# -- auto-replies -------------------------------------------------------------------------
+
+_SOON = (
+    r"(?:z\.?\s?s\.?\s?m\b\.?|zo\s+(?:snel|spoedig)\s+(?:als\s+)?mogelijk|"
+    r"a\.?s\.?a\.?p\b|as\s+soon\s+as\s+(?:possible|we\s+can)|shortly|binnenkort|"
+    r"binnen\s+(?:\d+|een|twee|drie)\s+(?:werk)?(?:uur|uren|dagen|dag)\b|"
+    r"within\s+(?:\d+|one|two|three|a)\s+(?:business\s+|working\s+)?(?:hours?|days?)\b)"
+)
+_REPLY = (
+    r"(?:antwoord|beantwoord|reactie|reageren|reageert|contact|"
+    r"bij\s+(?:je|jou|u)\s+terug|terug\s*(?:komen|koppelen|bellen|mailen)|"
+    r"hoort\s+van\s+ons|van\s+ons\s+horen|get\s+back|reply|respond|response|answer|"
+    r"hear\s+from\s+us|be\s+in\s+touch)"
+)
+_THANKS = (
+    r"(?:bedankt|dank\s*je(?:wel)?|dank\s+u(?:\s+wel)?|hartelijk\s+dank|thanks|thank\s+you)"
+    r"\s+(?:voor|for)\s+(?:je|jouw|uw|your)?\s*(?:bericht(?:je)?|mail|e-?mail|vraag|melding|"
+    r"message|enquiry|inquiry|question|reaching\s+out|contacting\s+us|getting\s+in\s+touch)"
+)
+_LATER = (
+    r"(?:we(?:'ll|\s+will)\s+(?:get\s+back|respond|reply|answer|be\s+in\s+touch|contact)|"
+    r"you(?:'ll|\s+will)\s+hear|(?:je|u)\s+hoort|(?:wij|we)\s+(?:nemen|komen|reageren|"
+    r"beantwoorden|antwoorden)|in\s+behandeling|" + _SOON + r")"
+)
+_EXPLICIT_RE = re.compile(
+    r"automatisch(?:e)?\s+(?:antwoord|bericht|reactie|gegenereerd)|auto[-\s]?reply|"
+    r"automatic\s+reply|automated\s+(?:message|reply|response)|out\s+of\s+(?:the\s+)?office|"
+    r"afwezigheidsmelding|dit\s+is\s+een\s+automatisch|this\s+is\s+an\s+automated")
+_SOON_RE = re.compile(_SOON)
+_REPLY_RE = re.compile(_REPLY)
+_THANKS_RE = re.compile(_THANKS)
+_LATER_RE = re.compile(_LATER)
+# Cheap substring tests that every match of the regexes above contains; most real answers
+# contain none of them and are rejected without running a regex.
+_EXPLICIT_WORDS = ("automat", "auto", "out of", "afwezig")
+_SOON_WORDS = ("mogelijk", "z.s.m", "zsm", "z. s. m", "asap", "a.s.a.p", "as soon as",
+               "shortly", "binnen", "within")
+_THANKS_WORDS = ("dank", "thank")
+_WINDOW = 60  # characters between a "soon" and a "reply" phrase
+_AFTER_THANKS = 200
+
+
+def looks_like_auto_reply(text: str | None) -> bool:
+    """True for holding replies that promise an answer later instead of giving one.
+
+    "je krijgt z.s.m. antwoord", "bedankt voor je bericht, we reageren zo snel mogelijk",
+    "thanks for reaching out, we'll get back to you", out-of-office notices.
+    "Bedankt voor je bericht! Je pakket is vandaag verstuurd." is an answer.
+    """
+    if not text:
+        return False
+    low = text.lower()
+    if _any_in(_EXPLICIT_WORDS, low) and _EXPLICIT_RE.search(low):
+        return True
+    if _any_in(_SOON_WORDS, low):
+        for soon in _SOON_RE.finditer(low):
+            if _REPLY_RE.search(low, max(0, soon.start() - _WINDOW), soon.end() + _WINDOW):
+                return True
+    if _any_in(_THANKS_WORDS, low):
+        for thanks in _THANKS_RE.finditer(low):
+            if _LATER_RE.search(low, thanks.end(), thanks.end() + _AFTER_THANKS):
+                return True
+    return False
+
+
+def _any_in(words: tuple[str, ...], text: str) -> bool:
+    for word in words:
+        if word in text:
+            return True
+    return False
+
+
+# -- targets and configuration ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTarget:
+    """How soon a channel should be answered, on the wall clock or the business clock."""
+
+    seconds: float
+    business: bool = False
+
+    def describe(self) -> str:
+        hours = self.seconds / 3600
+        amount = f"{hours:g} h" if hours >= 1 else f"{self.seconds / 60:g} min"
+        return f"{amount} business time" if self.business else amount
+
+    @classmethod
+    def parse(cls, value: Any) -> "ResponseTarget":
+        """'1h', '90m', '8 business hours', '8bh', or a number of seconds."""
+        if isinstance(value, ResponseTarget):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return cls(float(value))
+        text = str(value).strip().lower()
+        business = "business" in text or text.endswith("bh") or "werk" in text
+        match = re.match(r"^(\d+(?:\.\d+)?)\s*([a-z ]*)$", text)
+        if not match:
+            raise ValueError(f"response target {value!r}: expected e.g. '1h', '30m', '8 business hours'")
+        number, unit = float(match.group(1)), match.group(2).strip()
+        unit = unit.replace("business", "").replace("werk", "").strip()
+        scale = {"": 1, "s": 1, "sec": 1, "m": 60, "min": 60, "minutes": 60, "h": 3600, "bh": 3600,
+                 "u": 3600, "uur": 3600, "hours": 3600, "hour": 3600, "d": DAY, "days": DAY,
+                 "day": DAY, "dagen": DAY}.get(unit)
+        if scale is None:
+            raise ValueError(f"response target {value!r}: unknown unit {unit!r}")
+        return cls(number * scale, business)
+
+
+# DESIGN.md: on social typically within 1 hour; DMs and e-mail the same working day (at most
+# one working day: 8 business hours with the default 09:00-17:00); generic care 48 h.
+DEFAULT_TARGETS: Mapping[str, ResponseTarget] = {
+    "public": ResponseTarget(3600),
+    "dm": ResponseTarget(8 * 3600, business=True),
+    "email": ResponseTarget(8 * 3600, business=True),
+    "review": ResponseTarget(48 * 3600),
+}
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """Business hours and targets per channel ('public', 'dm', 'email', 'review')."""
+
+    hours: Mapping[str, BusinessHours] = field(default_factory=dict)
+    default_hours: BusinessHours = field(default_factory=BusinessHours)
+    targets: Mapping[str, ResponseTarget] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    gap: float = DEFAULT_GAP
+    auto_reply: Callable[[str], bool] = looks_like_auto_reply
+
+    @classmethod
+    def from_config(cls, table: Mapping[str, Any]) -> "MetricsConfig":
+        """From a `[metrics]` config table::
+
+            gap_hours = 24                         # silence that starts a new conversation
+            [metrics.targets]                      # per channel: public, dm, email, review
+            dm = "8 business hours"
+            [metrics.business_hours]               # default for every channel
+            tz = "Europe/Amsterdam"
+            country = "NL"
+            hours = { mon = "09:00-17:00", fri = "09:00-16:00" }
+            [metrics.channel_hours.public]         # optional override for one channel
+            hours = { mon = "08:00-22:00", sat = "10:00-18:00" }
+        """
+        unknown = set(table) - {"gap_hours", "targets", "business_hours", "channel_hours"}
+        if unknown:
+            raise ValueError(f"metrics: unknown keys {', '.join(sorted(unknown))}")
+        targets = dict(DEFAULT_TARGETS)
+        for channel, value in table.get("targets", {}).items():
+            if channel not in CHANNELS:
+                raise ValueError(f"metrics.targets: unknown channel {channel!r} (use {', '.join(CHANNELS)})")
+            targets[channel] = ResponseTarget.parse(value)
+        default = BusinessHours.from_config(table.get("business_hours", {}))
+        hours = {}
+        for channel, spec in table.get("channel_hours", {}).items():
+            if channel not in CHANNELS:
+                raise ValueError(f"metrics.channel_hours: unknown channel {channel!r}")
+            hours[channel] = BusinessHours.from_config(spec)
+        return cls(hours=hours, default_hours=default, targets=targets,
+                   gap=float(table.get("gap_hours", DEFAULT_GAP / 3600)) * 3600)
+
+    def hours_for(self, channel: str) -> BusinessHours:
+        return self.hours.get(channel, self.default_hours)
+
+    def target_for(self, channel: str) -> ResponseTarget:
+        return self.targets.get(channel, DEFAULT_TARGETS[channel])
+
+
+# -- threads and compact rows -------------------------------------------------------------------
+
+CompactRow = tuple[float, int, str, "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompactRows:
+    """Compact tuples plus the platform names their flags point to."""
+
+    platforms: tuple[str, ...]
+    rows: Sequence[CompactRow]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def thread_key(message: Message, parent_key: str | None = None) -> str:
+    """The thread a message belongs to, within its platform.
+
+    `parent_key` is the thread of the message it replies to, when that message is known.
+    A store that fills a missing `conversation_id` with this value at insert time makes
+    `compact_rows_query` follow reply chains of any depth.
+    """
+    if message.conversation_id:
+        return message.conversation_id
+    if message.in_reply_to:
+        return parent_key or message.in_reply_to
+    if not message.public:
+        return "@" + message.author.id
+    return message.id
+
+
+def thread_keys(messages: Sequence[Message]) -> list[str]:
+    """`thread_key` for every message, following `in_reply_to` chains of any depth."""
+    by_id = {m.key: i for i, m in enumerate(messages)}
+    keys: list[str | None] = [None] * len(messages)
+    for start in range(len(messages)):
+        chain = []
+        i: int | None = start
+        while i is not None and keys[i] is None and i not in chain:
+            chain.append(i)
+            m = messages[i]
+            i = None
+            if not m.conversation_id and m.in_reply_to:
+                i = by_id.get((m.platform, m.in_reply_to))
+        parent = keys[i] if i is not None else None
+        for j in reversed(chain):
+            parent = keys[j] = thread_key(messages[j], parent)
+    return keys  # type: ignore[return-value]
+
+
+def compact_rows(
+    messages: Sequence[Message], auto_reply: Callable[[str], bool] = looks_like_auto_reply,
+) -> CompactRows:
+    """The compact tuples for `first_responses_from_rows`, one per message, same order."""
+    platforms: dict[str, int] = {}
+    rows: list[CompactRow] = []
+    for m, key in zip(messages, thread_keys(messages)):
+        platform = platforms.setdefault(m.platform, len(platforms))
+        flags = (platform << PLATFORM_SHIFT) | ((len(m.kind) & 7) << KIND_SHIFT)
+        if m.public:
+            flags |= PUBLIC
+        if m.from_brand:
+            flags |= BRAND
+            if m.automated or auto_reply(m.text):
+                flags |= AUTO
+            payload = m.author.id + US + (m.in_reply_to or "") if m.public else m.author.id
+        else:
+            payload = m.author.id + US + m.id if m.public else None
+        rows.append((m.created_at.timestamp(), flags, key, payload))
+    return CompactRows(tuple(platforms), rows)
+
+
+def mark_auto_reply(message: Message, auto_reply: Callable[[str], bool] = looks_like_auto_reply) -> Message:
+    """The message with `automated` set when it is a brand auto-reply by its text.
+
+    The store calls this before inserting, so that `compact_rows_query` needs no text.
+    """
+    if message.from_brand and not message.automated and auto_reply(message.text):
+        return replace(message, automated=True)
+    return message
+
+
+# The platforms present, in the order the compact rows refer to them.
+PLATFORMS_SQL = "SELECT DISTINCT platform FROM messages ORDER BY platform"
+
+_SQL = """
+SELECT ts,
+  from_brand + 2 * ({auto}) + 4 * public + 8 * (length(kind) & 7)
+    + 64 * CASE platform {platforms} END,
+  coalesce(conversation_id, in_reply_to, CASE WHEN public IS 0 THEN '@' || author_id END, id),
+  CASE WHEN from_brand IS 1 THEN
+         CASE WHEN public IS 1 THEN author_id || char(31) || coalesce(in_reply_to, '')
+              ELSE author_id END
+       WHEN public IS 1 THEN author_id || char(31) || id END
+FROM messages"""
+
+
+def compact_rows_query(
+    platforms: Sequence[str], since: datetime | None = None, *, gap: float = DEFAULT_GAP,
+    recheck_text: bool = False,
+) -> tuple[str, tuple[Any, ...]]:
+    """SQL and parameters that read the compact rows from the store's `messages` table.
+
+    `platforms` are the names from `PLATFORMS_SQL`; a platform missing from them (one that
+    appeared in between) gets index len(platforms), so list one more name for it. The flag
+    columns (`from_brand`, `automated`, `public`) must hold 0 or 1, as the store writes them. With
+    `since`, reads from `gap` before it (to tell which messages open a conversation) to the
+    end: answers may come after any `until`. `recheck_text` runs the auto-reply recogniser on
+    every brand text (needs `register_sql_functions`) instead of trusting `automated`.
+    """
+    cases = " ".join(f"WHEN ? THEN {i}" for i in range(len(platforms)))
+    cases += f" ELSE {len(platforms)}"
+    auto = ("automated OR (from_brand AND webcare_auto_reply(text))" if recheck_text else "automated")
+    sql = _SQL.format(auto=auto, platforms=cases)
+    params: tuple[Any, ...] = tuple(platforms)
+    if since is not None:
+        sql += "\nWHERE ts >= ?"
+        params += (since.timestamp() - gap,)
+    return sql, params
+
+
+# The name `compact_rows_query` rows get for a platform not in the list it was given.
+OTHER_PLATFORM = "(other)"
+
+
+def register_sql_functions(connection: Any, auto_reply: Callable[[str], bool] = looks_like_auto_reply) -> None:
+    """Make `compact_rows_query(..., recheck_text=True)` runnable on a sqlite3 connection."""
+    connection.create_function(
+        "webcare_auto_reply", 1, lambda text: 1 if auto_reply(text or "") else 0, deterministic=True)
+
+
+# -- pairing -----------------------------------------------------------------------------------
+
+INBOUND, ANSWER, ACK = 0, 1, 2  # event kinds
+
+
+@dataclass(slots=True)
+class FirstResponses:
+    """Columns (numpy arrays) with one entry per customer message, in row order.
+
+    `row` points into the rows given; `ack` and `answer` are epoch seconds, NaN when none;
+    `platform` and `responder` are codes into `platforms` and `responders` (-1: nobody).
+    """
+
+    row: np.ndarray
+    ts: np.ndarray
+    flags: np.ndarray
+    platform: np.ndarray
+    opener: np.ndarray
+    ack: np.ndarray
+    answer: np.ndarray
+    responder: np.ndarray
+    platforms: list[str]
+    responders: list[str]
+
+    def __len__(self) -> int:
+        return int(self.row.size)
+
+
+def first_responses_from_rows(rows: CompactRows, gap: float = DEFAULT_GAP) -> FirstResponses:
+    """Pair every customer message with the brand's first acknowledgement and first answer.
+
+    Rows may come in any order; ties in time keep the given order.
+    """
+    data = rows.rows
+    n = len(data)
+    ts = np.fromiter(map(itemgetter(0), data), dtype=float, count=n)
+    flags = np.fromiter(map(itemgetter(1), data), dtype=np.int64, count=n)
+    threads = map(itemgetter(2), data)  # read once, in order
+    payloads = list(map(itemgetter(3), data))
+    return first_responses_from_columns(ts, flags, threads, payloads, rows.platforms, gap=gap)
+
+
+def first_responses_from_columns(
+    ts: Sequence[float], flags: Sequence[int], threads: Iterable[str],
+    payloads: Sequence[str | None], platforms: Sequence[str], gap: float = DEFAULT_GAP,
+) -> FirstResponses:
+    """`first_responses_from_rows` on the four columns of the compact rows.
+
+    Every message becomes an event in a "bucket": the thread for private channels, the
+    thread and customer for public ones (a brand message that answers everyone in a public
+    thread becomes one event per customer already there). Within a bucket, in time order, a
+    customer message is answered by the next brand answer and acknowledged by the next
+    auto-reply before that answer; it opens a conversation when the previous non-auto event
+    is at least `gap` earlier. Those are prefix scans over sorted arrays; the only
+    per-message Python work is C-level `map` over strings.
+    """
+    with _gc_paused():
+        return _pair(ts, flags, threads, payloads, platforms, gap)
+
+
+def _codes(strings: Iterable[str], table: dict[str, int]) -> np.ndarray:
+    """Codes for strings: their position in `table`, which gains the new ones in order.
+
+    `table` maps names to increasing first-seen counters, so the position of a counter
+    among the sorted values is the name's position in insertion order.
+    """
+    start = next(reversed(table.values())) + 1 if table else 0
+    first_seen = np.fromiter(map(table.setdefault, strings, count(start)), dtype=np.int64)
+    counters = np.fromiter(table.values(), dtype=np.int64, count=len(table))
+    return np.searchsorted(counters, first_seen)
+
+
+def _pair(ts_in: Sequence[float], flags_in: Sequence[int], threads: Iterable[str],
+          payloads: Sequence[str | None], platforms: Sequence[str], gap: float) -> FirstResponses:
+    n = len(ts_in)
+    ts = np.asarray(ts_in, dtype=float)
+    flags = np.asarray(flags_in, dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(ts, kind="stable")] = np.arange(n)
+    platform = flags >> PLATFORM_SHIFT
+    # thread code: where the key was first seen, per platform
+    seen: dict[str, int] = {}
+    key_code = np.fromiter(map(seen.setdefault, threads, count()), dtype=np.int64, count=n)
+    thread = key_code * max(len(platforms), 1) + platform
+    brand = (flags & BRAND) != 0
+    public = (flags & PUBLIC) != 0
+    kind = np.where(brand, np.where((flags & AUTO) != 0, ACK, ANSWER), INBOUND)
+
+    def parts(idx: np.ndarray) -> tuple[list[str], list[str]]:
+        split = list(map(str.partition, map(payloads.__getitem__, idx.tolist()), repeat(US)))
+        return list(map(itemgetter(0), split)), list(map(itemgetter(2), split))
+
+    # who answered: brand author codes (private payload is the author)
+    responder_names: dict[str, int] = {}
+    author = np.full(n, -1, dtype=np.int64)
+    private_brand = np.flatnonzero(brand & ~public)
+    author[private_brand] = _codes(map(payloads.__getitem__, private_brand.tolist()), responder_names)
+
+    private = np.flatnonzero(~public)
+    ev_bucket = [thread[private]]
+    ev_row = [private]
+
+    # public: buckets per (thread, customer); a brand reply joins the bucket of the customer
+    # it answers, any other brand message is copied into every bucket opened before it
+    customers = np.flatnonzero(public & ~brand)
+    replies = np.flatnonzero(public & brand)
+    if customers.size or replies.size:
+        row_bucket = np.full(n, -1, dtype=np.int64)
+        who, ids = parts(customers)
+        pairs = thread[customers] * customers.size + _codes(who, {})  # (thread, customer)
+        offset = int(thread.max()) + 1  # public buckets come after all thread codes
+        row_bucket[customers] = offset + np.unique(pairs, return_inverse=True)[1].reshape(-1)
+        by_id = dict(zip(ids, customers.tolist()))
+        who, refs = parts(replies)
+        author[replies] = _codes(who, responder_names)
+        target = np.fromiter(map(by_id.get, refs, repeat(-1)), dtype=np.int64, count=replies.size)
+        known = target >= 0
+        known[known] = thread[target[known]] == thread[replies[known]]
+        row_bucket[replies[known]] = row_bucket[target[known]]
+        targeted = np.concatenate([customers, replies[known]])
+        ev_bucket.append(row_bucket[targeted])
+        ev_row.append(targeted)
+        broadcasts = replies[~known]
+        if broadcasts.size:
+            b_bucket, b_row = _broadcast(broadcasts, customers, row_bucket, thread, rank)
+            ev_bucket.append(b_bucket)
+            ev_row.append(b_row)
+
+    bucket = np.concatenate(ev_bucket)
+    ev = np.concatenate(ev_row)
+    if bucket.size and int(bucket.max()) < np.iinfo(np.int64).max // (n + 1):
+        order = np.argsort(bucket * n + rank[ev])  # unique keys: bucket, then time
+    else:
+        order = np.lexsort((rank[ev], bucket))
+    bucket, ev = bucket[order], ev[order]
+    m = ev.size
+    pos = np.arange(m)
+    ev_kind = kind[ev]
+    ev_ts = ts[ev]
+
+    def next_of(which: np.ndarray) -> np.ndarray:
+        """Position of the next event of this kind in the same bucket, or m."""
+        nxt = np.minimum.accumulate(np.where(which, pos, m)[::-1])[::-1]
+        ok = nxt < m
+        ok[ok] = bucket[nxt[ok]] == bucket[ok]
+        return np.where(ok, nxt, m)
+
+    nxt_answer = next_of(ev_kind == ANSWER)
+    nxt_ack = next_of(ev_kind == ACK)
+    nxt_ack[nxt_ack > nxt_answer] = m  # an auto-reply after the answer belongs to later messages
+    prev = np.maximum.accumulate(np.where(ev_kind != ACK, pos, -1))
+    prev = np.concatenate(([-1], prev))[:-1]  # the one before, strictly
+    has_prev = prev >= 0
+    has_prev[has_prev] = bucket[prev[has_prev]] == bucket[has_prev]
+
+    inbound = np.flatnonzero(ev_kind == INBOUND)
+    rows_in = ev[inbound]
+    back = np.argsort(rows_in, kind="stable")  # report in row order
+    inbound, rows_in = inbound[back], rows_in[back]
+    ts_pad = np.append(ev_ts, np.nan)
+    author_pad = np.append(author[ev], -1)
+    opener = ~has_prev[inbound] | (ev_ts[inbound] - ev_ts[prev[inbound]] >= gap)
+    return FirstResponses(
+        row=rows_in, ts=ts[rows_in], flags=flags[rows_in],
+        platform=platform[rows_in], opener=opener,
+        ack=ts_pad[nxt_ack[inbound]], answer=ts_pad[nxt_answer[inbound]],
+        responder=author_pad[nxt_answer[inbound]],
+        platforms=list(platforms), responders=list(responder_names),
+    )
+
+
+def _broadcast(
+    broadcasts: np.ndarray, customers: np.ndarray, row_bucket: np.ndarray,
+    thread: np.ndarray, rank: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Copy each thread-wide brand message into every customer bucket opened before it."""
+    buckets = row_bucket[customers]
+    order = np.lexsort((rank[customers], buckets))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = buckets[order][1:] != buckets[order][:-1]
+    heads = customers[order][first]  # the first message of every bucket
+    heads = heads[np.lexsort((rank[heads], thread[heads]))]  # per thread, in time order
+    head_thread, head_rank = thread[heads], rank[heads]
+    # for each broadcast: the heads of its thread that came before it
+    lo = np.searchsorted(head_thread, thread[broadcasts], side="left")
+    hi = lo + _count_before(head_thread, head_rank, thread[broadcasts], rank[broadcasts], lo)
+    sizes = hi - lo
+    total = int(sizes.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    starts = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(total)
+    return row_bucket[heads[starts]], np.repeat(broadcasts, sizes)
+
+
+def _count_before(
+    head_thread: np.ndarray, head_rank: np.ndarray, threads: np.ndarray, ranks: np.ndarray,
+    lo: np.ndarray,
+) -> np.ndarray:
+    """How many heads of the same thread, starting at `lo`, have a rank below `ranks`."""
+    # (thread, rank) pairs are sorted lexicographically: search on a combined key
+    scale = int(max(int(head_rank.max(initial=0)), int(ranks.max(initial=0)))) + 1
+    combined = head_thread * scale + head_rank
+    return np.searchsorted(combined, threads * scale + ranks, side="left") - lo
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pausing the cycle collector while building large columns (no cycles are created)
+    avoids repeated full collections over millions of young objects."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@dataclass(frozen=True, slots=True)
+class FirstResponse:
+    """One customer message and what the brand did about it."""
+
+    message: Message
+    opens_conversation: bool
+    acknowledged_at: datetime | None
+    answered_at: datetime | None
+    responder: str | None
+
+    @property
+    def seconds_to_answer(self) -> float | None:
+        if self.answered_at is None:
+            return None
+        return (self.answered_at - self.message.created_at).total_seconds()
+
+    @property
+    def seconds_to_ack(self) -> float | None:
+        if self.acknowledged_at is None:
+            return None
+        return (self.acknowledged_at - self.message.created_at).total_seconds()
+
+
+def first_responses(messages: Sequence[Message], config: MetricsConfig | None = None) -> list[FirstResponse]:
+    """Per customer message: does it open a conversation, when acknowledged, when answered."""
+    config = config or MetricsConfig()
+    pairs = first_responses_from_rows(compact_rows(messages, config.auto_reply), config.gap)
+    return [
+        FirstResponse(
+            message=messages[i], opens_conversation=opener,
+            acknowledged_at=_dt(ack), answered_at=_dt(answer),
+            responder=pairs.responders[who] if who >= 0 else None,
+        )
+        for i, opener, ack, answer, who in zip(
+            pairs.row.tolist(), pairs.opener.tolist(), pairs.ack.tolist(),
+            pairs.answer.tolist(), pairs.responder.tolist())
+    ]
+
+
+def _dt(epoch: float) -> datetime | None:
+    return None if math.isnan(epoch) else datetime.fromtimestamp(epoch, timezone.utc)
+
+
+# -- figures -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStats:
+    """Response figures for one group of customer messages. Times are in minutes.
+
+    `within_target` is answered-in-time / (answered + overdue): messages still inside their
+    target are not judged yet. None means there was nothing to judge.
+    """
+
+    messages: int = 0
+    answered: int = 0
+    acknowledged: int = 0
+    waiting: int = 0
+    overdue: int = 0
+    within_target: float | None = None
+    median_minutes: float | None = None
+    p90_minutes: float | None = None
+    business_median_minutes: float | None = None
+    business_p90_minutes: float | None = None
+    ack_median_minutes: float | None = None
+    ack_p90_minutes: float | None = None
+
+    @property
+    def unanswered(self) -> int:
+        return self.waiting + self.overdue
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "messages": self.messages, "answered": self.answered,
+            "acknowledged": self.acknowledged, "waiting": self.waiting, "overdue": self.overdue,
+            "within_target": _round(self.within_target, 4),
+            "median_minutes": _round(self.median_minutes), "p90_minutes": _round(self.p90_minutes),
+            "business_median_minutes": _round(self.business_median_minutes),
+            "business_p90_minutes": _round(self.business_p90_minutes),
+            "ack_median_minutes": _round(self.ack_median_minutes),
+            "ack_p90_minutes": _round(self.ack_p90_minutes),
+        }
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    """First-response figures at `now`, overall and per group; see `format_report`."""
+
+    now: datetime
+    since: datetime | None
+    until: datetime | None
+    total: ResponseStats
+    private: ResponseStats
+    public: ResponseStats
+    conversations: Mapping[str, ResponseStats]
+    by_channel: Mapping[str, ResponseStats]
+    by_platform: Mapping[str, ResponseStats]
+    by_responder: Mapping[str, ResponseStats]
+    targets: Mapping[str, str]
+    responder_names: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "targets": dict(self.targets),
+            "total": self.total.to_dict(),
+            "private": self.private.to_dict(),
+            "public": self.public.to_dict(),
+            "conversations": {k: v.to_dict() for k, v in self.conversations.items()},
+            "by_channel": {k: v.to_dict() for k, v in self.by_channel.items()},
+            "by_platform": {k: v.to_dict() for k, v in self.by_platform.items()},
+            "by_responder": {
+                k: {**v.to_dict(), "name": self.responder_names.get(k, "")}
+                for k, v in self.by_responder.items()
+            },
+        }
+
+
+def compute_metrics(
+    messages: Sequence[Message], now: datetime, config: MetricsConfig | None = None, *,
+    since: datetime | None = None, until: datetime | None = None,
+) -> MetricsReport:
+    """First-response figures for the customer messages received in [since, until)."""
+    config = config or MetricsConfig()
+    names = {m.author.id: m.author.name for m in messages if m.from_brand and m.author.name}
+    rows = compact_rows(messages, config.auto_reply)
+    return metrics_from_rows(rows, now, config, since=since, until=until, responder_names=names)
+
+
+def metrics_from_rows(
+    rows: CompactRows, now: datetime, config: MetricsConfig | None = None, *,
+    since: datetime | None = None, until: datetime | None = None,
+    responder_names: Mapping[str, str] | None = None,
+) -> MetricsReport:
+    """`compute_metrics` over compact rows (from `compact_rows` or `compact_rows_query`).
+
+    Rows after `until` still count as answers; messages after `now` are ignored.
+    """
+    config = config or MetricsConfig()
+    pairs = first_responses_from_rows(rows, config.gap)
+    return report_from_pairs(pairs, now, config, since=since, until=until,
+                             responder_names=responder_names)
+
+
+def report_from_pairs(
+    pairs: FirstResponses, now: datetime, config: MetricsConfig | None = None, *,
+    since: datetime | None = None, until: datetime | None = None,
+    responder_names: Mapping[str, str] | None = None,
+) -> MetricsReport:
+    """The figures for paired messages; pair once, then report on several periods cheaply."""
+    config = config or MetricsConfig()
+    names = responder_names or {}
+    now_ts = now.timestamp()
+    ts = pairs.ts
+    keep = ts <= now_ts
+    if since is not None:
+        keep &= ts >= since.timestamp()
+    if until is not None:
+        keep &= ts < until.timestamp()
+    sel = np.flatnonzero(keep)
+    ts = ts[sel]
+    flags = pairs.flags[sel]
+    answer = pairs.answer[sel]
+    ack = pairs.ack[sel]
+    answer[answer > now_ts] = np.nan  # an answer from the future has not happened yet
+    ack[ack > now_ts] = np.nan
+    channel = channel_codes(flags)
+
+    wall = answer - ts
+    ack_wall = ack - ts
+    business = np.full(ts.shape, np.nan)
+    judged = np.where(np.isnan(answer), 0.0, wall)  # time that counts against the target
+    target = np.zeros(ts.shape)
+    answered = ~np.isnan(answer)
+    for code, name in enumerate(CHANNELS):
+        mask = channel == code
+        if not mask.any():
+            continue
+        hours = config.hours_for(name)
+        goal = config.target_for(name)
+        business[mask] = hours.business_seconds_many(ts[mask], answer[mask])
+        target[mask] = goal.seconds
+        if goal.business:
+            elapsed = hours.business_seconds_many(ts[mask], np.full(int(mask.sum()), now_ts))
+            judged[mask] = np.where(answered[mask], business[mask], elapsed)
+        else:
+            judged[mask] = np.where(answered[mask], wall[mask], now_ts - ts[mask])
+    late = judged > target
+    columns = _Columns(wall, business, ack_wall, answered, ~np.isnan(ack), late)
+
+    public = (flags & PUBLIC) != 0
+    opener = pairs.opener[sel]
+    everything = np.arange(ts.size)
+    platform = pairs.platform[sel]
+    who = pairs.responder[sel]
+    by_responder = {
+        pairs.responders[code]: columns.stats(idx)
+        for code, idx in _groups(who, np.flatnonzero((who >= 0) & answered)).items()
+    }
+    return MetricsReport(
+        now=now, since=since, until=until,
+        total=columns.stats(everything),
+        private=columns.stats(np.flatnonzero(~public)),
+        public=columns.stats(np.flatnonzero(public)),
+        conversations={
+            "private": columns.stats(np.flatnonzero(opener & ~public)),
+            "public": columns.stats(np.flatnonzero(opener & public)),
+        },
+        by_channel={CHANNELS[c]: columns.stats(idx) for c, idx in sorted(_groups(channel, everything).items())},
+        by_platform=dict(sorted(
+            (pairs.platforms[c], columns.stats(idx)) for c, idx in _groups(platform, everything).items())),
+        by_responder=dict(sorted(by_responder.items(), key=lambda kv: (-kv[1].answered, kv[0]))),
+        targets={name: config.target_for(name).describe() for name in CHANNELS},
+        responder_names=dict(names),
+    )
+
+
+def _groups(codes: np.ndarray, idx: np.ndarray) -> dict[int, np.ndarray]:
+    """Split the positions `idx` by their code, in one sort."""
+    if idx.size == 0:
+        return {}
+    sub = codes[idx]
+    order = np.argsort(sub, kind="stable")
+    sorted_codes = sub[order]
+    cuts = np.flatnonzero(np.diff(sorted_codes)) + 1
+    return {int(part_codes[0]): idx[order_part]
+            for part_codes, order_part in zip(np.split(sorted_codes, cuts), np.split(order, cuts))}
+
+
+@dataclass(slots=True)
+class _Columns:
+    wall: np.ndarray
+    business: np.ndarray
+    ack_wall: np.ndarray
+    answered: np.ndarray
+    acked: np.ndarray
+    late: np.ndarray
+
+    def stats(self, idx: np.ndarray) -> ResponseStats:
+        if idx.size == 0:
+            return ResponseStats()
+        answered = self.answered[idx]
+        late = self.late[idx]
+        n_answered = int(answered.sum())
+        overdue = int((~answered & late).sum())
+        in_time = int((answered & ~late).sum())
+        judged = n_answered + overdue
+        done = idx[answered]
+        acked = idx[self.acked[idx]]
+        median, p90 = _percentiles(self.wall[done])
+        b_median, b_p90 = _percentiles(self.business[done])
+        a_median, a_p90 = _percentiles(self.ack_wall[acked])
+        return ResponseStats(
+            messages=int(idx.size), answered=n_answered, acknowledged=int(acked.size),
+            waiting=int(idx.size) - n_answered - overdue, overdue=overdue,
+            within_target=in_time / judged if judged else None,
+            median_minutes=median, p90_minutes=p90,
+            business_median_minutes=b_median, business_p90_minutes=b_p90,
+            ack_median_minutes=a_median, ack_p90_minutes=a_p90,
+        )
+
+
+def _percentiles(seconds: np.ndarray) -> tuple[float | None, float | None]:
+    """Median and 90th percentile in minutes (linear interpolation between ranks)."""
+    if seconds.size == 0:
+        return None, None
+    median, p90 = np.percentile(seconds, [50, 90])
+    return float(median) / 60, float(p90) / 60
+
+
+# -- text report -------------------------------------------------------------------------------
+
+
+def format_report(report: MetricsReport) -> str:
+    """A plain-text report for a terminal or a chat message."""
+    window = ""
+    if report.since:
+        window += f", customer messages since {_when(report.since)}"
+    if report.until:
+        window += f"{',' if not report.since else ''} until {_when(report.until)}"
+    lines = [f"First response times at {_when(report.now)}{window}"]
+    lines.append("targets: " + ", ".join(f"{k} {v}" for k, v in report.targets.items()))
+    header = f"{'':<22}{'msgs':>7}{'answ':>7}{'wait':>6}{'late':>6}{'in time':>8}" \
+             f"{'median':>9}{'p90':>9}{'bus.med':>9}{'bus.p90':>9}{'ack.med':>9}"
+    sections: list[tuple[str, Mapping[str, ResponseStats]]] = [
+        ("overall", {"all messages": report.total, "private": report.private, "public": report.public}),
+        ("conversations (first message after 24 h silence)",
+         {f"{k} conversations": v for k, v in report.conversations.items()}),
+        ("per channel", report.by_channel),
+        ("per platform", report.by_platform),
+        ("per responder", {
+            (report.responder_names.get(k) or k): v for k, v in report.by_responder.items()}),
+    ]
+    for title, rows in sections:
+        if not rows:
+            continue
+        lines += ["", title, header]
+        for name, stats in rows.items():
+            lines.append(_format_row(name, stats))
+    return "\n".join(lines)
+
+
+def _format_row(name: str, s: ResponseStats) -> str:
+    share = "-" if s.within_target is None else f"{100 * s.within_target:.0f}%"
+    return (f"{name[:21]:<22}{s.messages:>7}{s.answered:>7}{s.waiting:>6}{s.overdue:>6}{share:>8}"
+            f"{_minutes(s.median_minutes):>9}{_minutes(s.p90_minutes):>9}"
+            f"{_minutes(s.business_median_minutes):>9}{_minutes(s.business_p90_minutes):>9}"
+            f"{_minutes(s.ack_median_minutes):>9}")
+
+
+def _minutes(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    if value < 60:
+        return f"{value:.0f}m" if value >= 10 else f"{value:.1f}m"
+    if value < 48 * 60:
+        return f"{value / 60:.1f}h"
+    return f"{value / 1440:.1f}d"
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="minutes") if value else ""
