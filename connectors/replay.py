@@ -15,8 +15,8 @@ from pathlib import Path
 
 from connectors import ConnectorContext, TransientError
 from webcare.jsonl import parse_line
-from webcare.models import Batch, Message, Rejected
-from webcare.settings import at_least, setting
+from webcare.models import Batch, Message, Rejected, parse_time
+from webcare.settings import at_least, iso_time, setting
 
 
 def bundled_demo() -> Path:
@@ -31,6 +31,10 @@ class Options:
     realtime: bool = setting(
         False, help="shift timestamps so the file starts at the first poll and release each "
         "message when the clock reaches it (a live rehearsal of a recorded stream)")
+    start_at: str = setting(
+        "", check=lambda v: iso_time(v) if v else None,
+        help="with realtime: the moment in the file that coincides with the first poll; what came "
+        "before it arrives at once as history (empty = the file's first message)")
 
 
 class ReplayConnector:
@@ -91,6 +95,8 @@ class ReplayConnector:
         return Batch(tuple(messages), json.dumps(state, sort_keys=True), more, tuple(rejected))
 
     def _shift_to_now(self) -> float:
+        if self.options.start_at:
+            return (self._ctx.now() - parse_time(self.options.start_at)).total_seconds()
         try:
             with open(self.path, encoding="utf-8", errors="replace") as fh:
                 for number, line in enumerate(fh, start=1):

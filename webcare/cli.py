@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not args.verbose:  # the scheduler logs every job run; webcare logs state changes itself
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     handler = {"run": cmd_run, "demo": cmd_demo, "replay": cmd_replay,
                "check-config": cmd_check_config, "classify": cmd_classify,
                "status": cmd_status, "metrics": commands_metrics.run}[args.command]

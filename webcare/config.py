@@ -139,6 +139,11 @@ _SECTIONS = {
 }
 
 
+# The embedded default rehearses the bundled demo live from shortly before its complaint storm:
+# the days before arrive at once as history, the storm then builds up in real time.
+DEMO_START = "2026-10-04T10:15:00+02:00"
+
+
 def default() -> Config:
     """The embedded default: no accounts, no tokens; the bundled demo replayed in real time.
 
@@ -148,7 +153,7 @@ def default() -> Config:
 
     return Config(connectors=[ConnectorConfig(
         type="replay", name="demo", poll_seconds=30.0,
-        options=ReplayOptions(follow=True, realtime=True))], base_dir=Path.cwd())
+        options=ReplayOptions(follow=True, realtime=True, start_at=DEMO_START))], base_dir=Path.cwd())
 
 
 def load(path: Path | None = None) -> Config:

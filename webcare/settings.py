@@ -189,6 +189,16 @@ def timezone_name(value: str) -> str | None:
     return None
 
 
+def iso_time(value: str) -> str | None:
+    from webcare.models import MessageFormatError, parse_time
+
+    try:
+        parse_time(value)
+    except MessageFormatError as exc:
+        return exc.problem
+    return None
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 

@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from webcare.models import Message, MessageFormatError, Score, parse_time
-from webcare.settings import at_least, positive, setting, timezone_name
+from webcare.models import Message, Score, parse_time
+from webcare.settings import at_least, iso_time, positive, setting, timezone_name
 from webcare.triggers import Finding
 
 # Sensitivity: (min_count factor, Poisson tail level, minimal ratio to the expectation).
@@ -31,14 +31,6 @@ SENSITIVITY = {"fewer": (1.5, 1e-9, 4.0), "balanced": (1.0, 1e-7, 3.0), "more": 
 HOUR = 3600.0
 DAY = 86400.0
 RECHECK = 30.0
-
-
-def iso_time(value: str) -> str | None:
-    try:
-        parse_time(value)
-    except MessageFormatError as exc:
-        return exc.problem
-    return None
 
 
 @dataclass(frozen=True)
