@@ -9,21 +9,48 @@ trigger never decides about alerts, cooldowns or escalation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, Callable, ClassVar, Protocol
 
 from webcare.models import Message, Score
 
 
-@dataclass(frozen=True, slots=True)
 class Finding:
-    key: str  # which situation (e.g. platform, customer); one incident per key at a time
-    size: float  # how big it is, so the engine can tell growth worth an update
-    title: str
-    facts: tuple[str, ...]  # why it fired: counts, baseline, window
-    message_ids: tuple[str, ...] = ()
-    severity: str | None = None  # raise above the playbook's severity, e.g. for safety words
+    """A situation that holds now: which one (`key`), how big (`size`, so the engine can tell
+    growth worth an update), and, only when an alert is written, why (title, facts, examples).
+
+    Ongoing situations are re-reported on every message and tick while only a few of those
+    reports become alerts, so a trigger may pass `explain`, a callable returning
+    (title, facts, message_ids), instead of composing the words every time.
+    """
+
+    __slots__ = ("key", "size", "severity", "_explain", "_text")
+
+    def __init__(self, key: str, size: float, title: str = "", facts: tuple[str, ...] = (),
+                 message_ids: tuple[str, ...] = (), severity: str | None = None, *,
+                 explain: Callable[[], tuple[str, tuple[str, ...], tuple[str, ...]]] | None = None):
+        self.key = key
+        self.size = size
+        self.severity = severity  # raise above the playbook's severity, e.g. for safety words
+        self._explain = explain
+        self._text = None if explain else (title, tuple(facts), tuple(message_ids))
+
+    def _words(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        if self._text is None:
+            self._text = self._explain()
+        return self._text
+
+    @property
+    def title(self) -> str:
+        return self._words()[0]
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        return self._words()[1]
+
+    @property
+    def message_ids(self) -> tuple[str, ...]:
+        return self._words()[2]
 
 
 class Trigger(Protocol):

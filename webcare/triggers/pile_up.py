@@ -130,18 +130,19 @@ class PileUp:
         oldest = next(iter(thread.waiting.values()))  # arrival order: the first waited longest
         if t - oldest < self.options.min_oldest_minutes * 60:
             return []
-        hours = (n * t - thread.ts_sum) / 3600
-        post = state.brand_posts.get(thread.root)
-        where = f"our post {quote(post, 60)}" if post else f"{thread.platform} conversation {thread.root}"
-        newest = list(islice(reversed(thread.waiting), self.options.examples))[::-1]
-        return [Finding(
-            key=key, size=n,
-            title=f"{n} complaints on {where} waiting, oldest {age(t - oldest)}, no reply",
-            facts=(f"{n} complaints without a reply from us on {thread.platform}, "
-                   f"oldest {age(t - oldest)} ({hours:.1f} customer-hours of waiting in all)",
-                   "auto-replies do not count as an answer"),
-            message_ids=tuple(newest),
-        )]
+
+        def explain():
+            hours = (n * t - thread.ts_sum) / 3600
+            post = state.brand_posts.get(thread.root)
+            where = f"our post {quote(post, 60)}" if post else f"{thread.platform} conversation {thread.root}"
+            newest = list(islice(reversed(thread.waiting), self.options.examples))[::-1]
+            return (f"{n} complaints on {where} waiting, oldest {age(t - oldest)}, no reply",
+                    (f"{n} complaints without a reply from us on {thread.platform}, "
+                     f"oldest {age(t - oldest)} ({hours:.1f} customer-hours of waiting in all)",
+                     "auto-replies do not count as an answer"),
+                    tuple(newest))
+
+        return [Finding(key=key, size=n, explain=explain)]
 
 
 def _root(message: Message) -> str:

@@ -117,25 +117,29 @@ class RepeatContact:
 
     def _check(self, state: State, cid: str, now: datetime) -> list[Finding]:
         customer = state.customers[cid]
+        contacts = customer.contacts
         horizon = now.timestamp() - self.horizon
-        customer.contacts[:] = [c for c in customer.contacts if c[0] >= horizon]
-        count = len(customer.contacts)
-        channels = sorted({c[1] for c in customer.contacts})
-        if count < self.options.min_contacts or len(channels) < self.options.min_channels:
+        if contacts and contacts[0][0] < horizon:
+            contacts[:] = [c for c in contacts if c[0] >= horizon]
+        count = len(contacts)
+        if count < self.options.min_contacts or (
+                self.options.min_channels > 1 and len({c[1] for c in contacts}) < self.options.min_channels):
             state.active.discard(cid)
             return []
         state.active.add(cid)
-        days = max(1, round((now.timestamp() - customer.contacts[0][0]) / 86400))
-        answered = (f"only {customer.auto_replies} auto-replies" if customer.auto_replies
-                    else "no reply at all")
-        return [Finding(
-            key=cid, size=count,
-            title=f"{customer.name} contacted us {count} times in {days} days, {answered}",
-            facts=(f"{count} contacts via {', '.join(channels)} since "
-                   f"{datetime.fromtimestamp(customer.contacts[0][0], now.tzinfo):%d %b}",
-                   f"{answered}; an auto-reply is not an answer"),
-            message_ids=tuple(c[2] for c in customer.contacts),
-        )]
+
+        def explain():
+            channels = sorted({c[1] for c in contacts})
+            days = max(1, round((now.timestamp() - contacts[0][0]) / 86400))
+            answered = (f"only {customer.auto_replies} auto-replies" if customer.auto_replies
+                        else "no reply at all")
+            since = datetime.fromtimestamp(contacts[0][0], now.tzinfo)
+            return (f"{customer.name} contacted us {count} times in {days} days, {answered}",
+                    (f"{count} contacts via {', '.join(channels)} since {since:%d %b}",
+                     f"{answered}; an auto-reply is not an answer"),
+                    tuple(c[2] for c in contacts))
+
+        return [Finding(key=cid, size=count, explain=explain)]
 
     @staticmethod
     def _forget(state: State, cid: str) -> None:
