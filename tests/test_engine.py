@@ -287,3 +287,14 @@ def test_a_reopened_incident_does_not_flap_closed_and_open(monkeypatch):
     sim.until(T0 + timedelta(minutes=200))
     assert sim.kinds() == [("open", 0), ("close", 1), ("update", 2), ("close", 3)]
     assert [a.at - T0 for a in sim.alerts] == [timedelta(minutes=m) for m in (1, 61, 75, 135)]
+
+
+def test_explicit_links_join_identities_that_share_nothing():
+    linked = {**REPEAT, "repeat_contact": {"min_contacts": 3, "link_by_name": False,
+                                           "links": [["email:m@example.nl", "x:mdv", "phone:+31600000000"]]}}
+    for links, expected in ((REPEAT, 0), (linked, 1)):
+        sim = Sim(book(links))
+        sim.send(contact(1, "email", "m@example.nl", T0, kind="email", name="M."), NEU)
+        sim.send(contact(2, "x", "mdv", T0 + timedelta(days=1), kind="mention", name="mdv"), NEU)
+        sim.send(contact(3, "phone", "+31600000000", T0 + timedelta(days=2), name="unknown caller"), NEU)
+        assert len([a for a in sim.alerts if a.kind == "open"]) == expected

@@ -1,7 +1,7 @@
 """Repeat contact: one customer trying again and again, across channels, without a real answer.
 
-Contacts are linked across channels by author id and, when it has at least two words, by
-name. A brand auto-reply is noted but is not an answer; a real brand reply to any of the
+Contacts are linked across channels by author id, by name when it has at least two words,
+and by the playbook's explicit `links`. A brand auto-reply is noted but is not an answer; a real brand reply to any of the
 customer's messages or conversations clears the count.
 """
 
@@ -23,6 +23,9 @@ class Options:
     days: float = setting(30.0, check=positive, help="how far back contacts count")
     merge_minutes: float = setting(30.0, check=at_least(0), help="messages this close on one channel are one contact")
     link_by_name: bool = setting(True, help="link authors across channels by full name")
+    links: list[list[str]] = setting(
+        factory=list, help="known customers' identities across channels, each a list of "
+        "'platform:author id' (or 'name:full name'), e.g. [\"email:jan@example.nl\", \"x:12345\"]")
 
 
 @dataclass
@@ -51,6 +54,9 @@ class RepeatContact:
     def __init__(self, options: Options, sensitivity: str = "balanced"):
         self.options = options
         self.horizon = options.days * 86400
+        # every identity named in an explicit link points at the link's first identity
+        self.linked = {ident.lower() if ident.startswith("name:") else ident: group[0]
+                       for group in options.links if group for ident in group}
 
     def new_state(self) -> State:
         return State()
@@ -105,9 +111,10 @@ class RepeatContact:
     def _customer_id(self, state: State, message: Message) -> str:
         keys = [f"{message.platform}:{message.author.id}"]
         name = " ".join(re.findall(r"\w+", message.author.name.lower()))
-        if self.options.link_by_name and len(name.split()) >= 2:
+        if (self.options.link_by_name and len(name.split()) >= 2) or f"name:{name}" in self.linked:
             keys.append(f"name:{name}")
-        cid = next((state.identity[k] for k in keys if k in state.identity), keys[0])
+        explicit = next((self.linked[k] for k in keys if k in self.linked), None)
+        cid = explicit or next((state.identity[k] for k in keys if k in state.identity), keys[0])
         customer = state.customers.setdefault(cid, Customer(message.author.name or message.author.id))
         for k in keys:
             if k not in state.identity:
