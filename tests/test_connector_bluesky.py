@@ -3,7 +3,6 @@
 import asyncio
 import json
 import logging
-import random
 import re
 import tomllib
 from datetime import timedelta
@@ -15,13 +14,10 @@ from connectors import ConnectorContext
 from connectors.bluesky import BlueskyConnector
 from webcare.clock import SimClock
 from webcare.config import from_dict
-from webcare.engine import Engine
-from webcare.pipeline import Pipeline
-from webcare.playbooks import load_dir
-from webcare.runner import Coordinator, RetryPolicy
 from webcare.settings import option_paths
 from webcare.store import Store
 
+from connector_kit import coordinator, status, stored
 from conftest import T0
 from fakes.bluesky_api import FakeBluesky
 
@@ -77,20 +73,6 @@ def connector(api: FakeBluesky, clock: SimClock, **overrides) -> BlueskyConnecto
     return BlueskyConnector.create("bluesky-brand", BlueskyConnector.Options(**options), ctx)
 
 
-def coordinator(store: Store, conn, clock: SimClock) -> Coordinator:
-    pipeline = Pipeline(store, Engine(load_dir(None)), [])
-    return Coordinator(conn, pipeline, RetryPolicy(interval=60, jitter=0, initial=10, cap=80),
-                       clock.now, random.Random(1))
-
-
-def stored(store: Store) -> dict[str, dict]:
-    return {row["id"]: row for row in store.db.query("SELECT * FROM messages WHERE platform = 'bluesky'")}
-
-
-def status(store: Store) -> dict:
-    return store.connector_status()[0]
-
-
 def test_a_round_pages_notifications_own_posts_and_search_and_the_next_survives_an_expired_token(store):
     async def scenario():
         clock = SimClock(T0)
@@ -99,7 +81,7 @@ def test_a_round_pages_notifications_own_posts_and_search_and_the_next_survives_
             conn = connector(api, clock)
             coord = coordinator(store, conn, clock)
             assert await coord.poll() == T0 + timedelta(seconds=60)
-            rows = stored(store)
+            rows = stored(store, "bluesky")
             assert set(rows) == {u for k, u in uris.items() if k != "old"}
             notes = api.calls("listNotifications")
             assert len(notes) == 3  # 50 notifications, 25 per page, then an empty page
@@ -129,7 +111,7 @@ def test_a_round_pages_notifications_own_posts_and_search_and_the_next_survives_
             clock.advance(60)
             await coord.poll()
             await conn.aclose()
-            assert set(stored(store)) - set(rows) == {new}
+            assert set(stored(store, "bluesky")) - set(rows) == {new}
             assert (api.refreshes, api.logins) == (1, 1) and status(store)["status"] == "ok"
             assert len(api.calls("listNotifications")) == 2  # refused once, then asked again
 
@@ -233,7 +215,7 @@ def test_unreadable_posts_are_quarantined_and_the_rest_is_stored(store, caplog):
             with caplog.at_level(logging.WARNING):
                 await coord.poll()
             await conn.aclose()
-            assert set(stored(store)) == {u for k, u in uris.items() if k != "old"}
+            assert set(stored(store, "bluesky")) == {u for k, u in uris.items() if k != "old"}
             assert status(store)["status"] == "ok"
             (quarantined,) = store.quarantined()
             assert quarantined["source"] == f"bluesky mention {bad}" and "gisteren" in quarantined["error"]

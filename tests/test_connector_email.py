@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import random
 import re
 import tomllib
 from datetime import timedelta
@@ -14,13 +13,10 @@ from connectors import ConnectorContext
 from connectors.imap import ImapConnector
 from webcare.clock import SimClock
 from webcare.config import from_dict
-from webcare.engine import Engine
-from webcare.pipeline import Pipeline
-from webcare.playbooks import load_dir
-from webcare.runner import Coordinator, RetryPolicy
 from webcare.settings import option_paths
 from webcare.store import Store
 
+from connector_kit import coordinator, status, stored
 from conftest import T0
 from fakes.imap_server import FakeImapServer, mail
 
@@ -98,20 +94,6 @@ def connector(imap: FakeImapServer, clock: SimClock, **overrides) -> ImapConnect
     return ImapConnector.create("mail", ImapConnector.Options(**options), ctx)
 
 
-def coordinator(store: Store, conn, clock: SimClock) -> Coordinator:
-    pipeline = Pipeline(store, Engine(load_dir(None)), [])
-    return Coordinator(conn, pipeline, RetryPolicy(interval=60, jitter=0, initial=10, cap=80),
-                       clock.now, random.Random(1))
-
-
-def stored(store: Store) -> dict[str, dict]:
-    return {row["id"]: row for row in store.db.query("SELECT * FROM messages WHERE platform = 'email'")}
-
-
-def status(store: Store) -> dict:
-    return store.connector_status()[0]
-
-
 async def poll_with(store: Store, imap: FakeImapServer, clock: SimClock, **overrides):
     conn = connector(imap, clock, **overrides)
     try:
@@ -128,7 +110,7 @@ def test_a_round_reads_inbox_and_sent_mail_as_threads_and_the_next_only_new_uids
             conn = connector(imap, clock)
             coord = coordinator(store, conn, clock)
             assert await coord.poll() == T0 + timedelta(seconds=60)
-            rows = stored(store)
+            rows = stored(store, "email")
             assert set(rows) == {v for k, v in ids.items() if k != "old"}  # not from before the backfill
             assert imap.sent("SELECT") == [] and len(imap.sent("EXAMINE")) == 4  # read-only: 3 + 1 polls
             assert imap.sent("SEARCH")[0] == "UID SEARCH SINCE 03-Oct-2026"
@@ -161,7 +143,7 @@ def test_a_round_reads_inbox_and_sent_mail_as_threads_and_the_next_only_new_uids
             clock.advance(60)
             await coord.poll()  # nothing new: `UID 10:*` still names UID 9, which is not fetched again
             await conn.aclose()
-            assert set(stored(store)) - set(rows) == {new}
+            assert set(stored(store, "email")) - set(rows) == {new}
             assert imap.sent("SEARCH") == ["UID SEARCH UID 9:*", "UID SEARCH UID 3:*",
                                            "UID SEARCH UID 10:*", "UID SEARCH UID 3:*"]
             assert len(imap.sent("FETCH")) == 1 and status(store)["status"] == "ok"
@@ -186,13 +168,13 @@ def test_a_new_uidvalidity_reads_the_folder_again_without_storing_anything_twice
             with caplog.at_level(logging.WARNING):
                 await coord.poll()
             await conn.aclose()
-            assert store.count_messages() == before + 1 and new in stored(store)
+            assert store.count_messages() == before + 1 and new in stored(store, "email")
             assert store.conn.execute("SELECT count(DISTINCT id) FROM messages").fetchone()[0] == before + 1
             # from a day before the last complete check, then the sent folder as usual
             assert imap.sent("SEARCH") == ["UID SEARCH SINCE 03-Oct-2026", "UID SEARCH UID 3:*"]
             assert "new UIDVALIDITY (1800000000, was 1700000001)" in caplog.text
             assert '"validity": 1800000000' in store.get_cursor(conn.name)
-            assert ids["old"] not in stored(store)  # older than the re-read window
+            assert ids["old"] not in stored(store, "email")  # older than the re-read window
 
     asyncio.run(scenario())
 
@@ -254,7 +236,7 @@ def test_unreadable_mail_is_quarantined_and_the_rest_is_stored(store, caplog):
                                   b"hallo\r\n", at(-28))
             with caplog.at_level(logging.WARNING):
                 await poll_with(store, imap, clock)
-            assert set(stored(store)) == {v for k, v in ids.items() if k != "old"}
+            assert set(stored(store, "email")) == {v for k, v in ids.items() if k != "old"}
             assert status(store)["status"] == "ok"
             quarantined = {q["source"]: q for q in store.quarantined()}
             assert set(quarantined) == {"email kapot@klant.test", "email INBOX uid 10"}

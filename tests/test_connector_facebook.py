@@ -3,7 +3,6 @@
 import asyncio
 import json
 import logging
-import random
 import re
 import tomllib
 from datetime import timedelta
@@ -15,13 +14,10 @@ from connectors import ConnectorContext
 from connectors.facebook import FacebookPageConnector
 from webcare.clock import SimClock
 from webcare.config import from_dict
-from webcare.engine import Engine
-from webcare.pipeline import Pipeline
-from webcare.playbooks import load_dir
-from webcare.runner import Coordinator, RetryPolicy
 from webcare.settings import option_paths
 from webcare.store import Store
 
+from connector_kit import coordinator, status, stored
 from conftest import T0
 from fakes.graph_api import EXPIRED, FakeGraphApi, graph_error
 
@@ -83,20 +79,6 @@ def connector(api: FakeGraphApi, clock: SimClock, **overrides) -> FacebookPageCo
     options.update(overrides)
     ctx = ConnectorContext(now=clock.now, env={"FB_TOKEN": api.token})
     return FacebookPageConnector.create("fb-page", FacebookPageConnector.Options(**options), ctx)
-
-
-def coordinator(store: Store, conn, clock: SimClock) -> Coordinator:
-    pipeline = Pipeline(store, Engine(load_dir(None)), [])
-    return Coordinator(conn, pipeline, RetryPolicy(interval=60, jitter=0, initial=10, cap=80),
-                       clock.now, random.Random(1))
-
-
-def stored(store: Store) -> dict[str, dict]:
-    return {row["id"]: row for row in store.db.query("SELECT * FROM messages")}
-
-
-def status(store: Store) -> dict:
-    return store.connector_status()[0]
 
 
 def test_a_round_reads_feed_comments_and_messenger_and_the_next_round_only_what_changed(store):

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import logging
-import random
 import re
 import tomllib
 from datetime import timedelta
@@ -15,13 +14,10 @@ from connectors import ConnectorContext
 from connectors.feed import FeedConnector
 from webcare.clock import SimClock
 from webcare.config import from_dict
-from webcare.engine import Engine
-from webcare.pipeline import Pipeline
-from webcare.playbooks import load_dir
-from webcare.runner import Coordinator, RetryPolicy
 from webcare.settings import option_paths
 from webcare.store import Store
 
+from connector_kit import coordinator, status, stored
 from conftest import T0
 from fakes.feed_server import FakeFeeds
 
@@ -62,20 +58,6 @@ def connector(feeds: FakeFeeds, clock: SimClock, path: str = REVIEWS, **override
     options = dict(url=feeds.url(path), kind="review", platform="trustpilot", timeout_seconds=0.3)
     options.update(overrides)
     return FeedConnector.create("reviews", FeedConnector.Options(**options), ConnectorContext(now=clock.now, env={}))
-
-
-def coordinator(store: Store, conn, clock: SimClock) -> Coordinator:
-    pipeline = Pipeline(store, Engine(load_dir(None)), [])
-    return Coordinator(conn, pipeline, RetryPolicy(interval=60, jitter=0, initial=10, cap=80),
-                       clock.now, random.Random(1))
-
-
-def stored(store: Store) -> dict[str, dict]:
-    return {row["id"]: row for row in store.db.query("SELECT * FROM messages")}
-
-
-def status(store: Store) -> dict:
-    return store.connector_status()[0]
 
 
 def test_a_paged_review_feed_is_read_whole_then_not_modified_then_only_new_entries(store):

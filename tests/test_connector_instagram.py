@@ -3,7 +3,6 @@
 import asyncio
 import json
 import logging
-import random
 import re
 import tomllib
 from datetime import timedelta
@@ -15,13 +14,9 @@ from connectors import ConnectorContext
 from connectors.instagram import InstagramConnector
 from webcare.clock import SimClock
 from webcare.config import from_dict
-from webcare.engine import Engine
-from webcare.pipeline import Pipeline
-from webcare.playbooks import load_dir
-from webcare.runner import Coordinator, RetryPolicy
 from webcare.settings import option_paths
-from webcare.store import Store
 
+from connector_kit import coordinator, stored
 from conftest import T0
 from fakes.graph_api import EXPIRED, FakeGraphApi, graph_error
 
@@ -77,16 +72,6 @@ def connector(api: FakeGraphApi, clock: SimClock, **overrides) -> InstagramConne
     options.update(overrides)
     ctx = ConnectorContext(now=clock.now, env={"IG_TOKEN": api.token})
     return InstagramConnector.create("ig", InstagramConnector.Options(**options), ctx)
-
-
-def coordinator(store: Store, conn, clock: SimClock) -> Coordinator:
-    pipeline = Pipeline(store, Engine(load_dir(None)), [])
-    return Coordinator(conn, pipeline, RetryPolicy(interval=60, jitter=0, initial=10, cap=80),
-                       clock.now, random.Random(1))
-
-
-def stored(store: Store) -> dict[str, dict]:
-    return {row["id"]: row for row in store.db.query("SELECT * FROM messages")}
 
 
 async def poll(store, api, clock, **overrides):

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import logging
-import random
 import re
 import tomllib
 from datetime import timedelta, timezone
@@ -15,13 +14,10 @@ from connectors import ConnectorContext
 from connectors.mastodon import MastodonConnector
 from webcare.clock import SimClock
 from webcare.config import from_dict
-from webcare.engine import Engine
-from webcare.pipeline import Pipeline
-from webcare.playbooks import load_dir
-from webcare.runner import Coordinator, RetryPolicy
 from webcare.settings import option_paths
 from webcare.store import Store
 
+from connector_kit import coordinator, status, stored
 from conftest import T0
 from fakes.mastodon_api import REVOKED, SCOPE, FakeMastodon, snowflake
 
@@ -82,20 +78,6 @@ def connector(api: FakeMastodon, clock: SimClock, **overrides) -> MastodonConnec
     return MastodonConnector.create("mastodon-brand", MastodonConnector.Options(**options), ctx)
 
 
-def coordinator(store: Store, conn, clock: SimClock) -> Coordinator:
-    pipeline = Pipeline(store, Engine(load_dir(None)), [])
-    return Coordinator(conn, pipeline, RetryPolicy(interval=60, jitter=0, initial=10, cap=80),
-                       clock.now, random.Random(1))
-
-
-def stored(store: Store) -> dict[str, dict]:
-    return {row["id"]: row for row in store.db.query("SELECT * FROM messages WHERE platform = 'mastodon'")}
-
-
-def status(store: Store) -> dict:
-    return store.connector_status()[0]
-
-
 def test_a_round_pages_every_stream_and_the_next_round_asks_only_for_new_posts(store):
     async def scenario():
         clock = SimClock(T0)
@@ -107,7 +89,7 @@ def test_a_round_pages_every_stream_and_the_next_round_asks_only_for_new_posts(s
                 assert await coord.poll() == T0 + timedelta(seconds=60)
             finally:
                 await conn.aclose()
-            rows = stored(store)
+            rows = stored(store, "mastodon")
             assert set(rows) == {ids[k] for k in ids if k != "old"}  # not the one from before the backfill
             notes = api.calls("/notifications")
             assert len(notes) == 3  # 40 mentions, 20 per page: two full pages and an empty one
@@ -137,7 +119,7 @@ def test_a_round_pages_every_stream_and_the_next_round_asks_only_for_new_posts(s
                 await coord.poll()
             finally:
                 await conn.aclose()
-            assert set(stored(store)) - set(rows) == {new, tagged}
+            assert set(stored(store, "mastodon")) - set(rows) == {new, tagged}
             newest = max(int(n["_payload"]["id"]) for n in api.notifications[:-1])
             assert api.calls("/notifications")[0].params["since_id"] == str(newest)
             assert len(api.calls("/notifications")) == 1 and status(store)["status"] == "ok"
@@ -153,7 +135,7 @@ def test_a_late_federated_hashtag_post_with_an_older_id_is_still_found(store):
             conn = connector(api, clock, mentions=False, own_posts=False, search_queries=[])
             coord = coordinator(store, conn, clock)
             await coord.poll()
-            before = set(stored(store))
+            before = set(stored(store, "mastodon"))
             # a post written 45 minutes ago on another server arrives only now: its id is older
             # than those of the hashtag posts already read, so `since_id` would skip it
             late = api.status(api.accounts["110009"], "<p>#zuiderloop wat een puinhoop</p>", at(-45),
@@ -161,7 +143,7 @@ def test_a_late_federated_hashtag_post_with_an_older_id_is_still_found(store):
             clock.advance(60)
             await coord.poll()
             await conn.aclose()
-            assert set(stored(store)) - before == {late}
+            assert set(stored(store, "mastodon")) - before == {late}
 
     asyncio.run(scenario())
 
@@ -241,7 +223,7 @@ def test_unreadable_posts_are_quarantined_and_the_rest_is_stored(store, caplog):
             with caplog.at_level(logging.WARNING):
                 await coord.poll()
             await conn.aclose()
-            assert set(stored(store)) == {ids[k] for k in ids if k not in ("old", "found")}
+            assert set(stored(store, "mastodon")) == {ids[k] for k in ids if k not in ("old", "found")}
             assert status(store)["status"] == "ok"
             quarantined = {q["source"]: q for q in store.quarantined()}
             note = next(n["_payload"]["id"] for n in api.notifications if n["_payload"]["status"]["id"] == bad)

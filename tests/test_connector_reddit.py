@@ -4,7 +4,6 @@ import asyncio
 import base64
 import json
 import logging
-import random
 import re
 import tomllib
 from datetime import timedelta
@@ -16,13 +15,10 @@ from connectors import ConnectorContext
 from connectors.reddit import RedditConnector
 from webcare.clock import SimClock
 from webcare.config import from_dict
-from webcare.engine import Engine
-from webcare.pipeline import Pipeline
-from webcare.playbooks import load_dir
-from webcare.runner import Coordinator, RetryPolicy
 from webcare.settings import option_paths
 from webcare.store import Store
 
+from connector_kit import coordinator, status, stored
 from conftest import T0
 from fakes.reddit_api import UNAUTHORIZED, FakeReddit
 
@@ -86,20 +82,6 @@ def connector(api: FakeReddit, clock: SimClock, **overrides) -> RedditConnector:
     return RedditConnector.create("reddit-brand", RedditConnector.Options(**options), ctx)
 
 
-def coordinator(store: Store, conn, clock: SimClock) -> Coordinator:
-    pipeline = Pipeline(store, Engine(load_dir(None)), [])
-    return Coordinator(conn, pipeline, RetryPolicy(interval=60, jitter=0, initial=10, cap=80),
-                       clock.now, random.Random(1))
-
-
-def stored(store: Store) -> dict[str, dict]:
-    return {row["id"]: row for row in store.db.query("SELECT * FROM messages WHERE platform = 'reddit'")}
-
-
-def status(store: Store) -> dict:
-    return store.connector_status()[0]
-
-
 def test_a_round_pages_inbox_answers_search_and_subreddit_and_the_next_renews_the_token(store):
     async def scenario():
         clock = SimClock(T0)
@@ -108,7 +90,7 @@ def test_a_round_pages_inbox_answers_search_and_subreddit_and_the_next_renews_th
             conn = connector(api, clock)
             coord = coordinator(store, conn, clock)
             assert await coord.poll() == T0 + timedelta(seconds=60)
-            rows = stored(store)
+            rows = stored(store, "reddit")
             assert set(rows) == {v for k, v in ids.items() if k not in ("old_post", "elsewhere")}
             inbox = api.calls("/message/inbox")
             assert [c.params.get("after") for c in inbox] == [None, ids["r50"], ids["r0"]]  # last page empty
@@ -143,7 +125,7 @@ def test_a_round_pages_inbox_answers_search_and_subreddit_and_the_next_renews_th
             clock.advance(60)
             await coord.poll()
             await conn.aclose()
-            assert set(stored(store)) - set(rows) == {new}
+            assert set(stored(store, "reddit")) - set(rows) == {new}
             assert api.issued == 2 and status(store)["status"] == "ok"
             assert len(api.calls("/message/inbox")) == 2  # refused once, asked again with the new token
 
@@ -231,7 +213,7 @@ def test_unreadable_things_are_quarantined_and_the_rest_is_stored(store, caplog)
             with caplog.at_level(logging.WARNING):
                 await coord.poll()
             await conn.aclose()
-            assert set(stored(store)) == {v for k, v in ids.items() if k not in ("old_post", "elsewhere")}
+            assert set(stored(store, "reddit")) == {v for k, v in ids.items() if k not in ("old_post", "elsewhere")}
             assert status(store)["status"] == "ok"
             quarantined = {q["source"]: q for q in store.quarantined()}
             assert set(quarantined) == {f"reddit {bad_comment}", f"reddit {bad_post}"}

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import logging
-import random
 import re
 import tomllib
 from datetime import timedelta, timezone
@@ -15,13 +14,10 @@ from connectors import ConnectorContext
 from connectors.x import XConnector
 from webcare.clock import SimClock
 from webcare.config import from_dict
-from webcare.engine import Engine
-from webcare.pipeline import Pipeline
-from webcare.playbooks import load_dir
-from webcare.runner import Coordinator, RetryPolicy
 from webcare.settings import option_paths
 from webcare.store import Store
 
+from connector_kit import coordinator, status, stored
 from conftest import T0
 from fakes.x_api import USAGE_CAP, FakeXApi
 
@@ -81,20 +77,6 @@ def connector(api: FakeXApi, clock: SimClock, **overrides) -> XConnector:
     return XConnector.create("x-brand", XConnector.Options(**options), ctx)
 
 
-def coordinator(store: Store, conn, clock: SimClock) -> Coordinator:
-    pipeline = Pipeline(store, Engine(load_dir(None)), [])
-    return Coordinator(conn, pipeline, RetryPolicy(interval=60, jitter=0, initial=10, cap=80),
-                       clock.now, random.Random(1))
-
-
-def stored(store: Store) -> dict[str, dict]:
-    return {row["id"]: row for row in store.db.query("SELECT * FROM messages WHERE platform = 'x'")}
-
-
-def status(store: Store) -> dict:
-    return store.connector_status()[0]
-
-
 def test_a_round_pages_every_stream_and_the_next_round_asks_only_for_new_items(store):
     async def scenario():
         clock = SimClock(T0)
@@ -103,7 +85,7 @@ def test_a_round_pages_every_stream_and_the_next_round_asks_only_for_new_items(s
             conn = connector(api, clock)
             coord = coordinator(store, conn, clock)
             assert await coord.poll() == T0 + timedelta(seconds=60)
-            rows = stored(store)
+            rows = stored(store, "x")
             assert len(rows) == 25 + 2 + 1 + 15  # mentions, own posts, a search-only hit, DMs
             mention_calls = api.calls("/mentions")
             assert len(mention_calls) == 3  # 25 mentions, 10 per page
@@ -127,7 +109,7 @@ def test_a_round_pages_every_stream_and_the_next_round_asks_only_for_new_items(s
             api.dm(tid(450), "2009", "Hallo??", at(1), conversation=f"{BRAND}-2009")
             clock.advance(60)
             await coord.poll()
-            assert set(stored(store)) - set(rows) == {tid(150), tid(450)}
+            assert set(stored(store, "x")) - set(rows) == {tid(150), tid(450)}
             assert api.calls("/mentions")[0].params["since_id"] == tid(124)  # newest of round one
             assert len(api.calls("/dm_events")) == 1  # stopped at the event stored last round
             assert status(store)["status"] == "ok"
@@ -296,7 +278,7 @@ def test_oauth1_user_context_finds_the_account_id_and_reads_dms(store):
             await conn.aclose()
             assert api.requests[0].path == "/2/users/me"
             assert {r.auth for r in api.requests} == {"OAuth"}  # signed requests, rebased intact
-            rows = stored(store)
+            rows = stored(store, "x")
             assert len(rows) == 25 + 2 + 15 and rows[tid(200)]["from_brand"] == 1
 
     asyncio.run(scenario())
@@ -316,7 +298,7 @@ def test_a_refused_pagination_token_restarts_the_walk_instead_of_stalling(store)
             await coord.poll()
             await conn.aclose()
             assert status(store)["status"] == "ok"
-            assert {r["id"] for r in stored(store).values()} == {tid(100 + i) for i in range(11, 25)}
+            assert {r["id"] for r in stored(store, "x").values()} == {tid(100 + i) for i in range(11, 25)}
             assert json.loads(store.get_cursor(conn.name))["streams"]["mentions"] == {"since_id": tid(124)}
 
     asyncio.run(scenario())
