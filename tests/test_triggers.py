@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from webcare.models import Score
 
 from conftest import msg
-from test_engine import NEG, NEU, Sim, book
+from test_engine import NEU, Sim, book
 
 CEST = timezone(timedelta(hours=2))
 MONDAY = datetime(2026, 10, 5, 10, 0, tzinfo=CEST)

@@ -118,7 +118,7 @@ class RuleSentiment:
 
     def polarity(self, text: str) -> Polarity:
         rules = self.rules
-        lexicon, boosters, negations = rules.lexicon, rules.boosters, rules.negations
+        boosters, negations = rules.boosters, rules.negations
         words, ends = self.tokens(text)
         lower = [w.lower() for w in words]
         if not text.isascii():

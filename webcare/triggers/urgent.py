@@ -7,7 +7,7 @@ the same crush at the finish are one situation). The classifier's reasons say wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
