@@ -73,6 +73,7 @@ class Group:
     hours_seen: float = 0.0
     storming: bool = False
     checked: float = 0.0  # when a storm was last confirmed; re-tested at most every RECHECK s
+    expected: tuple[float, float] = (-1.0, 0.0)  # (hour, normal matching per hour): changes hourly
     stormy_hour: bool = False  # a storm was seen during the hour being counted: do not learn it
 
 
@@ -146,7 +147,9 @@ class Storm:
         if len(group.recent[-1]) < min_count:
             group.storming = False
             return []
-        hourly = self._expected_hourly(group, t)
+        if group.expected[0] != group.hour:
+            group.expected = (group.hour, self._expected_hourly(group, t))
+        hourly = group.expected[1]
         best = None
         for window, recent, others in zip(self.windows, group.recent, group.others):
             count = len(recent)
