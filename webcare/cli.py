@@ -11,10 +11,10 @@ import signal
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 
-from webcare import __version__, commands_metrics, config as config_mod
+from webcare import __version__, commands_digest, commands_metrics, config as config_mod
 from webcare.settings import SettingsError
 
 log = logging.getLogger("webcare")
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("classify", help="score message JSONL (or {id, text} lines) from stdin")
 
     commands_metrics.register(sub)
+    commands_digest.register(sub)
 
     p = sub.add_parser("status", help="connector health, open incidents and queued alerts")
     _config_arg(p)
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     handler = {"run": cmd_run, "demo": cmd_demo, "replay": cmd_replay,
                "check-config": cmd_check_config, "classify": cmd_classify,
-               "status": cmd_status, "metrics": commands_metrics.run}[args.command]
+               "status": cmd_status, "metrics": commands_metrics.run,
+               "digest": commands_digest.run}[args.command]
     try:
         return handler(args)
     except SettingsError as exc:
@@ -105,9 +107,11 @@ def cmd_check_config(args) -> int:
     except SettingsError as exc:
         problems.extend(f"playbooks: {p}" for p in exc.problems)
         engine = None
+    from webcare.digest.config import config_problems as digest_problems
     from webcare.telegram.directory import config_problems
 
     problems += config_problems(cfg, os.environ)
+    problems += digest_problems(cfg)
     for c in cfg.connectors:
         for key, value in vars(c.options).items():
             if key.endswith("_env") and value and not os.environ.get(value):
@@ -181,6 +185,10 @@ def cmd_run(args) -> int:
     from webcare.app import build_connectors, build_pipeline, build_sinks
     from webcare.clock import SystemClock
     from webcare.runner import Coordinator, RetryPolicy, run_live
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from webcare.digest.build import digest_provider
+    from webcare.digest.send import schedule_digests
     from webcare.telegram.service import start_telegram
 
     cfg = config_mod.load(args.config)
@@ -201,11 +209,16 @@ def cmd_run(args) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        telegram = await start_telegram(cfg, pipeline, clock.now)
+        telegram = await start_telegram(cfg, pipeline, clock.now,
+                                        digest_provider=digest_provider(cfg, pipeline.store))
+        digests = AsyncIOScheduler(timezone=timezone.utc)
+        await schedule_digests(digests, cfg, pipeline, telegram, clock.now)
+        digests.start()
         try:
             await pipeline.flush(clock.now())  # whatever a previous run left queued
             await run_live(pipeline, coordinators, now=clock.now, tick_seconds=r.tick_seconds, stop=stop)
         finally:
+            digests.shutdown(wait=False)
             if telegram:
                 await telegram.stop()
             for c, _ in connectors:

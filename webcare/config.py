@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from connectors import CONNECTORS
+from webcare.digest.config import DigestConfig
 from webcare.settings import (
     SettingsError, at_least, build, env_name, positive, setting, timezone_name,
 )
@@ -123,6 +124,7 @@ class Config:
     engine: EngineConfig = field(default_factory=EngineConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     connectors: list[ConnectorConfig] = field(default_factory=list)
     base_dir: Path = field(default=Path("."), compare=False)
     source: str = field(default="(built-in defaults)", compare=False)
@@ -136,6 +138,7 @@ class Config:
 _SECTIONS = {
     "store": StoreConfig, "brand": BrandConfig, "runner": RunnerConfig,
     "engine": EngineConfig, "alerts": AlertsConfig, "telegram": TelegramConfig,
+    "digest": DigestConfig,
 }
 
 

@@ -113,6 +113,11 @@ class Store:
                                     if_not_exists=True)
         db["oncall_override"].create({"id": int, "person": str, "since": float, "until": float},
                                      pk="id", if_not_exists=True)
+        # --- digest (issue 8): one row per recipient and period, with per-chat progress ---
+        db["digest_runs"].create({
+            "recipient": str, "period": str, "kind": str, "due_at": float, "queued_at": float,
+            "sent_at": float, "chats": str,
+        }, pk=("recipient", "period"), if_not_exists=True)
 
     # --- transactions -------------------------------------------------------------------
     @contextmanager
@@ -425,6 +430,129 @@ class Store:
                                        "('open', 'acknowledged', 'snoozed')").fetchone()[0]
         return {"messages": msgs, "negative": neg, "complaints": complaints, "brand_replies": brand,
                 "incidents_opened": opened, "incidents_open": still_open}
+
+    # --- digest (issue 8): appended methods ------------------------------------------------
+    def digest_volume(self, origin: datetime, start: datetime, end: datetime) -> list[tuple]:
+        """Message counts per hour since `origin`, connector, platform, brand flag and label.
+
+        Rows `(hour, source, platform, from_brand, label, complaints, count)` for messages in
+        [start, end); unscored messages count as 'neu'. Aggregated in SQL over the `ts` index.
+        """
+        return self.conn.execute(
+            "SELECT CAST((m.ts - ?) / 3600 AS INTEGER), m.source, m.platform, m.from_brand, "
+            "coalesce(s.label, 'neu'), coalesce(sum(s.complaint), 0), count(*) "
+            "FROM messages m LEFT JOIN scores s ON s.platform = m.platform AND s.id = m.id "
+            "WHERE m.ts >= ? AND m.ts < ? GROUP BY 1, 2, 3, 4, 5",
+            (origin.timestamp(), start.timestamp(), end.timestamp())).fetchall()
+
+    def digest_response_rows(self, since: datetime, gap: float, until: datetime | None = None):
+        """`metrics` compact rows from `gap` before `since` (up to `until`), each with the row
+        id appended (so waiting messages can be looked up with `digest_examples`)."""
+        from webcare.metrics import OTHER_PLATFORM, CompactRows, compact_rows_query
+
+        end = until.timestamp() if until is not None else float("inf")
+        platforms = [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT platform FROM messages WHERE ts >= ? AND ts <= ? ORDER BY platform",
+            (since.timestamp() - gap, end))]
+        if not platforms:
+            return CompactRows((OTHER_PLATFORM,), [])
+        sql, params = compact_rows_query(platforms, since, gap=gap)
+        with_rowid = sql.replace("\nFROM messages", ",\n  rowid\nFROM messages", 1)
+        if with_rowid == sql or not with_rowid.rstrip().endswith("WHERE ts >= ?"):
+            raise StoreError("metrics.compact_rows_query changed shape: cannot append the row id")
+        with_rowid += " AND ts <= ?"
+        params += (end,)
+        return CompactRows((*platforms, OTHER_PLATFORM), self.conn.execute(with_rowid, params).fetchall())
+
+    def digest_examples(self, rowids: Sequence[int]) -> dict[int, tuple[Message, Score | None]]:
+        """Messages with their scores, by row id."""
+        found = {}
+        cols = ", ".join("m." + c for c in _MESSAGE_COLUMNS)
+        for i in range(0, len(rowids), 500):
+            chunk = list(rowids[i:i + 500])
+            rows = self.conn.execute(
+                f"SELECT m.rowid, {cols}, s.lang, s.compound, s.label, s.intent, s.complaint, "
+                "s.complaint_score, s.urgency, s.reasons, s.confidence FROM messages m LEFT JOIN "
+                "scores s ON s.platform = m.platform AND s.id = m.id "
+                f"WHERE m.rowid IN ({', '.join('?' * len(chunk))})", chunk)
+            n = len(_MESSAGE_COLUMNS)
+            for row in rows:
+                found[row[0]] = (_row_message(row[1:n + 1]), _row_score(row[n + 1:]))
+        return found
+
+    def digest_complaints(self, start: datetime, end: datetime, limit: int = 20000
+                          ) -> list[tuple[Message, Score | None]]:
+        """Customer messages in [start, end) scored as complaint or negative, most urgent first."""
+        cols = ", ".join("m." + c for c in _MESSAGE_COLUMNS)
+        rows = self.conn.execute(
+            f"SELECT {cols}, s.lang, s.compound, s.label, s.intent, s.complaint, s.complaint_score, "
+            "s.urgency, s.reasons, s.confidence FROM messages m JOIN scores s "
+            "ON s.platform = m.platform AND s.id = m.id WHERE m.ts >= ? AND m.ts < ? "
+            "AND m.from_brand = 0 AND (s.complaint = 1 OR s.label = 'neg') "
+            "ORDER BY s.urgency DESC, m.ts LIMIT ?", (start.timestamp(), end.timestamp(), limit))
+        n = len(_MESSAGE_COLUMNS)
+        return [(_row_message(r[:n]), _row_score(r[n:])) for r in rows]
+
+    def digest_private_messages(self, platforms: Sequence[str], since: datetime,
+                                until: datetime | None = None) -> list[Message]:
+        """Private messages (DMs) on `platforms` in [since, until], oldest first, with just the
+        fields an inbox responsiveness label is computed from (no url, language or extras)."""
+        from datetime import timezone
+
+        end = until.timestamp() if until is not None else float("inf")
+        rows = self.conn.execute(
+            "SELECT platform, id, kind, author_id, author_name, text, ts, conversation_id, in_reply_to, "
+            "from_brand, automated FROM messages WHERE ts >= ? AND ts <= ? AND public = 0 "
+            f"AND platform IN ({', '.join('?' * len(platforms))}) ORDER BY ts",
+            (since.timestamp(), end, *platforms))
+        return [Message(platform=platform, id=mid, kind=kind, public=False, author=Author(author_id, name or ""),
+                        text=text or "", created_at=datetime.fromtimestamp(ts, timezone.utc),
+                        conversation_id=conversation_id, in_reply_to=in_reply_to, from_brand=bool(brand),
+                        automated=bool(automated))
+                for (platform, mid, kind, author_id, name, text, ts, conversation_id, in_reply_to, brand,
+                     automated) in rows]
+
+    def digest_run(self, recipient: str, period: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM digest_runs WHERE recipient = ? AND period = ?",
+                                  (recipient, period)))
+        if not rows:
+            return None
+        row = rows[0]
+        row["chats"] = json.loads(row["chats"] or "{}")
+        return row
+
+    def digest_runs_sent(self, periods: Sequence[str]) -> set[tuple[str, str]]:
+        """(recipient, period) pairs among `periods` whose digest went out completely."""
+        if not periods:
+            return set()
+        rows = self.conn.execute(
+            f"SELECT recipient, period FROM digest_runs WHERE sent_at IS NOT NULL AND period IN "
+            f"({', '.join('?' * len(periods))})", tuple(periods))
+        return {(r[0], r[1]) for r in rows}
+
+    def queue_digest_run(self, recipient: str, period: str, kind: str, due_at: datetime,
+                         now: datetime) -> bool:
+        """Claim a digest for sending; False when it was already queued (or sent)."""
+        return bool(self.conn.execute(
+            "INSERT OR IGNORE INTO digest_runs (recipient, period, kind, due_at, queued_at, chats) "
+            "VALUES (?, ?, ?, ?, ?, '{}')",
+            (recipient, period, kind, due_at.timestamp(), now.timestamp())).rowcount)
+
+    def record_digest_chat(self, recipient: str, period: str, chat_id: int, state: dict[str, Any],
+                           now: datetime, complete: bool = False) -> None:
+        """Note what one chat has received of a digest; `complete` marks the whole run sent."""
+        row = self.conn.execute("SELECT chats FROM digest_runs WHERE recipient = ? AND period = ?",
+                                (recipient, period)).fetchone()
+        chats = json.loads(row[0] or "{}") if row else {}
+        chats[str(chat_id)] = state
+        self.conn.execute(
+            "UPDATE digest_runs SET chats = ?, sent_at = CASE WHEN ? THEN ? ELSE sent_at END "
+            "WHERE recipient = ? AND period = ?",
+            (json.dumps(chats), int(complete), now.timestamp(), recipient, period))
+
+    def finish_digest_run(self, recipient: str, period: str, now: datetime) -> None:
+        self.conn.execute("UPDATE digest_runs SET sent_at = ? WHERE recipient = ? AND period = ? "
+                          "AND sent_at IS NULL", (now.timestamp(), recipient, period))
 
 
 def _message_row(m: Message, source: str, ingested: float) -> tuple:

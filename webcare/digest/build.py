@@ -1,0 +1,158 @@
+"""Read what a digest needs from the store and hand it to the pure `content.compose`.
+
+This is an edge: it runs the store's digest queries (each bounded by the `ts` index and
+aggregated in SQL, so a store with a million messages costs what the period holds) and
+passes values on. `digest_provider` plugs the digest into the Telegram `/digest` command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import Awaitable, Callable, TypeVar
+from zoneinfo import ZoneInfo
+
+from webcare.digest.config import DigestConfig
+from webcare.digest.content import (
+    Digest,
+    DigestInputs,
+    baseline_start,
+    compose,
+    facebook_label,
+    response_since,
+    waiting_rows,
+)
+from webcare.digest.schedule import Period, today_so_far
+from webcare.metrics import MetricsConfig, first_responses_from_rows
+from webcare.responsiveness import ResponsivenessRules
+from webcare.store import Store
+
+T = TypeVar("T")
+FACEBOOK_WINDOW = timedelta(days=32)  # the 30-day label window and the 24 h silences before it
+FACEBOOK_LOOKBACK = timedelta(days=90)  # when that window holds fewer than 10 counted messages
+WAITING_SHOWN = 10
+
+# Words that say nothing about what a complaint is about (beyond the stopword lists and the
+# sentiment lexicons): generic customer-service and event vocabulary.
+GENERIC_WORDS = frozenset("""
+    organisatie georganiseerd organiseren klacht klachten reactie reacties bericht berichten vraag
+    vragen info informatie jullie iedereen mensen keer uur minuten min paar ooit helemaal
+    gewoon zelfs eerst zeggen zegt gezegd vind vinden hoe wat waarom weer staat stonden
+    door enkele enkel kant gehad groet groeten hallo hoi beste geachte kwamen kwam hoeveel eerste
+    laatste man vrouw hele heel half halve andere ander elkaar iets ieder wel waren gaat
+    moest moesten konden kon zouden hadden had alsof omdat terwijl totdat vanaf via
+    organisation organised organized complaint complaints reply message question info anyone
+    everyone people hour hours minutes minute nobody whatsoever absolutely completely
+    https http www com
+""".split())
+
+
+def digest_config(config) -> DigestConfig:
+    """The `[digest]` section (its defaults while the config has none)."""
+    return getattr(config, "digest", None) or DigestConfig()
+
+
+def digest_tz(config) -> tzinfo:
+    return ZoneInfo(digest_config(config).timezone_or(config.brand.timezone))
+
+
+def metrics_config(config) -> MetricsConfig:
+    metrics = getattr(config, "metrics", None)
+    return metrics if isinstance(metrics, MetricsConfig) else MetricsConfig()
+
+
+@lru_cache(maxsize=8)
+def ignore_words(brand: str) -> frozenset[str]:
+    """Stopwords (Dutch, English), opinion words from the sentiment lexicons, generic words
+    and the brand's own name and its parts: what is left of a complaint names its subject."""
+    from webcare.classify.language import STOPWORDS
+    from webcare.classify.lexicon_nl import DATA, load_tsv
+
+    words = set(STOPWORDS["nl"]) | set(STOPWORDS["en"]) | GENERIC_WORDS
+    words |= set(load_tsv(DATA / "lexicon_nl_pattern.tsv")) | set(load_tsv(DATA / "vocab_nl.tsv"))
+    words |= _vader_words()
+    for part in brand.lower().split():  # "Zuiderloop": not 'zuiderloop', nor 'loop' or 'zuider'
+        words |= {part[i:j] for i in range(len(part)) for j in range(i + 4, len(part) + 1)}
+    return frozenset(w for w in words if " " not in w)
+
+
+def _vader_words() -> set[str]:
+    import vaderSentiment
+
+    path = Path(vaderSentiment.__file__).with_name("vader_lexicon.txt")
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return set()
+    return {line.split("\t", 1)[0].lower() for line in lines if "\t" in line}
+
+
+def read_inputs(store: Store, config, period: Period, now: datetime) -> DigestInputs:
+    """Everything the digest of `period` (cut at `now`) needs, read from the store."""
+    period = period.cut(now)
+    cfg = digest_config(config)
+    metrics = metrics_config(config)
+    origin = baseline_start(period)
+    volume = store.digest_volume(origin, origin, max(period.end, period.start))
+    rows = store.digest_response_rows(response_since(period, now), metrics.gap, until=now)
+    pairs = first_responses_from_rows(rows, metrics.gap) if len(rows) else None
+    waiting = waiting_rows(rows, pairs, now) if pairs is not None else []
+    examples = store.digest_examples([rowid for rowid, _, _ in waiting])
+    facebook = read_facebook_label(store, now)
+    return DigestInputs(
+        brand=config.brand.name, period=period, now=now, origin=origin, volume=volume, pairs=pairs,
+        complaints=store.digest_complaints(period.start, period.end), waiting=waiting,
+        waiting_examples=examples, incidents=store.incidents(), connectors=store.connector_status(),
+        facebook=facebook, metrics=metrics, ignore_words=ignore_words(config.brand.name),
+        gap_hours=cfg.gap_hours, waiting_shown=WAITING_SHOWN)
+
+
+def read_facebook_label(store: Store, now: datetime, rules: ResponsivenessRules | None = None):
+    """Facebook's inbox label at `now`: from the DMs of the last 32 days (the 30-day window
+    and the 24 h silences before it), or of 90 days when those hold under 10 counted ones."""
+    rules = rules or ResponsivenessRules()
+    label = facebook_label(store.digest_private_messages(rules.platforms, now - FACEBOOK_WINDOW, now), now, rules)
+    if label is None or label.counted < rules.min_messages:
+        older = store.digest_private_messages(rules.platforms, now - FACEBOOK_LOOKBACK, now)
+        label = facebook_label(older, now, rules)
+    return label
+
+
+def build_digest(store: Store, config, period: Period, now: datetime) -> Digest:
+    return compose(read_inputs(store, config, period, now))
+
+
+def in_worker(store: Store, work: Callable[[Store], T]) -> Awaitable[T]:
+    """Run `work(store)` in a worker thread with its own connection to the same database, so
+    a big store's digest never stalls the event loop (WAL lets it read beside the writer).
+    An in-memory store has no second connection: there it runs on the loop's thread."""
+    if store.path == ":memory:":
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        future.set_result(work(store))
+        return future
+
+    def run() -> T:
+        reader = Store(store.path)
+        try:
+            return work(reader)
+        finally:
+            reader.close()
+
+    return asyncio.to_thread(run)
+
+
+def digest_provider(config, store: Store) -> Callable[[datetime], Awaitable[str]]:
+    """`/digest` on Telegram: today so far against yesterday up to the same time, as plain
+    text in the configured language (the bot escapes it). Built off the event loop."""
+    from webcare.digest.render import render_text
+
+    cfg = digest_config(config)
+    tz = digest_tz(config)
+
+    async def provider(now: datetime) -> str:
+        digest = await in_worker(store, lambda s: build_digest(s, config, today_so_far(now, tz), now))
+        return render_text(digest, cfg.language)
+
+    return provider
