@@ -201,7 +201,7 @@ def _connectors(items: Any, problems: list[str]) -> list[ConnectorConfig]:
             problems.append(f"{path}: expected a table")
             continue
         kind = item.get("type")
-        if kind not in CONNECTORS:
+        if not isinstance(kind, str) or kind not in CONNECTORS:
             problems.append(f"{path}.type: expected one of {', '.join(sorted(CONNECTORS))}, got {kind!r}")
             continue
         common = build(ConnectorConfig, {k: item[k] for k in COMMON_CONNECTOR_KEYS if k in item},

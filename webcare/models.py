@@ -117,9 +117,9 @@ class Message:
             flags[name] = value
         extra = {k: v for k, v in data.items() if k not in MESSAGE_FIELDS}
         return cls(
-            platform=platform, id=mid, kind=kind, public=public,
-            author=Author(aid, aname, followers), text=text, created_at=created_at,
-            extra=extra, **optional, **flags,
+            platform=platform, id=valid_unicode(mid), kind=kind, public=public,
+            author=Author(valid_unicode(aid), valid_unicode(aname), followers),
+            text=valid_unicode(text), created_at=created_at, extra=extra, **optional, **flags,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -267,6 +267,16 @@ def parse_time(value: Any, field: str = "time") -> datetime:
     if parsed.tzinfo is None:
         raise MessageFormatError(field, f"time {value!r} has no UTC offset")
     return parsed
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with lone surrogates (an emoji cut in half by an API) replaced by U+FFFD, so it
+    can be stored and sent; valid text is returned as it is."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def utc(dt: datetime) -> datetime:

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 from webcare.classify import Classifier
 from webcare.engine import Engine
 from webcare.metrics import mark_auto_reply
-from webcare.models import Alert, Batch, Message
+from webcare.models import Alert, Batch, Message, valid_unicode
 from webcare.sinks import AlertSink, SinkUnavailable
 from webcare.store import Store
 
@@ -133,9 +133,13 @@ class Pipeline:
 
     def _brand(self, m: Message) -> Message:
         """Our own accounts' messages are brand messages; a brand holding reply ("je krijgt
-        z.s.m. antwoord") is an auto-reply even when the platform did not say so."""
+        z.s.m. antwoord") is an auto-reply even when the platform did not say so; text with
+        lone surrogates is repaired so it can be stored and shown."""
         if not m.from_brand and m.author.id in self.brand_handles:
             m = replace(m, from_brand=True)
+        text, name = valid_unicode(m.text), valid_unicode(m.author.name)
+        if text is not m.text or name is not m.author.name:  # a connector passed broken text
+            m = replace(m, text=text, author=replace(m.author, name=name))
         return mark_auto_reply(m)
 
     # --- delivery -----------------------------------------------------------------------

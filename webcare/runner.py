@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -19,11 +20,12 @@ from typing import Callable
 from connectors import AuthFailed, Connector, RateLimited, TransientError
 from webcare.models import Alert
 from webcare.pipeline import Pipeline
+from webcare.store import StoreError
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 1000  # per poll; a connector that always says "more" cannot pin the loop
 _STATUS_WORDS = {"backoff": "down, retrying with backoff", "rate_limited": "rate limited",
-                 "stopped": "stopped"}
+                 "stopped": "stopped", "store_unavailable": "paused: the database is unavailable"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ class Coordinator:
             self.failures += 1
             self._change("backoff", f"{type(exc).__name__}: {exc}", fetched)
             return self.now() + timedelta(seconds=next_delay(self.policy, self.failures, self.rng))
+        except StoreError as exc:  # not the connector's fault: the batch is fetched again later
+            self.failures += 1
+            self._change("store_unavailable", str(exc), fetched)
+            return self.now() + timedelta(seconds=next_delay(self.policy, self.failures, self.rng))
         self.failures = 0
         self.last_success = self.now()
         self._change("ok", "", fetched, success=True)
@@ -102,9 +108,12 @@ class Coordinator:
             else:
                 log.warning("connector %s is %s: %s", self.name, _STATUS_WORDS[status], error)
         self.status, self.error = status, error
-        self.pipeline.store.set_connector_status(self.name, status, self.now(), error=error,
-                                                 fetched=fetched, success=success,
-                                                 rate_limit_reset=reset)
+        try:
+            self.pipeline.store.set_connector_status(self.name, status, self.now(), error=error,
+                                                     fetched=fetched, success=success,
+                                                     rate_limit_reset=reset)
+        except sqlite3.Error as exc:  # the store itself is the problem; the log line says so
+            log.debug("connector %s: status not stored: %s", self.name, exc)
 
     def _alert_once(self, title: str, detail: str) -> None:
         now = self.now()

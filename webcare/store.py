@@ -128,14 +128,21 @@ class Store:
             raise StoreError(f"cannot write to {self.path}: {exc}") from exc
         try:
             yield
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise StoreError(f"cannot write to {self.path}: {exc}") from exc
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise StoreError(f"cannot commit to {self.path}: {exc}") from exc
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:  # SQLite has already rolled back after e.g. a full disk
+            self.conn.execute("ROLLBACK")
 
     # --- messages -----------------------------------------------------------------------
     def save_messages(self, messages: Iterable[Message], source: str, now: datetime) -> list[Message]:
@@ -560,7 +567,7 @@ def _message_row(m: Message, source: str, ingested: float) -> tuple:
         m.platform, m.id, m.kind, int(m.public), m.author.id, m.author.name, m.author.followers,
         m.text, m.created_at.isoformat(), m.created_at.timestamp(), m.conversation_id,
         m.in_reply_to, int(m.from_brand), int(m.automated), m.url, m.lang,
-        json.dumps(dict(m.extra), ensure_ascii=False) if m.extra else None, source, ingested,
+        json.dumps(dict(m.extra)) if m.extra else None, source, ingested,
     )
 
 

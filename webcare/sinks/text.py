@@ -8,14 +8,16 @@ import unicodedata
 from webcare.models import Alert
 from webcare.sinks import Example
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters, zero-width and bidi-override characters: untrusted text must not hide
+# or reorder what a person reads.
+UNSEEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 KIND_LABEL = {"open": "NEW", "update": "UPDATE", "escalate": "ESCALATION", "close": "CALMED DOWN",
               "resolve": "RESOLVED", "system": "SYSTEM"}
 
 
 def clean(text: str, limit: int = 280) -> str:
     """Untrusted text made safe for a terminal: no control or bidi characters, one line, bounded."""
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", text)).replace("\n", " ").replace("\t", " ")
+    text = UNSEEN.sub("", unicodedata.normalize("NFC", text)).replace("\n", " ").replace("\t", " ")
     text = re.sub(r"\s{2,}", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -19,6 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from webcare.models import Alert, Message, Score
 from webcare.sinks import Example
+from webcare.sinks.text import UNSEEN
 from webcare.sinks.text import KIND_LABEL
 from webcare.telegram.rota import OnCall
 
@@ -29,13 +30,12 @@ ACTION_WORDS = {"acknowledge": "acknowledged", "claim": "claimed it", "snooze": 
                 "resolve": "resolved", "reopen": "reopened"}
 SNOOZE_CHOICES = ((30, "30 min"), (120, "2 h"))
 # Control and direction-changing characters: they could hide or reorder what an alert says.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _TAG = re.compile(r"<[^>]*>")
 
 
 def esc(text: Any, limit: int = 300, *, multiline: bool = False) -> str:
     """Untrusted text made inert for Telegram HTML: cleaned, shortened, then escaped."""
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", str(text))).replace("\t", " ")
+    text = UNSEEN.sub("", unicodedata.normalize("NFC", str(text))).replace("\t", " ")
     if multiline:
         text = re.sub(r"\n{3,}", "\n\n", text.replace("\r", "")).strip()
     else:

@@ -7,6 +7,7 @@ customer's messages or conversations clears the count.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,9 +77,14 @@ class RepeatContact:
             if key and key not in state.owner:
                 state.owner[key] = cid
                 customer.keys.append(key)
-        last = customer.contacts[-1] if customer.contacts else None
-        if not (last and last[1] == channel and ts - last[0] <= self.options.merge_minutes * 60):
-            customer.contacts.append((ts, channel, message.uid))
+        # connectors may deliver a customer's messages out of order (pages walk back in time):
+        # keep the contacts in time order and merge with a same-channel neighbour either side
+        contacts = customer.contacts
+        i = bisect.bisect(contacts, (ts,))
+        window = self.options.merge_minutes * 60
+        if not any(0 <= j < len(contacts) and contacts[j][1] == channel and abs(ts - contacts[j][0]) <= window
+                   for j in (i - 1, i)):
+            contacts.insert(i, (ts, channel, message.uid))
         return self._check(state, cid, now)
 
     def tick(self, state: State, now: datetime) -> list[Finding]:
