@@ -238,3 +238,18 @@ def test_classify_record_refuses_a_missing_text():
     with pytest.raises(MessageFormatError) as err:
         classify_record({"id": "x"})
     assert err.value.field == "text"
+
+
+@pytest.mark.parametrize("text", [
+    "Start delayed by 56 minutes and zero communication. Great. 🙄",
+    "Top georganiseerd hoor 🙄",
+    "Geweldige service weer #not",
+])
+def test_sarcastic_praise_is_negative_and_says_why(text):
+    score = Classifier().score_text(text)
+    assert score.label == "neg"
+    assert any(r.startswith("sarcasm") for r in score.reasons)
+
+
+def test_plain_praise_stays_praise():
+    assert Classifier().score_text("Top georganiseerd, dank jullie wel!").label == "pos"

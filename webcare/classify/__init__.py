@@ -10,6 +10,8 @@ label is worse than none.
 
 from __future__ import annotations
 
+import re
+
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -67,6 +69,9 @@ class Classifier:
         guess = self._detector.detect(text, lang_hint)
         lang = guess.lang
         compound = self.polarity(text, lang).compound
+        sarcasm = SARCASM.search(text) if compound > 0 else None
+        if sarcasm:  # "Top georganiseerd hoor 🙄": the praise is the complaint
+            compound = -compound
         pos, neg = (NL_POS, NL_NEG) if lang == "nl" else (POS_THRESHOLD, NEG_THRESHOLD)
         label = label_for(compound, pos, neg)
         if lang == "other":
@@ -83,6 +88,8 @@ class Classifier:
             context=context,
         )
         reasons = urgency_reasons + tuple(r for r in intent.reasons if r not in urgency_reasons)
+        if sarcasm:
+            reasons += (f"sarcasm: '{sarcasm.group(0)}'",)
         return Score(
             lang=lang, compound=compound, label=label, intent=intent.intent,
             complaint=intent.complaint, complaint_score=intent.complaint_score, urgency=level,
@@ -95,6 +102,11 @@ class Classifier:
             message.text, message.lang, public=message.public,
             followers=message.author.followers, context=context,
         )
+
+
+# Markers that turn praise into its opposite: eye-rolls, "#not", "yeah right", "ja ja".
+SARCASM = re.compile(r"[\U0001F644\U0001F612\U0001F643]|#not\b|\byeah,? right\b|\bja,? ja\b|\bjaja\b|\bnot!",
+                     re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
