@@ -105,7 +105,7 @@ class Classifier:
 
 
 # Markers that turn praise into its opposite: eye-rolls, "#not", "yeah right", "ja ja".
-SARCASM = re.compile(r"[\U0001F644\U0001F612\U0001F643]|#not\b|\byeah,? right\b|\bja,? ja\b|\bjaja\b|\bnot!",
+SARCASM = re.compile(r"[\U0001F644\U0001F612\U0001F643]|#not\b|\byeah,? right\b|\bja,? ja\b|\bjaja\b",
                      re.IGNORECASE)
 
 
