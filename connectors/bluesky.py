@@ -21,8 +21,8 @@ import aiohttp
 
 from connectors import AuthFailed, ConnectorContext, RateLimited, TransientError
 from connectors.http import (
-    Harvest, JsonResponse, Pause, Rounds, Walk, from_epoch, header_number, new_session,
-    request_json, retry_after, send_json,
+    Harvest, JsonResponse, Pause, Rounds, Walk, expect, from_epoch, header_number, json_type,
+    new_session, request_json, retry_after, send_json,
 )
 from webcare.models import Author, Batch, Message, MessageFormatError, parse_time
 from webcare.settings import at_least, env_name, positive, setting
@@ -121,7 +121,9 @@ class BlueskyConnector:
         if walk.page:
             params.append(("cursor", walk.page))
         body = await self._xrpc(method, params)
-        items = body.get(key) if isinstance(body.get(key), list) else []
+        where = f"bluesky /xrpc/{method}"
+        items = expect(body.get(key), list, where, key)
+        next_page = expect(body.get("cursor"), str, where, "cursor", missing=None)  # absent on the last page
         reached = False
         for item in items:
             found = read(item, got)
@@ -131,15 +133,19 @@ class BlueskyConnector:
                 reached = True
                 continue
             got.messages.append(found[0])
-        return walk.turn(body.get("cursor") if items and not reached else None)
+        return walk.turn(next_page if items and not reached else None)
 
     def _read_notification(self, item: Any, got: Harvest) -> tuple[Message, datetime] | None:
-        if not isinstance(item, dict) or item.get("reason") not in REASONS:
+        if not isinstance(item, dict):  # quarantined by `_post`, never skipped unseen
+            return got.parse("bluesky notification (no uri)", item, self._post)
+        if item.get("reason") not in REASONS:
             return None  # likes, reposts, follows (from a server that ignores `reasons`)
         return got.parse(f"bluesky {item.get('reason')} {_uri_of(item)}", item, self._post)
 
     def _read_feed_item(self, item: Any, got: Harvest) -> tuple[Message, datetime] | None:
-        if not isinstance(item, dict) or item.get("reason") is not None:
+        if not isinstance(item, dict):  # quarantined by `_post`, never skipped unseen
+            return got.parse("bluesky feed item (no uri)", item, self._post)
+        if item.get("reason") is not None:
             return None  # a repost or a pinned post: not written now
         return got.parse(f"bluesky post {_uri_of(item.get('post'))}", item.get("post"), self._post)
 
@@ -150,7 +156,7 @@ class BlueskyConnector:
     def _post(self, item: Any) -> tuple[Message, datetime]:
         """A notification or a post view (both carry uri, author, record) and when it was indexed."""
         if not isinstance(item, dict):
-            raise TypeError(f"expected an object, got {type(item).__name__}")
+            raise TypeError(f"expected an object, got {json_type(item)}")
         uri = item["uri"]
         if not isinstance(uri, str) or "/app.bsky.feed.post/" not in uri:
             raise MessageFormatError("uri", f"expected the at:// uri of a post, got {uri!r}")
@@ -226,7 +232,7 @@ class BlueskyConnector:
                     continue
                 raise AuthFailed(f"{self.name} {method}: the renewed session was refused too "
                                  f"({_describe(resp.data, resp.status)})")
-            return self._body(resp, f"{self.name} {method}")
+            return self._body(resp, method)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _get(self, method: str, params: list[tuple[str, Any]]) -> JsonResponse:
@@ -235,15 +241,14 @@ class BlueskyConnector:
         return await request_json(self._client(), "GET", f"{self._base}/xrpc/{method}", params=params,
                                   headers=headers, what=f"{self.name} {method}")
 
-    def _body(self, resp: JsonResponse, what: str) -> dict:
+    def _body(self, resp: JsonResponse, method: str) -> dict:
+        what = f"{self.name} {method}"
         self._check(resp, what)
         if resp.status in (401, 403):
             raise AuthFailed(f"{what}: {_describe(resp.data, resp.status)}")
         if not resp.ok:
             raise TransientError(f"{what}: {_describe(resp.data, resp.status)}")
-        if not isinstance(resp.data, dict):
-            raise TransientError(f"{what}: expected a JSON object")
-        return resp.data
+        return expect(resp.data, dict, f"bluesky /xrpc/{method}")
 
     def _check(self, resp: JsonResponse, what: str) -> None:
         """Rate limits: a 429 pauses until `ratelimit-reset`; a spent budget pauses the next request."""

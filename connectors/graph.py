@@ -19,7 +19,7 @@ import aiohttp
 from yarl import URL
 
 from connectors import AuthFailed, ConnectorContext, ConnectorError, RateLimited, TransientError
-from connectors.http import new_session, request_json
+from connectors.http import expect, new_session, request_json
 from webcare.models import Batch, MessageFormatError, Rejected, parse_time
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,9 @@ class GraphClient:
     def __init__(self, *, what: str, token: str, now: Callable[[], datetime],
                  base_url: str = DEFAULT_BASE_URL, api_version: str = DEFAULT_VERSION,
                  app_secret: str = "", timeout_seconds: float = 30.0,
-                 throttle_percent: float = 90.0):
+                 throttle_percent: float = 90.0, platform: str = "graph"):
         self.what = what
+        self.platform = platform
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version.strip("/")
         self.now = now
@@ -99,11 +100,11 @@ class GraphClient:
         self._note_usage(resp.headers)
         if not resp.ok:
             raise graph_error(resp.status, resp.data, resp.headers, self.now(), what)
-        body = resp.data
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise TransientError(f"{what}: expected an object with a `data` list")
-        paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
-        return GraphPage(body["data"], stored_next(paging.get("next")))
+        where = f"{self.platform} {URL(url).path}"
+        body = expect(resp.data, dict, where)
+        items = expect(body.get("data"), list, where, "data")  # an empty edge is `"data": []`
+        paging = expect(body.get("paging"), dict, where, "paging", missing={})  # absent: one page
+        return GraphPage(items, stored_next(expect(paging.get("next"), str, where, "paging.next", missing=None)))
 
     def _note_usage(self, headers: Mapping[str, str]) -> None:
         reset, reason = usage_pause(headers, self.now(), self.throttle_percent)
@@ -233,6 +234,7 @@ class GraphPoller:
     `_stage_<name>(client, state, out)` coroutine per stage returning True when it is done.
     """
 
+    type = "graph"  # each subclass's own: the platform its errors name
     stages: tuple[str, ...] = ()
     queues: Mapping[str, str] = {}  # queue stage -> the state key holding its ids
     listed_by: Mapping[str, str] = {}  # queue key -> the walk stage that lists its nodes
@@ -255,7 +257,7 @@ class GraphPoller:
             self._client = GraphClient(
                 what=self.name, token=token, now=self._ctx.now, base_url=o.base_url,
                 api_version=o.api_version, app_secret=secret, timeout_seconds=o.timeout_seconds,
-                throttle_percent=o.throttle_percent)
+                throttle_percent=o.throttle_percent, platform=self.type)
         return self._client
 
     async def poll(self, cursor: str | None) -> Batch:

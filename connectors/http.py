@@ -78,6 +78,45 @@ async def request_json(session: aiohttp.ClientSession, method: str, url: str | U
     return JsonResponse(status, resp_headers, data, final_url)
 
 
+REQUIRED: Any = object()  # `expect(..., missing=REQUIRED)`: the field must be there
+_ARTICLES = {list: "a list", dict: "an object", str: "a string"}
+
+
+def expect(value: Any, kind: type, where: str, field: str = "", *, missing: Any = REQUIRED) -> Any:
+    """`value` if it has the JSON type the platform documents; else TransientError.
+
+    A 200 whose page container has the wrong type is not an empty page: read as one, it ends
+    a walk early and moves its mark past pages never read. So it fails the poll instead: the
+    runner backs off and logs it once, nothing of the page is committed, and the page is asked
+    again. `where` names the platform and endpoint ("mastodon /api/v1/notifications"), `field`
+    the place in the body. `missing` is what an absent (or null) field means for a platform
+    that leaves it out on purpose, e.g. `[]` for X's `data` on a page without results.
+    """
+    if value is None and missing is not REQUIRED:
+        return missing
+    if isinstance(value, kind) and not isinstance(value, bool):
+        return value
+    raise unexpected(where, field, _ARTICLES.get(kind, kind.__name__), value)
+
+
+def unexpected(where: str, field: str, expected: str, value: Any) -> TransientError:
+    """The error for an answer of the wrong shape: "x /2/dm_events: unexpected answer: data: expected ..."."""
+    at = f"{field}: " if field else ""
+    return TransientError(f"{where}: unexpected answer: {at}expected {expected}, got {json_type(value)}")
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, as a platform's docs would call it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    for kind, name in ((dict, "object"), (list, "list"), (str, "string"), ((int, float), "number")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
 def retry_after(headers: Mapping[str, str], now: datetime) -> datetime | None:
     """When a `Retry-After` header (seconds or an HTTP date) says to come back; None if absent."""
     value = (headers.get("Retry-After") or "").strip()

@@ -21,6 +21,7 @@ from connectors.graph import (
     DEFAULT_BASE_URL, DEFAULT_VERSION, Collected, GraphClient, GraphPoller, epoch, graph_time,
     node_id, opt_str, text_field,
 )
+from connectors.http import json_type
 from webcare.models import Author, Message
 from webcare.settings import at_least, env_name, positive, setting
 
@@ -103,8 +104,7 @@ class InstagramConnector(GraphPoller):
             if comment is None:
                 continue
             self._keep(state, out, comment)
-            replies = item.get("replies")
-            for reply in replies.get("data", []) if isinstance(replies, dict) else []:
+            for reply in out.parse("instagram replies of comment", item, _replies) or []:
                 answer = out.parse("instagram comment", reply,
                                    lambda i: self._comment(i, media_id, comment.id, brand))
                 if answer is not None:
@@ -173,3 +173,11 @@ class InstagramConnector(GraphPoller):
             url=opt_str(item.get("permalink")))
 
 
+def _replies(item: dict) -> list:
+    """The first page of a comment's `replies` edge; a wrong shape quarantines the replies, not the comment."""
+    replies = item.get("replies")
+    if replies is None:
+        return []  # Instagram leaves the edge out of a comment without replies
+    if not isinstance(replies, dict) or not isinstance(replies.get("data"), list):
+        raise TypeError(f"replies: expected an object with a `data` list, got {json_type(replies)}")
+    return replies["data"]

@@ -23,8 +23,8 @@ from yarl import URL
 
 from connectors import AuthFailed, ConnectorContext, RateLimited, TransientError
 from connectors.http import (
-    Harvest, JsonResponse, Pause, Rounds, Walk, header_number, html_to_text, link_header,
-    new_session, request_json, retry_after,
+    Harvest, JsonResponse, Pause, Rounds, Walk, expect, header_number, html_to_text, json_type,
+    link_header, new_session, request_json, retry_after,
 )
 from webcare.models import Author, Batch, Message, MessageFormatError, parse_time
 from webcare.settings import at_least, env_name, positive, setting
@@ -129,7 +129,7 @@ class MastodonConnector:
         resp = await self._get(path, params, what)
         walk = None if st.get("since") else \
             Walk(st, self._ctx.now(), timedelta(hours=self.options.backfill_hours), timedelta(0))
-        items, reached = _list(resp), False
+        items, reached = expect(resp.data, list, f"mastodon {path}"), False
         for item in items:
             st["top_id"] = _max_id(st.get("top_id"), item.get("id") if isinstance(item, dict) else None)
             found = read(item, got)
@@ -154,9 +154,10 @@ class MastodonConnector:
         return True
 
     def _read_notification(self, item: Any, got: Harvest) -> tuple[Message, datetime] | None:
-        if not isinstance(item, dict) or item.get("type", "mention") != "mention" or item.get("status") is None:
+        if isinstance(item, dict) and (item.get("type", "mention") != "mention" or item.get("status") is None):
             return None  # another type (a server ignoring types[]), or the post was deleted
-        status = got.parse(f"mastodon notification {_id_of(item)}", item, lambda n: self._status(n["status"]))
+        status = got.parse(f"mastodon notification {_id_of(item)}", item,
+                           lambda n: self._status(_object(n, "notification")["status"]))
         return None if status is None else (status, _time_or(item.get("created_at"), status.created_at))
 
     def _read_status(self, item: Any, got: Harvest) -> tuple[Message, datetime] | None:
@@ -170,13 +171,14 @@ class MastodonConnector:
         if walk.page:
             params["max_id"] = walk.page
         if kind == "tag":
-            resp = await self._get(f"/api/v1/timelines/tag/{quote(arg, safe='')}", params, f"#{arg}")
-            items, next_id = _list(resp), _next_max_id(resp)
+            path = f"/api/v1/timelines/tag/{quote(arg, safe='')}"
+            resp = await self._get(path, params, f"#{arg}")
+            items, next_id = expect(resp.data, list, f"mastodon {path}"), _next_max_id(resp)
         else:
             params.update(q=arg, type="statuses", resolve="false")
             resp = await self._get("/api/v2/search", params, f"search {arg!r}")
-            body = resp.data if isinstance(resp.data, dict) else {}
-            items = body.get("statuses") if isinstance(body.get("statuses"), list) else []
+            body = expect(resp.data, dict, "mastodon /api/v2/search")
+            items = expect(body.get("statuses"), list, "mastodon /api/v2/search", "statuses")
             last = items[-1].get("id") if items and isinstance(items[-1], dict) else None
             next_id = last if len(items) >= self.options.page_size else None
         reached = False
@@ -193,7 +195,7 @@ class MastodonConnector:
     # --- payload -> Message ---------------------------------------------------------------
     def _status(self, item: Any) -> Message:
         if not isinstance(item, dict):
-            raise TypeError(f"expected a status object, got {type(item).__name__}")
+            raise TypeError(f"expected a status object, got {json_type(item)}")
         status_id = _required_id(item.get("id"), "id")
         account = item["account"]
         if not isinstance(account, dict):
@@ -237,9 +239,10 @@ class MastodonConnector:
                                         headers={"Authorization": f"Bearer {self._token}"})
         if self._account is None:  # who the brand is: its posts are `from_brand`
             resp = await self._get("/api/v1/accounts/verify_credentials", {}, "verify_credentials")
-            if not isinstance(resp.data, dict) or not resp.data.get("id"):
+            account = expect(resp.data, dict, "mastodon /api/v1/accounts/verify_credentials")
+            if not account.get("id"):
                 raise TransientError(f"{self.name}: verify_credentials returned no account id")
-            self._account = resp.data
+            self._account = account
 
     def _account_id(self) -> str:
         return str((self._account or {}).get("id", ""))
@@ -283,10 +286,6 @@ def _time_or(value: Any, default: datetime) -> datetime:
         return default
 
 
-def _list(resp: JsonResponse) -> list:
-    return resp.data if isinstance(resp.data, list) else []
-
-
 def _next_max_id(resp: JsonResponse) -> str | None:
     """`max_id` of the `Link: rel="next"` page (absent when the page was the last)."""
     target = link_header(resp.headers.get("Link")).get("next")
@@ -299,6 +298,13 @@ def _max_id(a: Any, b: Any) -> str | None:
     if not values:
         return None
     return max(values, key=lambda v: (len(v), v) if v.isdigit() else (0, v))
+
+
+def _object(item: Any, what: str) -> dict:
+    """`item` if it is an object; a list entry that is not one is quarantined, never skipped unseen."""
+    if not isinstance(item, dict):
+        raise TypeError(f"expected a {what} object, got {json_type(item)}")
+    return item
 
 
 def _required_id(value: Any, field: str) -> str:

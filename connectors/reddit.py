@@ -25,8 +25,8 @@ import aiohttp
 
 from connectors import AuthFailed, ConnectorContext, RateLimited, TransientError
 from connectors.http import (
-    Harvest, JsonResponse, Pause, Rounds, Walk, header_number, new_session, request_json,
-    send_json,
+    Harvest, JsonResponse, Pause, Rounds, Walk, expect, header_number, json_type, new_session,
+    request_json, send_json,
 )
 from webcare.models import Author, Batch, Message, MessageFormatError
 from webcare.settings import at_least, env_name, positive, setting
@@ -104,8 +104,10 @@ class RedditConnector:
         if walk.page:
             params["after"] = walk.page
         body = await self._get(path, params)
-        data = body.get("data") if isinstance(body.get("data"), dict) else {}
-        children = data.get("children") if isinstance(data.get("children"), list) else []
+        where = f"reddit {path}"
+        data = expect(body.get("data"), dict, where, "data")
+        children = expect(data.get("children"), list, where, "data.children")
+        after = expect(data.get("after"), str, where, "data.after", missing=None)  # null on the last page
         reached = False
         for child in children:
             thing = got.parse(f"reddit {_fullname(child)}", child, lambda c: self._thing(c, kind))
@@ -115,7 +117,6 @@ class RedditConnector:
                 reached = True
                 continue
             got.messages.append(thing)
-        after = data.get("after") if isinstance(data.get("after"), str) else None
         more = rounds.turn(walk.turn(after if children and not reached else None))
         return got.batch(rounds.dump(), more)
 
@@ -138,7 +139,7 @@ class RedditConnector:
     # --- payload -> Message ---------------------------------------------------------------
     def _thing(self, child: Any, stream: str) -> Message | None:
         if not isinstance(child, dict):
-            raise TypeError(f"expected a thing object, got {type(child).__name__}")
+            raise TypeError(f"expected a thing object, got {json_type(child)}")
         kind, item = child["kind"], child["data"]
         if kind not in ("t1", "t3", "t4"):
             return None  # accounts, subreddits, "more" placeholders
@@ -223,9 +224,9 @@ class RedditConnector:
                 continue
             if resp.status in (401, 403):
                 raise AuthFailed(f"{what}: {_describe(resp)}")
-            if not resp.ok or not isinstance(resp.data, dict):
+            if not resp.ok:
                 raise TransientError(f"{what}: {_describe(resp)}")
-            return resp.data
+            return expect(resp.data, dict, f"reddit {path}")
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _check(self, resp: JsonResponse, what: str) -> None:

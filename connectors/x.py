@@ -28,7 +28,7 @@ import tweepy
 from tweepy.asynchronous import AsyncClient
 
 from connectors import AuthFailed, ConnectorContext, ConnectorError, RateLimited, TransientError
-from connectors.http import RebasedSession, from_epoch, new_session
+from connectors.http import RebasedSession, expect, from_epoch, new_session, unexpected
 from webcare.models import Author, Batch, Message, MessageFormatError, Rejected, parse_time
 from webcare.settings import at_least, env_name, positive, setting
 
@@ -135,21 +135,25 @@ class XConnector:
         user_auth = not client.bearer_token
         if kind == "search":
             call = partial(client.search_recent_tweets, query, user_auth=user_auth, **params)
+            where = "x /2/tweets/search/recent"
         else:
             method = client.get_users_mentions if kind == "mentions" else client.get_users_tweets
             call = partial(method, self._user_id, user_auth=user_auth, **params)
+            where = f"x /2/users/{self._user_id}/{'mentions' if kind == 'mentions' else 'tweets'}"
         try:
-            body = await self._call(call, key)
+            body = await self._call(call, key, where)
         except _BadPaginationToken:
             log.warning("%s: %s: the pagination token was refused; restarting that walk", self.name, key)
             st.pop("token", None)
             st.pop("newest", None)
             return False
-        meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+        items, meta = _page(body, where)
         if not st.get("token"):
-            st["newest"] = meta.get("newest_id")
-        users = _users(body)
-        items = body.get("data") if isinstance(body.get("data"), list) else []
+            newest = expect(meta.get("newest_id"), str, where, "meta.newest_id", missing=None)
+            if newest is not None and not newest.isdigit():
+                raise unexpected(where, "meta.newest_id", "a numeric id string", newest)
+            st["newest"] = newest
+        users = _users(body, where)
         for item in items:
             tweet = _parse(rejected, "x post", item, lambda t: self._tweet(t, users))
             if tweet is not None:
@@ -171,12 +175,13 @@ class XConnector:
                                   "user_fields": USER_FIELDS}
         if st.get("token"):
             params["pagination_token"] = st["token"]
+        where = "x /2/dm_events"
         body = await self._call(partial(client.get_direct_message_events,
-                                        user_auth=self._user_context, **params), "dms")
+                                        user_auth=self._user_context, **params), "dms", where)
         seen = int(st["seen"]) if st.get("seen") else None
         floor = parse_time(st.setdefault("start_time", self._backfill_start(None))) if seen is None else None
-        users = _users(body)
-        items = body.get("data") if isinstance(body.get("data"), list) else []
+        items, meta = _page(body, where)
+        users = _users(body, where)
         reached = False
         for item in items:
             if isinstance(item, dict) and item.get("event_type", "MessageCreate") != "MessageCreate":
@@ -195,7 +200,7 @@ class XConnector:
                 reached = True  # older than the first run's backfill window
             elif message is not None:
                 messages.append(message)
-        next_token = (body.get("meta") or {}).get("next_token")
+        next_token = meta.get("next_token")
         if next_token and items and not reached:
             st["token"] = next_token
             return False
@@ -253,8 +258,8 @@ class XConnector:
         if not self._user_id:
             client = self._client
             body = await self._call(partial(client.get_me, user_auth=self._user_context,
-                                            user_fields="id,username"), "users/me")
-            data = body.get("data") if isinstance(body.get("data"), dict) else {}
+                                            user_fields="id,username"), "users/me", "x /2/users/me")
+            data = expect(body.get("data"), dict, "x /2/users/me", "data", missing={})
             if not data.get("id"):
                 raise TransientError(f"{self.name}: GET /2/users/me returned no user id")
             self._user_id = str(data["id"])
@@ -275,8 +280,8 @@ class XConnector:
                            access_token=token, access_token_secret=token_secret,
                            return_type=aiohttp.ClientResponse, wait_on_rate_limit=False)
 
-    async def _call(self, call: Callable[[], Any], what: str) -> dict:
-        """Run one tweepy request; map its failures; return the JSON body."""
+    async def _call(self, call: Callable[[], Any], what: str, where: str) -> dict:
+        """Run one tweepy request; map its failures; return the JSON body (`where`: "x <endpoint>")."""
         now = self._ctx.now()
         if self._paused_until is not None:
             if now < self._paused_until:
@@ -306,8 +311,7 @@ class XConnector:
             raise TransientError(f"{label}: {type(exc).__name__}: {exc}") from None
         except ValueError as exc:  # a body that is not JSON
             raise TransientError(f"{label}: the response is not JSON ({exc})") from None
-        if not isinstance(body, dict):
-            raise TransientError(f"{label}: expected a JSON object")
+        expect(body, dict, where)
         if response.headers.get("x-rate-limit-remaining") == "0":
             self._paused_until = from_epoch(response.headers.get("x-rate-limit-reset"))
         return body
@@ -349,9 +353,25 @@ def _load(cursor: str | None, name: str) -> dict:
     return {"v": 1, "stage": "", "streams": {}}
 
 
-def _users(body: dict) -> dict[str, dict]:
-    includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
-    users = includes.get("users") if isinstance(includes.get("users"), list) else []
+def _page(body: dict, where: str) -> tuple[list, dict]:
+    """A list page's `data` and `meta`, checked: a wrong shape must not pass for the last page.
+
+    X leaves `data` out when nothing matched. A 200 holding only `errors` (the user or the
+    resource is gone) is a failure said politely, not an empty page.
+    """
+    if "errors" in body and "data" not in body and "meta" not in body:
+        errors = body["errors"] if isinstance(body["errors"], list) else [body["errors"]]
+        first = errors[0] if errors and isinstance(errors[0], dict) else {}
+        detail = first.get("detail") or first.get("message") or first.get("title") or "no detail"
+        raise TransientError(f"{where}: unexpected answer: errors only, no data: {_one_line(detail)}")
+    meta = expect(body.get("meta"), dict, where, "meta", missing={})
+    expect(meta.get("next_token"), str, where, "meta.next_token", missing=None)
+    return expect(body.get("data"), list, where, "data", missing=[]), meta
+
+
+def _users(body: dict, where: str) -> dict[str, dict]:
+    includes = expect(body.get("includes"), dict, where, "includes", missing={})  # absent: no users
+    users = expect(includes.get("users"), list, where, "includes.users", missing=[])
     return {str(u["id"]): u for u in users if isinstance(u, dict) and "id" in u}
 
 

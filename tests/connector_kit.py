@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 from webcare.clock import SimClock
@@ -29,3 +30,21 @@ def stored(store: Store, platform: str | None = None) -> dict[str, dict]:
 
 def status(store: Store) -> dict:
     return store.connector_status()[0]
+
+
+async def fail_then_recover(coord: Coordinator, clock: SimClock) -> dict:
+    """Poll into an answer the connector must refuse, then again when the runner retries.
+
+    Returns the status row as it was in between: what `webcare status` showed while it failed.
+    """
+    retry = await coord.poll()
+    failing = dict(status(coord.pipeline.store))
+    assert retry is not None, failing
+    clock.set(retry)
+    await coord.poll()
+    return failing
+
+
+def runner_said(records) -> list[str]:
+    """The runner's log lines (from caplog.records): a state change or a recovery each."""
+    return [r.getMessage() for r in records if r.name == "webcare.runner" and r.levelno >= logging.INFO]

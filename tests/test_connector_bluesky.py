@@ -17,7 +17,7 @@ from webcare.config import from_dict
 from webcare.settings import option_paths
 from webcare.store import Store
 
-from connector_kit import coordinator, status, stored
+from connector_kit import coordinator, fail_then_recover, runner_said, status, stored
 from conftest import T0
 from fakes.bluesky_api import FakeBluesky
 
@@ -221,6 +221,36 @@ def test_unreadable_posts_are_quarantined_and_the_rest_is_stored(store, caplog):
             assert quarantined["source"] == f"bluesky mention {bad}" and "gisteren" in quarantined["error"]
             assert json.loads(quarantined["raw"])["record"]["text"] == "kapot"
             assert f"quarantined bluesky mention {bad}" in caplog.text
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("method, answer, after, error", [
+    ("listNotifications", lambda api, uris: {"cursor": "2026-10-04T06:45:00.000Z", "priority": False}, 1,
+     "bluesky /xrpc/app.bsky.notification.listNotifications: unexpected answer: notifications: expected a list, "
+     "got null"),
+    ("getAuthorFeed", lambda api, uris: {"feed": {"post": api.posts[1]}}, 0,
+     "bluesky /xrpc/app.bsky.feed.getAuthorFeed: unexpected answer: feed: expected a list, got object"),
+    ("searchPosts", lambda api, uris: {"posts": [p for p in api.posts if p["uri"] == uris["s0"]], "cursor": 25}, 0,
+     "bluesky /xrpc/app.bsky.feed.searchPosts: unexpected answer: cursor: expected a string, got number"),
+], ids=["notifications-missing", "feed-an-object", "cursor-a-number"])
+def test_a_200_of_the_wrong_shape_is_retried_and_never_read_as_the_last_page(store, caplog, method, answer, after,
+                                                                              error):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeBluesky() as api:
+            uris = seed(api)
+            api.fail(method, 200, answer(api, uris), after=after)  # once, then the server answers properly again
+            conn = connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            with caplog.at_level(logging.INFO, logger="webcare.runner"):
+                failing = await fail_then_recover(coord, clock)
+            await conn.aclose()
+            assert failing["status"] == "backoff" and error in failing["last_error"]
+            assert set(stored(store, "bluesky")) == {u for k, u in uris.items() if k != "old"}  # nothing skipped
+            assert status(store)["status"] == "ok" and not store.quarantined()
+            said = runner_said(caplog.records)
+            assert len(said) == 2 and error in said[0] and said[1] == "connector bluesky-brand recovered"
 
     asyncio.run(scenario())
 

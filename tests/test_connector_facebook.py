@@ -17,7 +17,7 @@ from webcare.config import from_dict
 from webcare.settings import option_paths
 from webcare.store import Store
 
-from connector_kit import coordinator, status, stored
+from connector_kit import coordinator, fail_then_recover, runner_said, status, stored
 from conftest import T0
 from fakes.graph_api import EXPIRED, FakeGraphApi, graph_error
 
@@ -224,6 +224,38 @@ def test_unreadable_items_are_quarantined_and_the_rest_is_stored(store, caplog):
             assert "gisteren" in bad["facebook post 111_bad"]["error"]
             assert json.loads(bad["facebook comment 111_1_bad"]["raw"])["message"] == "geen tijd"
             assert "quarantined facebook comment 111_1_bad" in caplog.text
+
+    asyncio.run(scenario())
+
+
+EVERYTHING = {"111_1", "111_2", "111_3", "111_5", "111_10", "111_11", "111_12", "111_13", "111_1_r3", "111_5_new",
+              *(f"111_1_c{i}" for i in range(11)), "m_1a", "m_1b", *(f"m_2{i}" for i in range(7))}
+
+
+@pytest.mark.parametrize("path, answer, error", [
+    ("/111/feed", lambda api: {"data": api.edges[("111", "feed")][:5], "paging": "next"},
+     "facebook /v21.0/111/feed: unexpected answer: paging: expected an object, got string"),
+    ("/conversations", lambda api: {"data": api.edges[("111", "conversations")][:1], "paging": {"next": 7}},
+     "facebook /v21.0/111/conversations: unexpected answer: paging.next: expected a string, got number"),
+    ("/messages", lambda api: {"success": True},
+     "/messages: unexpected answer: data: expected a list, got null"),
+], ids=["paging-a-string", "next-a-number", "no-data"])
+def test_a_200_of_the_wrong_shape_is_retried_and_never_read_as_the_last_page(store, caplog, path, answer, error):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeGraphApi() as api:
+            seed(api)
+            api.fail(path, 200, answer(api))  # once, then the Graph API answers properly again
+            conn = connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            with caplog.at_level(logging.INFO, logger="webcare.runner"):
+                failing = await fail_then_recover(coord, clock)
+            await conn.aclose()
+            assert failing["status"] == "backoff" and error in failing["last_error"]
+            assert set(stored(store)) == EVERYTHING  # no page skipped
+            assert status(store)["status"] == "ok" and not store.quarantined()
+            said = runner_said(caplog.records)
+            assert len(said) == 2 and error in said[0] and said[1] == "connector fb-page recovered"
 
     asyncio.run(scenario())
 

@@ -16,7 +16,7 @@ from webcare.clock import SimClock
 from webcare.config import from_dict
 from webcare.settings import option_paths
 
-from connector_kit import coordinator, stored
+from connector_kit import coordinator, fail_then_recover, runner_said, stored
 from conftest import T0
 from fakes.graph_api import EXPIRED, FakeGraphApi, graph_error
 
@@ -161,6 +161,54 @@ def test_unreadable_comments_and_tags_are_quarantined_and_the_rest_is_stored(sto
             assert set(bad) == {"instagram comment m1_bad", "instagram tag t_bad"}
             assert "timestamp" in bad["instagram comment m1_bad"] and "username" in bad["instagram tag t_bad"]
             assert "quarantined instagram comment m1_bad" in caplog.text
+
+    asyncio.run(scenario())
+
+
+EVERYTHING = {"m1", "ma", "mb", "mc", *(f"m1_c{i}" for i in range(7)), "m1_r2", "m1_r0", "m2_new",
+              *(f"t{i}" for i in range(6))}
+
+
+@pytest.mark.parametrize("path, answer, error", [
+    ("/tags", lambda api: {"data": api.edges[(IG[0], "tags")][:5], "paging": {"next": ["?after=NQ"]}},
+     f"instagram /v21.0/{IG[0]}/tags: unexpected answer: paging.next: expected a string, got list"),
+    ("/media", lambda api: {"data": {"id": "m1"}},
+     f"instagram /v21.0/{IG[0]}/media: unexpected answer: data: expected a list, got object"),
+], ids=["next-a-list", "data-an-object"])
+def test_a_200_of_the_wrong_shape_is_retried_and_never_read_as_the_last_page(store, caplog, path, answer, error):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeGraphApi() as api:
+            seed(api)
+            api.fail(path, 200, answer(api))  # once, then the Graph API answers properly again
+            conn = connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            with caplog.at_level(logging.INFO, logger="webcare.runner"):
+                failing = await fail_then_recover(coord, clock)
+            await conn.aclose()
+            assert failing["status"] == "backoff" and error in failing["last_error"]
+            assert set(stored(store)) == EVERYTHING  # no page skipped
+            assert store.connector_status()[0]["status"] == "ok" and not store.quarantined()
+            said = runner_said(caplog.records)
+            assert len(said) == 2 and error in said[0] and said[1] == "connector ig recovered"
+
+    asyncio.run(scenario())
+
+
+def test_replies_of_the_wrong_shape_are_quarantined_and_their_comment_kept(store):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeGraphApi() as api:
+            seed(api)
+            c0 = next(c for c in api.edges[("m1", "comments")] if c["id"] == "m1_c0")
+            c0["replies"] = c0["replies"]["data"]  # a bare list where the `replies` edge belongs
+            await poll(store, api, clock)
+            assert set(stored(store)) == EVERYTHING - {"m1_r0"}  # only the reply inside it is held back
+            assert store.connector_status()[0]["status"] == "ok"
+            (bad,) = store.quarantined()
+            assert bad["source"] == "instagram replies of comment m1_c0"
+            assert bad["error"] == "TypeError: replies: expected an object with a `data` list, got list"
+            assert json.loads(bad["raw"])["replies"][0]["id"] == "m1_r0"
 
     asyncio.run(scenario())
 

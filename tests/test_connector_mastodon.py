@@ -17,7 +17,7 @@ from webcare.config import from_dict
 from webcare.settings import option_paths
 from webcare.store import Store
 
-from connector_kit import coordinator, status, stored
+from connector_kit import coordinator, fail_then_recover, runner_said, status, stored
 from conftest import T0
 from fakes.mastodon_api import REVOKED, SCOPE, FakeMastodon, snowflake
 
@@ -233,6 +233,54 @@ def test_unreadable_posts_are_quarantined_and_the_rest_is_stored(store, caplog):
             raw = json.loads(quarantined[f"mastodon notification {note}"]["raw"])
             assert raw["status"]["content"] == "<p>kapot</p>"
             assert f"quarantined mastodon notification {note}" in caplog.text
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("path, answer, error", [
+    ("/timelines/tag/", {"error": "Record not found"},
+     "mastodon /api/v1/timelines/tag/Zuiderloop: unexpected answer: expected a list, got object"),
+    ("/api/v2/search", {"accounts": [], "statuses": {"id": "1"}, "hashtags": []},
+     "mastodon /api/v2/search: unexpected answer: statuses: expected a list, got object"),
+    ("/api/v2/search", [], "mastodon /api/v2/search: unexpected answer: expected an object, got list"),
+    ("/statuses", {"statuses": []}, "/statuses: unexpected answer: expected a list, got object"),
+], ids=["tag-timeline-an-object", "search-statuses-an-object", "search-a-list", "own-posts-an-object"])
+def test_a_200_of_the_wrong_shape_is_retried_and_never_read_as_the_last_page(store, caplog, path, answer, error):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeMastodon() as api:
+            ids = seed(api)
+            api.fail(path, 200, answer)  # once, then the server answers properly again
+            conn = connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            with caplog.at_level(logging.INFO, logger="webcare.runner"):
+                failing = await fail_then_recover(coord, clock)
+            await conn.aclose()
+            assert failing["status"] == "backoff" and error in failing["last_error"]
+            assert set(stored(store, "mastodon")) == {ids[k] for k in ids if k != "old"}  # nothing skipped
+            assert status(store)["status"] == "ok" and not store.quarantined()
+            said = runner_said(caplog.records)
+            assert len(said) == 2 and error in said[0] and said[1] == "connector mastodon-brand recovered"
+
+    asyncio.run(scenario())
+
+
+def test_a_notification_that_is_not_an_object_is_quarantined_and_its_page_stored(store):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeMastodon() as api:
+            ids = seed(api, mentions=2)
+            good = [n["_payload"] for n in api.notifications]
+            api.fail("/notifications", 200, [*good, "kapot"])
+            conn = connector(api, clock, own_posts=False, hashtags=[], search_queries=[])
+            coord = coordinator(store, conn, clock)
+            await coord.poll()
+            await conn.aclose()
+            assert set(stored(store, "mastodon")) == {ids["m0"], ids["m1"], ids["dm"]}
+            assert status(store)["status"] == "ok"
+            (bad,) = store.quarantined()
+            assert (bad["source"], bad["error"], bad["raw"]) == (
+                "mastodon notification (no id)", "TypeError: expected a notification object, got string", "kapot")
 
     asyncio.run(scenario())
 

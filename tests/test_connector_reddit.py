@@ -18,7 +18,7 @@ from webcare.config import from_dict
 from webcare.settings import option_paths
 from webcare.store import Store
 
-from connector_kit import coordinator, status, stored
+from connector_kit import coordinator, fail_then_recover, runner_said, status, stored
 from conftest import T0
 from fakes.reddit_api import UNAUTHORIZED, FakeReddit
 
@@ -221,6 +221,43 @@ def test_unreadable_things_are_quarantined_and_the_rest_is_stored(store, caplog)
             assert "author" in quarantined["reddit t3_bad02"]["error"]
             assert json.loads(quarantined["reddit t1_bad01"]["raw"])["data"]["body"] == "kapot"
             assert "quarantined reddit t1_bad01" in caplog.text
+
+    asyncio.run(scenario())
+
+
+def _thing(api: FakeReddit, name: str) -> dict:
+    return next(t for t in api.things if t["data"]["name"] == name)
+
+
+@pytest.mark.parametrize("path, answer, after, error", [
+    ("/message/inbox", lambda api, ids: {"kind": "Listing", "data": {"after": None, "children": {}}}, 1,
+     "reddit /message/inbox: unexpected answer: data.children: expected a list, got object"),
+    ("/search", lambda api, ids: [{"kind": "Listing", "data": {"children": [_thing(api, ids["chaos"])]}}], 0,
+     "reddit /search: unexpected answer: expected an object, got list"),
+    ("/r/zuiderloop/new", lambda api, ids: {"kind": "Listing", "data": {
+        "after": 5, "children": [_thing(api, ids["medal"])]}}, 0,
+     "reddit /r/zuiderloop/new: unexpected answer: data.after: expected a string, got number"),
+    ("/message/sent", lambda api, ids: {"kind": "Listing", "data": "geen"}, 0,
+     "reddit /message/sent: unexpected answer: data: expected an object, got string"),
+], ids=["children-an-object", "a-list-of-listings", "after-a-number", "data-a-string"])
+def test_a_200_of_the_wrong_shape_is_retried_and_never_read_as_the_last_page(store, caplog, path, answer, after,
+                                                                              error):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeReddit() as api:
+            ids = seed(api)
+            api.fail(path, 200, answer(api, ids), after=after)  # once, then Reddit answers properly again
+            conn = connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            with caplog.at_level(logging.INFO, logger="webcare.runner"):
+                failing = await fail_then_recover(coord, clock)
+            await conn.aclose()
+            assert failing["status"] == "backoff" and error in failing["last_error"]
+            expected = {v for k, v in ids.items() if k not in ("old_post", "elsewhere")}
+            assert set(stored(store, "reddit")) == expected  # nothing skipped
+            assert status(store)["status"] == "ok" and not store.quarantined()
+            said = runner_said(caplog.records)
+            assert len(said) == 2 and error in said[0] and said[1] == "connector reddit-brand recovered"
 
     asyncio.run(scenario())
 

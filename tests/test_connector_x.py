@@ -17,7 +17,7 @@ from webcare.config import from_dict
 from webcare.settings import option_paths
 from webcare.store import Store
 
-from connector_kit import coordinator, status, stored
+from connector_kit import coordinator, fail_then_recover, runner_said, status, stored
 from conftest import T0
 from fakes.x_api import USAGE_CAP, FakeXApi
 
@@ -245,6 +245,65 @@ def test_a_malformed_post_is_quarantined_and_the_good_ones_are_stored(store, cap
             assert bad["source"] == f"x post {tid(190)}" and "created_at" in bad["error"]
             assert json.loads(bad["raw"])["text"] == "kapot"
             assert f"quarantined x post {tid(190)}" in caplog.text
+
+    asyncio.run(scenario())
+
+
+EVERYTHING = {tid(100 + i) for i in range(25)} | {tid(200), tid(201), tid(300)} | {tid(400 + i) for i in range(15)}
+A_DM = {"id": tid(400), "event_type": "MessageCreate", "text": "bericht 0", "sender_id": "2009",
+        "dm_conversation_id": f"{BRAND}-2009", "created_at": at(-45)}
+
+
+@pytest.mark.parametrize("path, answer, after, error", [
+    ("/mentions", {"data": {"id": tid(110), "text": "@zuiderloop hallo", "author_id": "2011", "created_at": at(-50)},
+                   "meta": {"result_count": 1}}, 1,
+     "x /2/users/1000/mentions: unexpected answer: data: expected a list, got object"),
+    ("/1000/tweets", {"errors": [{"title": "Not Found Error", "detail": "Could not find user with id: [1000].",
+                                  "type": "https://api.twitter.com/2/problems/resource-not-found"}]}, 0,
+     "x /2/users/1000/tweets: unexpected answer: errors only, no data: Could not find user with id: [1000]."),
+    ("/search/recent", {"data": [], "meta": {"result_count": 0, "newest_id": 1850000000000000300}}, 0,
+     "x /2/tweets/search/recent: unexpected answer: meta.newest_id: expected a string, got number"),
+    ("/dm_events", {"data": [A_DM], "includes": {"users": {"id": "2009", "name": "Klant 8"}},
+                    "meta": {"result_count": 1}}, 1,
+     "x /2/dm_events: unexpected answer: includes.users: expected a list, got object"),
+], ids=["data-an-object", "errors-only", "newest-id-a-number", "users-an-object"])
+def test_a_200_of_the_wrong_shape_is_retried_and_never_read_as_the_last_page(store, caplog, path, answer, after,
+                                                                              error):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeXApi() as api:
+            seed(api)
+            api.fail(path, 200, answer, after=after)  # once, then X answers properly again
+            conn = connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            with caplog.at_level(logging.INFO, logger="webcare.runner"):
+                failing = await fail_then_recover(coord, clock)
+            await conn.aclose()
+            assert failing["status"] == "backoff" and error in failing["last_error"]
+            assert set(stored(store, "x")) == EVERYTHING  # no page skipped
+            assert status(store)["status"] == "ok" and not store.quarantined()
+            said = runner_said(caplog.records)
+            assert len(said) == 2 and error in said[0] and said[1] == "connector x-brand recovered"
+
+    asyncio.run(scenario())
+
+
+def test_answers_without_data_are_empty_pages_and_later_posts_are_still_found(store, caplog):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeXApi() as api:  # nothing posted yet: X leaves `data` out of every answer
+            conn = connector(api, clock, dms=False)
+            coord = coordinator(store, conn, clock)
+            with caplog.at_level(logging.INFO, logger="webcare.runner"):
+                await coord.poll()
+                assert store.count_messages() == 0 and status(store)["status"] == "ok"
+                api.user("2001", "Klant 1", "klant1")
+                api.tweet(tid(100), "2001", "@zuiderloop waar blijft mijn startnummer?", at(0.5), mentions=(BRAND,))
+                clock.advance(60)
+                await coord.poll()
+            await conn.aclose()
+            assert set(stored(store, "x")) == {tid(100)} and status(store)["status"] == "ok"
+            assert runner_said(caplog.records) == []  # an empty page is not a fault
 
     asyncio.run(scenario())
 
