@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from typing import Any, Mapping
 
-from webcare.classify.intent import classify_intent
+from webcare.classify.intent import classify_intent, mocking
 from webcare.classify.language import LanguageDetector
 from webcare.classify.cues import find_cues
 from webcare.classify.lexicon_nl import dutch_rules, dutch_vocabulary
@@ -69,9 +69,14 @@ class Classifier:
         guess = self._detector.detect(text, lang_hint)
         lang = guess.lang
         compound = self.polarity(text, lang).compound
-        sarcasm = SARCASM.search(text) if compound > 0 else None
-        if sarcasm:  # "Top georganiseerd hoor 🙄": the praise is the complaint
-            compound = -compound
+        text_lower = text.lower()
+        found = find_cues(text_lower, lang)
+        sarcasm = None
+        if compound > 0:  # "Top georganiseerd hoor 🙄", "Bedankt he" after a failure: the praise is the complaint
+            marker = SARCASM.search(text)
+            sarcasm = marker.group(0) if marker else mocking(found)
+            if sarcasm:
+                compound = -compound
         pos, neg = (NL_POS, NL_NEG) if lang == "nl" else (POS_THRESHOLD, NEG_THRESHOLD)
         label = label_for(compound, pos, neg)
         if lang == "other":
@@ -80,8 +85,6 @@ class Classifier:
             strength = min(1.0, abs(compound) / 0.5)
             base = guess.confidence if lang != "und" else 0.3
             confidence = round(base * (0.6 + 0.4 * strength), 4)
-        text_lower = text.lower()
-        found = find_cues(text_lower, lang)
         intent = classify_intent(text, compound, found, text_lower)
         level, urgency_reasons = urgency(
             compound, intent.complaint, found, public=public, followers=followers,
@@ -89,7 +92,7 @@ class Classifier:
         )
         reasons = urgency_reasons + tuple(r for r in intent.reasons if r not in urgency_reasons)
         if sarcasm:
-            reasons += (f"sarcasm: '{sarcasm.group(0)}'",)
+            reasons += (f"sarcasm: '{sarcasm}'",)
         return Score(
             lang=lang, compound=compound, label=label, intent=intent.intent,
             complaint=intent.complaint, complaint_score=intent.complaint_score, urgency=level,
@@ -104,9 +107,12 @@ class Classifier:
         )
 
 
-# Markers that turn praise into its opposite: eye-rolls, "#not", "yeah right", "ja ja".
-SARCASM = re.compile(r"[\U0001F644\U0001F612\U0001F643]|#not\b|\byeah,? right\b|\bja,? ja\b|\bjaja\b",
-                     re.IGNORECASE)
+# Markers that turn praise into its opposite whatever else is said: eye-rolls, "#not",
+# "yeah right", "ja ja", "lekker bezig". Praise that mocks only next to a reported failure
+# ("Bedankt he.", "Love it.") is recognised by `intent.mocking`.
+SARCASM = re.compile(r"[\U0001F644\U0001F612\U0001F643]|#not\b|\byeah,? right\b|\bja,? ja\b|\bjaja\b"
+                     r"|\blekker bezig\b|\bgoed bezig hoor\b|\bbedankt voor (?:niks|niets)\b"
+                     r"|\bthanks for nothing\b|\bwhat a joke\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ lists describe webcare situations (service failures, threats, thanks), not any d
 from __future__ import annotations
 
 import re
+import re._parser as _parser  # to index expressions by their first character
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,6 +21,7 @@ class Cue:
     name: str
     body: str  # the alternation of expressions, without the word-boundary guards
     langs: frozenset[str] = frozenset(ANY)
+    expressions: tuple[str, ...] = ()
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -38,8 +40,8 @@ class Cue:
 
 def cue(name: str, *expressions: str, langs: tuple[str, ...] = ANY) -> Cue:
     """Expressions are regex fragments matched as whole words; most are plain words."""
-    body = "|".join(sorted(expressions, key=len, reverse=True))
-    return Cue(name, body, frozenset(langs))
+    ordered = tuple(sorted(expressions, key=len, reverse=True))
+    return Cue(name, "|".join(ordered), frozenset(langs), ordered)
 
 
 @lru_cache(maxsize=None)
@@ -47,34 +49,67 @@ def _compiled(body: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
 
-_NUM = r"(?:\d+|twee|drie|vier|vijf|zes|zeven|acht|tien)"
-_NUM_EN = r"(?:\d+|two|three|four|five|six|seven|eight|ten)"
+_NUM = r"(?:\d+|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|twintig)"
+_NUM_EN = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)"
+# a stretch of time someone spent waiting: "45 minuten", "een uur", "drie weken", "an hour"
+_SPAN_NL = (rf"(?:{_NUM}|een|een half|anderhalf|ruim een|bijna een) "
+            r"(?:min|minuten|minuutjes|kwartier|uur|uren|dag|dagen|werkdagen|week|weken|maand|maanden)")
+_SPAN_EN = (rf"(?:{_NUM_EN}|an|a|half an|over an|over a) "
+            r"(?:mins?|minutes|hours?|days|working days|weeks?|months?)")
 
 BROKEN = cue(
     "broken",
     "kapot", "stuk", "defect", "storing", "storingen", "werkt niet", "werkt nog steeds niet",
     r"werkt (?:al \w+ )?niet meer", "doet het niet", "doet het nog steeds niet", "foutmelding",
-    "ligt eruit", "ligt plat", "crasht", "broken", r"doesn'?t work", "not working",
-    r"won'?t work", "stopped working", "outage", "is down", "keeps crashing", "error")
+    "ligt eruit", r"ligt (?:er )?(?:al \w+ |al de hele \w+ |weer )?uit", "ligt plat", "crasht",
+    r"valt (?:steeds |elke \w+ |weer |telkens )?(?:uit|weg)", r"uitgevallen", "zwart scherm",
+    r"foutcode\w*", r"geen (?:internet|stroom|bereik|signaal|verbinding|wifi|tv|beeld|water|warm water)",
+    r"haper\w*", r"(?:stroom|internet|tv|wifi|water|licht|verwarming) (?:is |valt |ligt )?(?:al \w+ \w+ |weer |steeds )?(?:uit|weg|eruit)",
+    r"(?:rijdt|rijden|vertrekt|vertrekken) (?:\w+ )?niet", "werkt nooit", r"(?:doet|doen) (?:het )?(?:nog steeds |alweer |weer )?niet",
+    "broken", r"doesn'?t work", "not working", r"(?:internet|connection|wifi|signal|call|line)s? (?:keeps? )?drop\w*", r"won'?t work", "stopped working", "outage",
+    r"(?:is|are|went|goes|down) (?:down|offline)", r"(?:internet|wifi|app|site|website|network) (?:is )?down",
+    "keeps crashing", "error", r"no (?:signal|internet|power|connection|wifi|service)",
+    "black screen")
 NOT_DELIVERED = cue(
     "not delivered",
     r"niet (?:geleverd|ontvangen|aangekomen|bezorgd)", r"nooit (?:geleverd|ontvangen|aangekomen)",
     r"nog (?:steeds )?niet (?:geleverd|ontvangen|binnen|aangekomen|bezorgd)", "kwijtgeraakt",
     "beschadigd", r"verkeerde (?:bestelling|maat|product|artikel|pakket)",
+    r"(?:pakket|bestelling|zending|koffer|bagage) (?:is |dus )?(?:kwijt|zoek|vermist)",
+    r"niet (?:komen )?opgedaagd", "kwam niet opdagen", r"niemand (?:is )?(?:geweest|gekomen)",
     r"never (?:arrived|received|delivered)", r"not (?:received|delivered)", r"hasn'?t arrived",
-    "damaged", r"wrong (?:item|order|size)")
+    "damaged", r"wrong (?:item|order|size)", r"never (?:came|showed up|turned up)",
+    r"(?:didn'?t|did not|never) (?:show up|turn up)", r"no record of", r"(?:lost|missing) (?:my )?(?:parcel|package|luggage|bag|order)",
+    r"there is no parcel", r"no sign of (?:the|my|our|any)", r"(?:nobody|no one|no-one) (?:came|showed|turned up)",
+    r"(?:arrived|came|delivered) (?:\w+ ){0,2}?(?:wilted|broken|damaged|smashed|crushed|opened|leaking|rotten|mouldy|moldy)",
+    r"(?:kwam|kwamen|kwam er) (?:\w+ ){0,2}?(?:kapot|beschadigd|verwelkt|open|lek|beschimmeld)")
 NO_ANSWER = cue(
     "no answer",
     "geen reactie", "geen antwoord", "geen gehoor", "niet bereikbaar", "onbereikbaar",
     r"niks (?:meer )?gehoord", r"niets (?:meer )?gehoord", "reageert niemand",
-    r"niemand (?:neemt op|reageert)", "no response", "no reply", "no answer", "nobody answers",
-    r"never (?:heard|got) back", "ignored", "ignoring me")
+    r"niemand (?:neemt (?:de telefoon |de telefoon niet |niet )?op|reageert|belt terug)", r"(?:nobody|no one) (?:called|rang|phoned)( back)?",
+    r"(?:rings|rang|ringing) out", r"(?:trying|tried|try) to get through", r"elke keer (?:als ik bel )?(?:\w+ )?(?:iemand anders|een ander verhaal)", r"(?:niet|nooit) (?:beantwoord|teruggebeld|gereageerd)",
+    "onbeantwoord", r"geen (?:enkele )?(?:reactie|antwoord|bericht|terugkoppeling)",
+    r"(?:verbinding|gesprek) (?:werd )?verbroken", "hangt op", r"in de wacht(?:rij)?",
+    "no response", "no reply", "no answer", "nobody answers", r"no (?:acknowledgement|acknowledgment)",
+    r"never (?:heard|got) back", r"(?:haven'?t|have not) heard (?:back|anything)", "ignored",
+    "ignoring me", r"(?:dan )?wel (?:reageren|antwoorden|terugbellen)", r"(?:is )?any ?(?:one|body) (?:actually )?(?:working|there|reading this|home)",
+    r"on hold for", r"hung up on me", r"(?:nobody|no one|no-one) (?:answers|picks up|responds|replies|got back)")
 WAITING = cue(
     "waiting",
     r"wacht(?:en)? al", rf"al {_NUM} (?:dagen|weken|maanden|uur|uren)",
-    r"al (?:dagen|weken|maanden)", "nog steeds niet", "nog steeds geen",
+    r"al (?:dagen|weken|maanden)", "nog steeds niet", "nog steeds geen", "nog steeds niks",
+    "nog steeds niets", rf"{_SPAN_NL} (?:gewacht|wachten|in de wacht|in de rij|aan de lijn)",
+    rf"(?:sta|staan|stond|zit|zitten|hang|hangen) (?:hier |nu |er )?(?:al )?{_SPAN_NL}",
+    rf"(?:wacht|wachten|wachtte) (?:hier |nu |ik |we )?(?:al )?{_SPAN_NL}",
+    rf"(?:duurt|duurde) (?:het |dit )?(?:al |nu )?(?:{_SPAN_NL}|eeuwen|ellenlang)", "duurt eeuwen",
     r"still (?:waiting|no|not)", r"waiting (?:for|since) (?:days|weeks|months|hours|\d+)",
-    rf"(?:for|after) {_NUM_EN} (?:days|weeks|months|hours)")
+    rf"(?:for|after) {_NUM_EN} (?:days|weeks|months|hours)", rf"(?:waited|waiting|queued|stood|on hold) (?:\w+ ){{0,8}}?for {_SPAN_EN}",
+    rf"(?:waited|stood|queued) (?:\w+ ){{0,3}}?{_SPAN_EN}", rf"(?:you'?ve|you have) had {_SPAN_EN}",
+    rf"(?:jullie hebben|je hebt|u heeft) (?:nu )?(?:al )?{_SPAN_NL} gehad", r"takes? (?:ages|forever)",
+    rf"(?:ligt|staat|zit) (?:nu |hier )?al {_SPAN_NL}", rf"(?:probeer|proberen|probeerde) (?:ik |we )?(?:al |nu al )?{_SPAN_NL}",
+    rf"al {_SPAN_NL} (?:probeer|proberen|bezig|aan het)", r"(?:de )?hele (?:ochtend|middag|dag|avond|nacht) (?:thuis ?gebleven|gewacht|thuis gewacht)",
+    r"thuis ?gebleven voor", rf"(?:trying|tried|been trying) (?:\w+ ){{0,6}}?for {_SPAN_EN}", r"been waiting", r"took (?:the|a) day off")
 AGAIN = cue(
     "repeat contact mentioned",
     "alweer", "weer eens", "zoveelste", r"(?:voor )?de (?:\w+de|\w+ste) keer", "nogmaals",
@@ -84,79 +119,265 @@ WRONG = cue(
     "wrong",
     r"klopt (?:nog steeds |weer |alweer )?niet", r"niet klopt", "onjuist", "onjuiste",
     r"verkeerd\w*", "fout", "fouten", r"wrong", "incorrect", "mistake")
+PROBLEM = cue(
+    "problem",
+    r"geblokkeerd", "ingeslikt", r"kwijt(?:geraakt)?", "vermist", "geweigerd", "weigert", "weigeren",
+    "afgewezen", r"niet (?:vergoed|terugbetaald|gecorrigeerd|aangepast|verwerkt|doorgegeven)", "vertraagd",
+    r"(?:vlucht|trein|rit|bus|concert|voorstelling|afspraak|bestelling|reservering|boeking|levering) "
+    r"(?:is |werd |wordt |zomaar |gewoon )?(?:\w+ )?(?:geannuleerd|geschrapt|verplaatst)",
+    "overboekt", r"(?:was |helft |eten )(?:\w+ )?koud", "doorweekt", "te laat", r"(?:veel|véél) te duur",
+    r"prijs ?verhoging\w*", r"zonder (?:enige |enig |een )?(?:uitleg|bericht|waarschuwing|aankondiging)",
+    r"geen (?:enkele )?uitleg", r"(?:fout|mis) ?(?:gegaan|gaat|ging)", r"boete\w*", "aanmaning", "incasso",
+    r"kan (?:\w+ ){0,3}?niet (?:meer )?(?:inloggen|betalen|pinnen|bellen|downloaden|bestellen|afrekenen|opladen|"
+    r"verbinden|streamen|inchecken|uitchecken|bereiken|openen)", r"nog (?:steeds|altijd) (?:mijn|het|de|een|op|naar|in)",
+    r"reed (?:gewoon )?(?:door|voorbij)", "niet gestopt", r"(?:niet|nooit) (?:komen )?opdagen", "niemand van jullie",
+    r"(?:klopt|klopte) (?:helemaal )?niks", r"(?:ineens|zomaar) (?:\w+ ){0,2}?(?:verhoogd|geblokkeerd|afgesloten|verdwenen|weg)",
+    "blocked", r"locked (?:out|me out)", r"(?:account|card|pass) (?:is |was |got )?(?:locked|blocked|frozen|declined|swallowed)",
+    r"logged (?:me )?out", "swallowed", r"refused|rejected|denied|declined", "delayed", r"delays?",
+    r"(?:flight|train|bus|order|booking|reservation|concert|show|appointment|delivery) (?:\w+ ){0,5}?"
+    r"(?:was |got |has been |have been |is )?cancel+ed", "overbooked", "bumped", r"no (?:compensation|refund|explanation|apology)",
+    r"without (?:any |an? )?(?:explanation|notice|warning|apology)", r"price (?:increase|hike|rise)\w*", r"(?:tripl|doubl)\w+ my",
+    r"still (?:going|showing|charging|taking|sending|shows|says|listed|not|no|broken|waiting|stuck)",
+    r"keeps? (?:logging|crashing|failing|dropping|charging|sending|cancelling|cutting)",
+    r"(?:can'?t|cannot|unable to|couldn'?t) (?:log ?in|sign in|pay|access|connect|check ?in|get through|reach)",
+    r"(?:gave|given) (?:it |our \w+ |my \w+ )?away", r"stuck (?:at|in|on)", "stranded", r"(?:no one|nobody) (?:told|informed)",
+    r"(?:was|were|is|arrived) (?:\w+ )?(?:cold|soaked|wet|smashed|crushed)", r"(?:ran|run|running) out of",
+    r"is (?:now )?on day \d+", r"(?:late|delayed) again", r"(?:gestolen|stolen)", r"(?:beschimmeld|schimmel)",
+    r"zonder (?:het te vragen|te vragen|toestemming|overleg|mijn toestemming)", r"without (?:asking|my (?:consent|permission))",
+    rf"(?:{_SPAN_NL}|{_SPAN_EN}) (?:te laat|late|vertraagd|delayed)", r"(?:started|began|arrived|left) (?:\w+ ){0,2}?late",
+    r"(?:you|jullie) (?:\w+ )?(?:cancel+ed|geannuleerd|afgezegd)", r"(?:ate|swallowed|kept) my (?:card|pass|ticket|money)",
+    r"never (?:bought|ordered|signed up|asked for|agreed)", r"(?:nooit|niet) (?:besteld|gekocht|afgesloten|aangevraagd)",
+    r"als dit zo doorgaat", "rips? (?:me|us) off")
 MONEY = cue(
     "money",
     "geld terug", r"terugbetal\w*", "dubbel betaald", r"twee ?keer betaald", "te veel betaald",
-    r"(?:dubbel|onterecht) afgeschreven", "refund", "money back", r"charged (?:twice|double)",
-    "overcharged")
+    r"(?:dubbel|onterecht) afgeschreven", r"(?:nog steeds|nog altijd|toch|weer) (?:\S+ ){0,4}?afgeschreven",
+    "extra kosten", r"verborgen kosten", "refund", "money back", r"charged (?:twice|double)",
+    "overcharged", "hidden fees", r"(?:cancellation|admin|administration|booking|late|service) (?:fee|charge)s?",
+    r"(?:annulerings|administratie|verzend|servicekosten|reserverings)kosten", r"geld (?:weggegooid|kwijt)", r"charged (?:me )?(?:for|twice|again)", r"(?:still|keep) (?:taking|charging|billing)", r"extra (?:costs|charges|fees)")
 COMPLAINT_WORDS = cue(
     "complaint word",
     r"klacht\w*", r"klaag\w*", "klagen", "opgelicht", r"oplicht\w*", "schandalig", "waardeloos",
     "waardeloze", "belachelijk", "klantonvriendelijk", "slechte service", "slechte klantenservice",
     "nooit meer", "teleurgesteld", "onacceptabel", "bedankt voor niks", "bedankt voor niets",
-    "complaint", "complain", "scam", "ripoff", "rip off", "unacceptable", "disgrace",
-    "never again", "worst", "terrible service", "disappointed")
+    r"niet normaal(?! (?:lekker|goed|mooi|leuk|snel|vet|gaaf|blij|tof|aardig|vriendelijk))", "doe normaal", "dikke vinger", "klaar mee", r"(?:niet|totaal niet) blij", "diep triest",
+    "kinderachtig", "dit kan (?:echt )?niet", r"hoe (?:vaak|lang) (?:moet|moeten) (?:ik|we)",
+    r"zo slecht", r"(?:echt|heel|erg) slecht", r"eigen schuld",
+    "complaint", "complain", "scam", "ripoff", "rip off", "unacceptable", r"disgrace\w*",
+    "never again", "worst", "terrible service", "disappointed", r"not (?:happy|impressed|good enough)",
+    r"how (?:does|did|can|could) (?:this|that) (?:even )?happen", "sort it out", r"seriously\?+",
+    "gutted", "shambles", "absolute joke", "this is a joke", "fuming", "beyond frustrated", "shocking",
+    r"(?:is this|this is) how you treat", r"i'?m done", r"klaar met (?:jullie|je|u)", "smoesjes", "om te huilen",
+    "lachwekkend", "wat een drama", "echt balen", "zo irritant", r"schandal\w*", r"wanprestatie")
 LEGAL = cue(
     "legal threat",
     "advocaat", "advocaten", r"rechtszaak\w*", r"juridisch\w*", "rechter", "rechtbank",
     "consumentenbond", "geschillencommissie", "dagvaarding", r"ingebrekestelling\w*", "aangifte",
     "ombudsman", "autoriteit consument", "acm", r"lawyers?", "attorney", "sue", "suing",
-    "lawsuit", "legal action", "court", "small claims")
+    "lawsuit", "legal action", "court", "small claims", r"police ?report",
+    "skgz", "kifid", "autoriteit persoonsgegevens", r"(?:maak|maken|teken) (?:ik |we )?bezwaar",
+    "juridische stappen", "sommatie", r"(?:report(?:ed|ing)?|complain(?:ed|ing)?) (?:\w+ ){0,4}?to (?:the )?(?:acm|regulator|ombudsman)",
+    "trading standards", "consumer (?:authority|protection)", r"rechtsbijstand\w*", "legal aid", "legal insurance",
+    "ombudsman", "klachtencommissie", "huurcommissie", "small claims court")
 SAFETY = cue(
     "safety risk",
     "gevaarlijk", "gevaarlijke", "levensgevaarlijk", "gevaar", "gewond", "gewonden", "ongeluk",
     "ongeval", "letsel", r"vergiftig\w*", "allergische reactie", r"ontplof\w*", "kortsluiting",
     "rookontwikkeling", "gaslucht", "gaslek", "ziekenhuis", "brandwonden", "unsafe", "dangerous",
+    r"\w*vergiftiging", r"(?:ruik|ruiken|rook|roken) (?:\w+ ){0,3}?gas", r"gas (?:lucht|ruiken|lekt)",
+    "koolmonoxide", r"co-?melder", "brandweer", "ambulance", "112", "seh", "spoedeisende hulp",
+    "eerste hulp", r"flauw ?gevallen", "onwel", "bewusteloos", "onveilig", r"allergi\w+ reactie",
+    r"anafylact\w*", r"(?:stukje|stukjes|scherven) glas", r"glas in (?:mijn|het|de|ons)",
+    r"(?:draden|bedrading) (?:steken |hangen )?(?:uit|los|bloot)", "vonken", "blauwe plek",
+    r"(?:ziek|misselijk) (?:geworden|geweest)", "overgeven", r"overgegeven", "gebraakt", "brandplekken", "verbrand",
+    r"koolmonoxide\w*", r"vonk\w*", r"uitgegleden", r"(?:gevallen|gestruikeld) (?:over|van|op)", r"(?:bijna|had) (?:\w+ ){0,5}?ingeslikt",
+    r"verstik\w*", "zuurstof", "beademing", "blaren", "kokend", r"(?:houdbaarheids)?datum (?:\w+ ){0,3}?verlopen",
+    r"remmen (?:\w+ )?(?:weigerden|werkten niet|deden het niet)", r"kabels? (?:los|bloot)", "gedrang", "verdrukking", r"(?:geslagen|geduwd) door",
+    "slipped", r"tripped (?:over|on)", r"fell (?:off|over|down|from)", r"went over the handlebars", r"(?:cable|chain|strap|frame|brake|handle|wheel|seat)s? (?:\w+ )?snapped", r"brakes? (?:failed|snapped|gave)",
+    "boiling", "blisters", r"scald\w*", r"choking hazard", r"(?:past|beyond) (?:its|the) (?:use[- ]by|expiry)", r"expired (?:baby|infant|food|milk|formula|medicine)",
+    "stampede", r"(?:punched|assaulted|shoved) (?:me|my)", "hit me", "oxygen",
     "injured", "injury", "accident", "poisoning", "hospital", r"explod\w*", "caught fire",
-    "on fire", "smoke", "gas leak", "electric shock", "choking")
-SAFETY_NL = cue("safety risk", "brand", "brandje", "vlam gevat", langs=("nl",))
+    "on fire", "smoke", r"(?:started|was|is|began|kept) smoking", "fire brigade", "fire department",
+    "burn marks", "burned", "burnt", "gas leak", r"(?:smell|smelled|smelling) (?:of )?gas",
+    "gas smell", "carbon monoxide", "electric shock", "choking", "unconscious", "fainted",
+    r"collaps(?:e|ed|ing)", r"allergic reaction", r"(?:severe )?(?:peanut|nut) allergy", "epipen",
+    r"anaphyla\w*", r"(?:a&e|emergency room)", r"(?:shards|pieces?) of glass", "sparks", "sparking",
+    r"(?:wrong|someone else'?s) (?:\w+ ){0,2}?(?:medication|medicine|pills|prescription)", "got sick", "were ill")
+# "brand" is fire in Dutch but a brand in English; "uit de brand helpen" is an idiom (to rescue)
+SAFETY_NL = cue("safety risk", "(?<!uit de )brand", "brandje", "vlam gevat", r"in brand", langs=("nl",))
 CHURN = cue(
     "refund/cancel/churn",
-    "geld terug", r"terugbetal\w*", "opzeggen", r"opzegging\w*", r"zeg\w* (?:mijn|het|ons) \w+ op",
-    "overstappen", "nooit meer", "klant af", r"refund\w*", "money back", r"cancel\w*",
-    "unsubscribe", "switching to", "never again", "chargeback", "lost a customer",
+    "geld terug", r"terugbetal\w*", r"terug ?storten", "opzeggen", r"opzegging\w*",
+    r"zeg\w* (?:mijn|het|ons) \w+ op", r"zeg (?:ik|we) (?:\w+ )?op", r"(?:heb|hebben) (?:ik|we) (?:\w+ ){0,3}?opgezegd",
+    "overstappen", r"stap(?:pen)? (?:ik |we )?over", r"(?:ik|we) zeg(?:gen)? (?:\w+ )?op\b", r"(?:ik|we) (?:heb|hebben) (?:\w+ ){0,5}?opgezegd",
+    r"(?:ga|gaan) (?:\w+ )?over naar", r"ik ben (?:hier |er )?klaar mee", "als dit zo doorgaat", "nooit meer", "klant af", "laatste keer",
+    r"(?:ik )?(?:bestel|koop|boek|ga) (?:\w+ )?(?:voortaan|wel|liever|dan maar) (?:bij|naar) (?:de concurrent|\w+)",
+    r"(?:mijn|het|ons) geld (?:\w+ ){0,2}?terug", r"refund\w*", "money back",
+    r"(?:want|get) (?:my|our|every|all|the) (?:\S+ )?(?:back)", r"(?:cancel|cancelling|cancelled|canceling) (?:my|our)",
+    r"(?:i'?m|i am|i will|i'?ll|going to|gonna) cancel\w*", r"(?:i'?m|i am) (?:switching|leaving|moving)", r"moving (?:banks|providers|insurers|to)",
+    "unsubscribe", r"switching (?:to|insurers|banks|providers)", "never again", "chargeback", "lost a customer",
+    r"never (?:coming|going|ordering|flying|shopping|buying) (?:back|again|here|with)", r"won'?t be (?:back|coming back|ordering|using)",
     "close my account")
 PRESS = cue(
     "press",
     "journalist", "journalisten", "redactie", "pers", "de krant", "het nieuws", "radar",
-    "reporter", "press", "newspaper", "the news", "media attention")
+    r"(?:naar|aan|bij) kassa", r"kassa (?:ge\w+|in\w+|mailen|bellen)", "telegraaf", "volkskrant",
+    "rtl nieuws", "de nos", r"(?:naar|de) media", "media inschakelen", "opsporing verzocht",
+    "reporter", "press", "newspaper", "the news", "media attention", r"local (?:paper|news|radio|tv)",
+    "watchdog", r"(?:go|going|went) to the (?:media|papers|press)", "the papers", r"(?:go|going|gone) viral",
+    r"(?:tv|radio)[- ]?programma", r"(?:mail|bel|tip|stuur)\w* (?:\w+ )?(?:de )?(?:krant|omroep|kassa|radar)")
 THANKS = cue(
     "thanks",
     "bedankt", r"dank (?:je|u|jullie)(?: wel)?", "dankjewel", "dankuwel", "hartelijk dank",
-    "merci", "thanks", "thank you", "thx", "cheers")
+    "merci", "thanks", "thank you", "thx", "cheers", "shoutout", "shout out", "props", "kudos", r"dank (?:aan|voor)")
 COMPLIMENT = cue(
     "compliment",
-    "top", "toppie", r"topper\w*", r"complimenten?", "chapeau", r"kanjers?", "held", "helden",
+    "top", "toppie", r"topper\w*", r"compliment(?:en|je|jes)?", "chapeau", r"kanjers?", "held", "helden",
     r"(?:goed|snel|super|prima|fijn) geholpen", "aanrader", "tevreden", "goed opgelost",
     r"great (?:service|job|help)", "well done", "awesome", "amazing", r"love (?:it|you)",
-    "helpful", "excellent")
+    "helpful", "excellent", r"(?:snel|keurig|netjes|prima|goed) (?:geleverd|bezorgd|opgelost|geregeld)",
+    r"(?:blij|tevreden) mee", r"(?:zeker|graag) (?:weer|nog eens)", r"(?:geen (?:enkel |enkele )?(?:probleem|problemen|klachten|gedoe|gezeur|storing|storingen|discussie))",
+    "zonder gedoe", r"zo kan het (?:dus )?ook", "keurig", r"(?:brilliant|fantastic|superb|outstanding)", r"(?:absolute|total) (?:star|legend)s?",
+    r"nailed it", "hands down", r"never (?:had|have) (?:a|any) (?:problem|issue|bad)", "no questions asked", "so quickly",
+    r"(?:zo|super|heel) snel (?:geholpen|geleverd|bezorgd|opgelost|gereageerd|geregeld)",
+    "probleemloos", "zonder problemen", r"(?:problem|issue) (?:sorted|solved|fixed|resolved)", "legend",
+    r"can'?t fault", "no complaints", r"not a (?:single )?(?:issue|problem)", r"(?:will|would) (?:definitely )?(?:order|come|book|buy) (?:again|back)",
+    r"best (?:customer )?service", r"(?:made|make) my (?:day|week)", "lifesaver", "spot on")
+
+# A failure that has been put right ("werkt weer", "problem solved"): praise, not a complaint.
+# The lookbehinds keep "niet snel opgelost" and "not fixed" out.
+RESOLVED = cue(
+    "resolved",
+    r"(?<!niet )(?<!nog )(?:is|was|werd|meteen|direct|snel|keurig|netjes|binnen \w+ \w+) (?:\w+ )?opgelost",
+    r"probleem (?:is |was )?(?:opgelost|verholpen)", r"werkt (?:nu |alles |het )?weer", r"(?:alsnog|toch nog) (?:geleverd|bezorgd|ontvangen|binnen)",
+    r"(?<!not )(?<!never )(?:fixed|sorted|solved|resolved)(?: it| out| now| in| within| quickly| straight away)?",
+    r"works (?:again|now)", r"(?:is|are|was) back (?:up|online|on)",
+    r"(?:terugbetaling|vergoeding|geld|refund|compensation) (?:\w+ )?(?:kwam|was|is|came|arrived) (?:\w+ ){0,2}?(?:snel|binnen|quick|quickly|fast|within)",
+    r"vergoed gekregen", r"(?:got|received) (?:my|a|the) (?:refund|money back|replacement)")
+# Praise words that mock when the message reports a failure: "Top service hoor 🙄", "Bedankt he."
+MOCK_PRAISE = cue(
+    "mock praise",
+    r"(?:top|geweldig|fantastisch|super|prima|knap|netjes|mooi|leuk|heerlijk|lekker|goed|bedankt|dank je wel|dankjewel)"
+    r"(?: \w+)? (?:hoor|h[eèé])", r"(?:lekker|goed) bezig", r"(?:nou|zo),? lekker", "lekker dan", "echt top dit",
+    r"fun times", r"love (?:it|how|that)", r"(?:oh |just |how )?great,", "just great", "really appreciate it",
+    r"amazing\. truly", r"thanks (?:a lot|a bunch|so much) for", r"wow,? thanks", r"alvast bedankt",
+    r"(?:wonderful|great|fantastic|brilliant|perfect|lovely|nice|geweldig|fantastisch|prachtig|heerlijk|perfect|fijn)[.!]",
+    r"ja hoor", r"oh (?:wat|hoe) (?:fijn|leuk|mooi|handig)", r"wederom (?:een )?(?:fantastische|geweldige|top|topervaring|heerlijke)",
+    r"cheers for nothing")
 
 ALL_CUES: tuple[Cue, ...] = (
-    BROKEN, NOT_DELIVERED, NO_ANSWER, WAITING, AGAIN, WRONG, MONEY, COMPLAINT_WORDS, LEGAL, SAFETY,
-    SAFETY_NL, CHURN, PRESS, THANKS, COMPLIMENT,
+    BROKEN, NOT_DELIVERED, NO_ANSWER, WAITING, AGAIN, WRONG, PROBLEM, MONEY, COMPLAINT_WORDS, LEGAL,
+    SAFETY, SAFETY_NL, CHURN, PRESS, THANKS, COMPLIMENT, RESOLVED, MOCK_PRAISE,
 )
-# One pass tells whether any cue occurs at all; most messages then need no further search.
-_ANY_CUE = re.compile(r"(?<!\w)(?:" + "|".join(c.body for c in ALL_CUES) + r")(?!\w)")
 
 
 def find_cues(text_lower: str, lang: str) -> dict[Cue, str]:
-    """Every cue family present in `text_lower`, with the expression that matched.
+    """Every cue family present in `text_lower`, with its first matching expression.
 
-    One pass of the combined pattern finds the candidate expressions; each family is then
-    looked for inside those short strings only ("nog steeds niet geleverd" is both
-    "not delivered" and, inside it, "waiting").
+    Expressions match whole words, so a match starts where a word starts: at each word start
+    only the expressions that can begin with that character are tried. Families are found
+    independently ("nog steeds niet geleverd" is both "not delivered" and "waiting").
     """
-    hits = [m.group(0) for m in _ANY_CUE.finditer(text_lower)]
-    if not hits:
-        return {}
-    found = {}
-    for c in ALL_CUES:
-        if lang not in c.langs:
-            continue
-        pattern = c.pattern
-        for hit in hits:
-            match = pattern.search(hit)
+    found: dict[Cue, str] = {}
+    for start in _WORD_START.finditer(text_lower):
+        pos = start.start()
+        any_family, families = _BY_FIRST_CHAR.get(text_lower[pos], _ANYWHERE)
+        if any_family.match(text_lower, pos) is None:
+            continue  # most words start no expression at all
+        for c, pattern in families:
+            if c in found or lang not in c.langs:
+                continue
+            match = pattern.match(text_lower, pos)
             if match is not None:
                 found[c] = match.group(0)
-                break
     return found
+
+
+_WORD_START = re.compile(r"(?<!\w)\w")
+
+
+def _first_chars(expression: str) -> frozenset[str] | None:
+    """The characters a match of `expression` can begin with; None if it cannot be told."""
+    try:
+        first, _ = _first(_parser.parse(expression))
+    except Exception:  # an expression the analysis does not follow: try it at every word
+        return None
+    return first
+
+
+def _first(items) -> tuple[frozenset[str] | None, bool]:
+    """(first characters, can match empty) of a parsed sequence."""
+    out: set[str] = set()
+    for op, av in items:
+        name = str(op)
+        if name in ("ASSERT", "ASSERT_NOT", "AT"):
+            continue  # zero width: the next item decides
+        if name == "LITERAL":
+            return frozenset(out | {chr(av)}), False
+        if name == "IN":
+            chars = _class_chars(av)
+            return (None if chars is None else frozenset(out | chars)), False
+        if name == "SUBPATTERN":
+            first, empty = _first(av[-1])
+        elif name == "BRANCH":
+            parts = [_first(branch) for branch in av[1]]
+            if any(f is None for f, _ in parts):
+                return None, False
+            first = frozenset().union(*(f for f, _ in parts))
+            empty = any(e for _, e in parts)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+            first, empty = _first(av[2])
+            empty = empty or av[0] == 0
+        elif name == "CATEGORY" and str(av) == "CATEGORY_DIGIT":
+            first, empty = frozenset("0123456789"), False
+        else:
+            return None, False
+        if first is None:
+            return None, False
+        out |= first
+        if not empty:
+            return frozenset(out), False
+    return frozenset(out), True
+
+
+def _class_chars(items) -> set[str] | None:
+    chars: set[str] = set()
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            chars.add(chr(av))
+        elif name == "RANGE" and av[1] - av[0] < 256:
+            chars.update(chr(c) for c in range(av[0], av[1] + 1))
+        elif name == "CATEGORY" and str(av) == "CATEGORY_DIGIT":
+            chars.update("0123456789")
+        else:
+            return None
+    return chars
+
+
+def _index(cues: tuple[Cue, ...]) -> dict[str, tuple[re.Pattern[str], tuple[tuple[Cue, re.Pattern[str]], ...]]]:
+    """For each first character: all expressions that can start with it, and per family."""
+    by_char: dict[str, dict[Cue, list[str]]] = {}
+    anywhere: dict[Cue, list[str]] = {}
+    for c in cues:
+        for expression in c.expressions:
+            chars = _first_chars(expression)
+            if chars is None:
+                anywhere.setdefault(c, []).append(expression)
+                continue
+            for ch in chars:
+                by_char.setdefault(ch, {}).setdefault(c, []).append(expression)
+    for ch in set(by_char) | set("abcdefghijklmnopqrstuvwxyz0123456789"):
+        for c, expressions in anywhere.items():
+            by_char.setdefault(ch, {}).setdefault(c, []).extend(expressions)
+    by_char[""] = anywhere  # any other character
+    def compiled(expressions: list[str]) -> re.Pattern[str]:
+        return re.compile("(?:" + "|".join(sorted(expressions, key=len, reverse=True)) + r")(?!\w)")
+
+    return {ch: (compiled([e for group in families.values() for e in group]),
+                 tuple((c, compiled(e)) for c, e in families.items()))
+            for ch, families in by_char.items()}
+
+
+_BY_FIRST_CHAR = _index(ALL_CUES)
+_ANYWHERE = _BY_FIRST_CHAR.pop("")

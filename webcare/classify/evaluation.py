@@ -9,6 +9,7 @@ in the data set's SOURCE.md.
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -64,6 +65,25 @@ EXTRA_DATASETS: dict[str, Callable[[Path], list[Example]]] = {
     "en_vader_nyt": lambda d: vader_ground_truth(
         d, "vader_nyt_editorials", "nytEditorialSnippets_GroundTruth.txt"),
 }
+
+
+# Webcare messages labelled with what an agent would file them as (tests/data, written for
+# webcare by people who did not see the classifier): intent and the signals a reply needs.
+INTENTS = ("complaint", "question", "praise", "other")
+SIGNALS = {"safety": "safety risk", "legal": "legal threat", "churn": "refund/cancel/churn",
+           "press": "press", "no_answer": "no answer", "waiting": "waiting"}
+
+
+def intent_examples(path: Path) -> list[dict]:
+    """{"id", "lang", "text", "intent", "signals"} per line of a labelled JSONL file."""
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def signals_of(reasons: Iterable[str]) -> set[str]:
+    """The labelled signals an urgency/intent reason list carries ("safety risk: 'gaslek'")."""
+    names = {reason.split(":", 1)[0] for reason in reasons}
+    return {signal for signal, name in SIGNALS.items() if name in names}
 
 
 def accuracy(gold: Sequence[str], pred: Sequence[str]) -> float:

@@ -2,9 +2,12 @@
 
 A complaint is negative sentiment plus service-failure language ("werkt niet", "geen
 reactie", "still waiting"): either can carry it, so "Mijn pakket is nog steeds niet
-geleverd" is a complaint without a single negative adjective. Questions are recognised by
-a question mark or an interrogative opening; praise by positive sentiment plus thanks or
-compliments.
+geleverd" is a complaint without a single negative adjective. A reported failure stays a
+complaint when the words around it are friendly (a polite e-mail, "Top service hoor 🙄"):
+only a failure that has been put right ("werkt weer", "problem solved") turns it into
+praise. Questions are recognised by a question mark or an interrogative opening; praise by
+positive sentiment plus thanks or compliments, or by strong positive sentiment aimed at us
+("jullie", "you", the service) rather than at the weather or the national team.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from webcare.classify.cues import (
-    AGAIN, BROKEN, CHURN, COMPLAINT_WORDS, COMPLIMENT, LEGAL, MONEY, NO_ANSWER, NOT_DELIVERED,
-    SAFETY, SAFETY_NL, THANKS, WAITING, WRONG, Cue,
+    AGAIN, BROKEN, CHURN, COMPLAINT_WORDS, COMPLIMENT, LEGAL, MOCK_PRAISE, MONEY, NO_ANSWER,
+    NOT_DELIVERED, PRESS, PROBLEM, RESOLVED, SAFETY, SAFETY_NL, THANKS, WAITING, WRONG, Cue,
 )
 
 COMPLAINT_THRESHOLD = 0.5
@@ -23,11 +26,19 @@ NEGATIVITY_WEIGHT = 0.85  # compound -0.59 or lower alone makes a complaint
 
 # Evidence that a message reports a failure, with how much each family alone weighs.
 COMPLAINT_CUES: tuple[tuple[Cue, float], ...] = (
-    (BROKEN, 0.5), (NOT_DELIVERED, 0.5), (NO_ANSWER, 0.5), (WAITING, 0.3), (AGAIN, 0.2),
-    (WRONG, 0.3), (MONEY, 0.3), (COMPLAINT_WORDS, 0.4), (LEGAL, 0.5), (SAFETY, 0.4),
-    (SAFETY_NL, 0.4), (CHURN, 0.3),
+    (BROKEN, 0.5), (NOT_DELIVERED, 0.5), (NO_ANSWER, 0.5), (WAITING, 0.35), (AGAIN, 0.2),
+    (WRONG, 0.3), (PROBLEM, 0.35), (MONEY, 0.3), (COMPLAINT_WORDS, 0.45), (LEGAL, 0.5),
+    (SAFETY, 0.5), (SAFETY_NL, 0.45), (CHURN, 0.35), (PRESS, 0.35), (MOCK_PRAISE, 0.2),
 )
-PRAISE_CUES: tuple[tuple[Cue, float], ...] = ((THANKS, 0.35), (COMPLIMENT, 0.35))
+# "Waarom duurt het 3 weken ...?": a why-question about a failure reproaches, it does not ask.
+REPROACH = re.compile(r"(?:^|[.!?\n]\s*)(?:waarom|hoezo|why|how come)\b")
+REPROACH_WEIGHT = 0.3
+PRAISE_CUES: tuple[tuple[Cue, float], ...] = ((THANKS, 0.35), (COMPLIMENT, 0.35), (RESOLVED, 0.35))
+# Strong positive sentiment is praise only when it is aimed at us or our service.
+ADDRESSED = re.compile(
+    r"\b(?:jullie|je|jou|u|uw|you|your|ya|service|klantenservice|team|crew|staff|personeel|"
+    r"medewerkers?|bezorg\w*|lever\w*|bestel\w*|order\w*|delivery|driver|chauffeur|conducteur|"
+    r"monteur|app|website|winkel|store|shop|product\w*)\b|@\w")
 
 # Interrogatives that open a question even without "?" ("Waar blijft mijn pakket").
 # "wat" is left out: "Wat een service" is an exclamation.
@@ -74,21 +85,39 @@ def classify_intent(
     complaint_hits = matched(COMPLAINT_CUES, found)
     negativity = max(0.0, -compound)
     cue_weight = 1.0 - _product(1.0 - w for w, _ in complaint_hits)
+    if complaint_hits and REPROACH.search(text_lower):
+        cue_weight = 1.0 - (1.0 - cue_weight) * (1.0 - REPROACH_WEIGHT)
     score = 1.0 - (1.0 - NEGATIVITY_WEIGHT * negativity) * (1.0 - cue_weight)
-    if compound > 0.3 and negativity == 0.0:
-        score *= 1.0 - min(0.6, compound)  # praise with "opnieuw" in it is not a complaint
+    # Friendly words soften a reported failure only when it has been put right or praised
+    # ("Opnieuw top geholpen"); a polite or mocking complaint keeps its weight.
+    put_right = RESOLVED in found or (COMPLIMENT in found and MOCK_PRAISE not in found)
+    if compound > 0.3 and negativity == 0.0 and (put_right or cue_weight < 0.5):
+        score *= 1.0 - min(0.6, compound)
     score = round(min(1.0, score), 4)
-    complaint = score >= COMPLAINT_THRESHOLD and compound < 0.3
+    complaint = score >= COMPLAINT_THRESHOLD and (compound < 0.3 or not put_right)
     reasons = tuple(reason for _, reason in complaint_hits)
     if complaint:
         return Intent("complaint", True, score, reasons)
     if is_question(text, text_lower):
         return Intent("question", False, score, reasons)
     praise_hits = matched(PRAISE_CUES, found)
-    praise = max(0.0, compound) * 0.7 + sum(w for w, _ in praise_hits)
-    if compound >= 0.05 and praise >= 0.5:
+    cue_praise = sum(w for w, _ in praise_hits)
+    praise = max(0.0, compound) * 0.7 + cue_praise
+    aimed = bool(praise_hits) or ADDRESSED.search(text_lower) is not None
+    if aimed and praise >= 0.5 and (compound >= 0.05 or (cue_praise >= 0.7 and compound > -0.3)):
         return Intent("praise", False, score, tuple(reason for _, reason in praise_hits))
     return Intent("other", False, score, reasons)
+
+
+# Families that report a failure; praise next to one of them mocks ("Bedankt he.").
+FAILURES = frozenset(c for c, _ in COMPLAINT_CUES if c not in (MOCK_PRAISE, AGAIN, PRESS))
+
+
+def mocking(found: Mapping[Cue, str]) -> str | None:
+    """The mocking praise in a message that reports an unresolved failure, if any."""
+    if MOCK_PRAISE in found and RESOLVED not in found and any(c in found for c in FAILURES):
+        return found[MOCK_PRAISE]
+    return None
 
 
 def _product(values) -> float:
