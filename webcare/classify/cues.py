@@ -65,7 +65,7 @@ BROKEN = cue(
     r"valt (?:steeds |elke \w+ |weer |telkens )?(?:uit|weg)", r"uitgevallen", "zwart scherm",
     r"foutcode\w*", r"geen (?:internet|stroom|bereik|signaal|verbinding|wifi|tv|beeld|water|warm water)",
     r"haper\w*", r"(?:stroom|internet|tv|wifi|water|licht|verwarming) (?:is |valt |ligt )?(?:al \w+ \w+ |weer |steeds )?(?:uit|weg|eruit)",
-    r"(?:rijdt|rijden|vertrekt|vertrekken) (?:\w+ )?niet", "werkt nooit", r"(?:doet|doen) (?:het )?(?:nog steeds |alweer |weer )?niet",
+    r"(?:rijdt|rijden|vertrekt|vertrekken) (?:\w+ )?niet", "geen druppel", r"remt (?:niet|slecht)", "werkt nooit", r"(?:doet|doen) (?:het )?(?:nog steeds |alweer |weer )?niet",
     "broken", r"doesn'?t work", "not working", r"(?:internet|connection|wifi|signal|call|line)s? (?:keeps? )?drop\w*", r"won'?t work", "stopped working", "outage",
     r"(?:is|are|went|goes|down) (?:down|offline)", r"(?:internet|wifi|app|site|website|network) (?:is )?down",
     "keeps crashing", "error", r"no (?:signal|internet|power|connection|wifi|service)",
@@ -80,7 +80,9 @@ NOT_DELIVERED = cue(
     r"never (?:arrived|received|delivered)", r"not (?:received|delivered)", r"hasn'?t arrived",
     "damaged", r"wrong (?:item|order|size)", r"never (?:came|showed up|turned up)",
     r"(?:didn'?t|did not|never) (?:show up|turn up)", r"no record of", r"(?:lost|missing) (?:my )?(?:parcel|package|luggage|bag|order)",
-    r"there is no parcel", r"no sign of (?:the|my|our|any)", r"(?:nobody|no one|no-one) (?:came|showed|turned up)",
+    r"there is no parcel", r"no sign of (?:the|my|our|any)", r"(?:niks|niets) (?:ontvangen|binnen|gekregen|bezorgd)",
+    r"niet meegekomen", "ontbrak", "ontbreekt", r"missing from", r"nothing (?:here|arrived|came)", r"never (?:arrives|arrived)",
+    r"(?:nobody|no one|niemand) (?:could|kon) (?:find|vinden)", r"(?:nobody|no one|no-one) (?:came|showed|turned up)",
     r"(?:arrived|came|delivered) (?:\w+ ){0,2}?(?:wilted|broken|damaged|smashed|crushed|opened|leaking|rotten|mouldy|moldy)",
     r"(?:kwam|kwamen|kwam er) (?:\w+ ){0,2}?(?:kapot|beschadigd|verwelkt|open|lek|beschimmeld)")
 NO_ANSWER = cue(
@@ -93,7 +95,9 @@ NO_ANSWER = cue(
     r"(?:verbinding|gesprek) (?:werd )?verbroken", "hangt op", r"in de wacht(?:rij)?",
     "no response", "no reply", "no answer", "nobody answers", r"no (?:acknowledgement|acknowledgment)",
     r"never (?:heard|got) back", r"(?:haven'?t|have not) heard (?:back|anything)", "ignored",
-    "ignoring me", r"(?:dan )?wel (?:reageren|antwoorden|terugbellen)", r"(?:is )?any ?(?:one|body) (?:actually )?(?:working|there|reading this|home)",
+    "ignoring me", r"(?:dan )?wel (?:reageren|antwoorden|terugbellen)", r"zit er (?:\w+ )?iemand",
+    r"not (?:one|a single) (?:response|reply|answer|word)", r"(?:reading|read) (?:these|my (?:emails|messages|mails))",
+    r"(?:komt|kom) er (?:nu )?(?:\w+ )?(?:wel )?(?:een )?(?:reactie|antwoord)", r"get a (?:reply|response|answer) out of", r"(?:is )?any ?(?:one|body) (?:actually )?(?:working|there|reading this|home)",
     r"on hold for", r"hung up on me", r"(?:nobody|no one|no-one) (?:answers|picks up|responds|replies|got back)")
 WAITING = cue(
     "waiting",
@@ -109,7 +113,14 @@ WAITING = cue(
     rf"(?:jullie hebben|je hebt|u heeft) (?:nu )?(?:al )?{_SPAN_NL} gehad", r"takes? (?:ages|forever)",
     rf"(?:ligt|staat|zit) (?:nu |hier )?al {_SPAN_NL}", rf"(?:probeer|proberen|probeerde) (?:ik |we )?(?:al |nu al )?{_SPAN_NL}",
     rf"al {_SPAN_NL} (?:probeer|proberen|bezig|aan het)", r"(?:de )?hele (?:ochtend|middag|dag|avond|nacht) (?:thuis ?gebleven|gewacht|thuis gewacht)",
-    r"thuis ?gebleven voor", rf"(?:trying|tried|been trying) (?:\w+ ){{0,6}}?for {_SPAN_EN}", r"been waiting", r"took (?:the|a) day off")
+    r"thuis ?gebleven voor", rf"(?:trying|tried|been trying) (?:\w+ ){{0,6}}?for {_SPAN_EN}", r"been waiting", r"took (?:the|a) day off",
+    r"(?:wacht|wachten|wachtte|zit|zitten|sta|staan|ligt|liggen|staat) (?:\w+ ){0,3}?sinds", rf"na {_SPAN_NL} nog steeds",
+    r"(?:week|dag|day) \d+ (?:of|van) (?:waiting|wachten)", r"(?:\d+|\w+) (?:days?|weeks?|months?|hours?) and counting",
+    r"(?:het is nu|it'?s now|inmiddels) (?:al )?(?:\d|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
+    r"november|december|january|february|march|may|june|july|august|october)", rf"dat was (?:al |nu )?{_SPAN_NL} geleden",
+    rf"that was {_SPAN_EN} ago", rf"held (?:\w+ ){{0,4}}?for {_SPAN_EN}", rf"for {_SPAN_EN} now", "waited in",
+    r"sinds (?:vorige week|gisteren|vanochtend|vanmorgen|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)",
+    r"since (?:yesterday|this morning|last week|monday|tuesday|wednesday|thursday|friday|saturday|sunday|easter|christmas)")
 AGAIN = cue(
     "repeat contact mentioned",
     "alweer", "weer eens", "zoveelste", r"(?:voor )?de (?:\w+de|\w+ste) keer", "nogmaals",
@@ -137,7 +148,7 @@ PROBLEM = cue(
     r"(?:flight|train|bus|order|booking|reservation|concert|show|appointment|delivery) (?:\w+ ){0,5}?"
     r"(?:was |got |has been |have been |is )?cancel+ed", "overbooked", "bumped", r"no (?:compensation|refund|explanation|apology)",
     r"without (?:any |an? )?(?:explanation|notice|warning|apology)", r"price (?:increase|hike|rise)\w*", r"(?:tripl|doubl)\w+ my",
-    r"still (?:going|showing|charging|taking|sending|shows|says|listed|not|no|broken|waiting|stuck)",
+    r"still (?:going to|showing|charging|taking|takes|sending|shows|says|listed|not|no|broken|waiting|stuck)",
     r"keeps? (?:logging|crashing|failing|dropping|charging|sending|cancelling|cutting)",
     r"(?:can'?t|cannot|unable to|couldn'?t) (?:log ?in|sign in|pay|access|connect|check ?in|get through|reach)",
     r"(?:gave|given) (?:it |our \w+ |my \w+ )?away", r"stuck (?:at|in|on)", "stranded", r"(?:no one|nobody) (?:told|informed)",
@@ -147,14 +158,20 @@ PROBLEM = cue(
     rf"(?:{_SPAN_NL}|{_SPAN_EN}) (?:te laat|late|vertraagd|delayed)", r"(?:started|began|arrived|left) (?:\w+ ){0,2}?late",
     r"(?:you|jullie) (?:\w+ )?(?:cancel+ed|geannuleerd|afgezegd)", r"(?:ate|swallowed|kept) my (?:card|pass|ticket|money)",
     r"never (?:bought|ordered|signed up|asked for|agreed)", r"(?:nooit|niet) (?:besteld|gekocht|afgesloten|aangevraagd)",
-    r"als dit zo doorgaat", "rips? (?:me|us) off")
+    r"als dit zo doorgaat", "rips? (?:me|us) off",
+    r"niet (?:geleegd|opgehaald|opgeruimd|gerepareerd|gemaakt|nagekomen|gebeld|bezorgd|geleverd)", r"(?:staat|stond) (?:er )?(?:\w+ )?niks",
+    r"(?:eten|friet|patat|pizza|maaltijd|food|burger|soep|koffie|fries)s? (?:\w+ )?(?:koud|lauw|cold|stone cold)",
+    r"(?:over het hek|in de struiken|voor de deur|in de bosjes|over the fence|in the bushes) (?:\w+ )?(?:gegooid|geworpen|thrown|dumped|left)",
+    r"(?:gegooid|thrown|chucked) over", r"(?:\w+ )?verschillende (?:antwoorden|verhalen)", r"(?:different|another) (?:answer|story) (?:each|every)",
+    r"for nothing", r"voor (?:niks|niets) (?:gekomen|gereden|gewacht|thuisgebleven)", r"(?:come|kom|terugkomen) (?:back )?(?:tomorrow|morgen)",
+    r"(?:no one|nobody|niemand) (?:told|informed|mentioned|zei|meldde|vertelde|had)", "sneaky", r"logged (?:\w+ )?out")
 MONEY = cue(
     "money",
     "geld terug", r"terugbetal\w*", "dubbel betaald", r"twee ?keer betaald", "te veel betaald",
     r"(?:dubbel|onterecht) afgeschreven", r"(?:nog steeds|nog altijd|toch|weer) (?:\S+ ){0,4}?afgeschreven",
     "extra kosten", r"verborgen kosten", "refund", "money back", r"charged (?:twice|double)",
     "overcharged", "hidden fees", r"(?:cancellation|admin|administration|booking|late|service) (?:fee|charge)s?",
-    r"(?:annulerings|administratie|verzend|servicekosten|reserverings)kosten", r"geld (?:weggegooid|kwijt)", r"charged (?:me )?(?:for|twice|again)", r"(?:still|keep) (?:taking|charging|billing)", r"extra (?:costs|charges|fees)")
+    r"(?:annulerings|administratie|verzend|servicekosten|reserverings)kosten", r"geld (?:weggegooid|kwijt)", r"charged (?:me )?(?:\w+ )?(?:times|twice|double|again|for)", r"(?:still|keep|keeps) (?:takes|charges|taking|charging|billing)", r"(?:still|keep) (?:taking|charging|billing)", r"extra (?:costs|charges|fees)")
 COMPLAINT_WORDS = cue(
     "complaint word",
     r"klacht\w*", r"klaag\w*", "klagen", "opgelicht", r"oplicht\w*", "schandalig", "waardeloos",
@@ -168,7 +185,7 @@ COMPLAINT_WORDS = cue(
     r"how (?:does|did|can|could) (?:this|that) (?:even )?happen", "sort it out", r"seriously\?+",
     "gutted", "shambles", "absolute joke", "this is a joke", "fuming", "beyond frustrated", "shocking",
     r"(?:is this|this is) how you treat", r"i'?m done", r"klaar met (?:jullie|je|u)", "smoesjes", "om te huilen",
-    "lachwekkend", "wat een drama", "echt balen", "zo irritant", r"schandal\w*", r"wanprestatie")
+    "lachwekkend", "wat een drama", "echt balen", "zo irritant", r"schandal\w*", r"wanprestatie", r"hallo+\?+", r"hello+\?+")
 LEGAL = cue(
     "legal threat",
     "advocaat", "advocaten", r"rechtszaak\w*", r"juridisch\w*", "rechter", "rechtbank",
@@ -183,8 +200,11 @@ SAFETY = cue(
     "safety risk",
     "gevaarlijk", "gevaarlijke", "levensgevaarlijk", "gevaar", "gewond", "gewonden", "ongeluk",
     "ongeval", "letsel", r"vergiftig\w*", "allergische reactie", r"ontplof\w*", "kortsluiting",
-    "rookontwikkeling", "gaslucht", "gaslek", "ziekenhuis", "brandwonden", "unsafe", "dangerous",
-    r"\w*vergiftiging", r"(?:ruik|ruiken|rook|roken) (?:\w+ ){0,3}?gas", r"gas (?:lucht|ruiken|lekt)",
+    "rookontwikkeling", "gaslucht", "gaslek", r"(?:in het|naar het|op de) (?:ziekenhuis|spoedeisende hulp|eerste hulp)",
+    "brandwonden", "unsafe", "dangerous", r"niet (?:meer )?veilig", r"(?:is|was) (?:het )?(?:nou |wel )?veilig", "aangereden",
+    r"tegen de (?:grond|hekken|muur) (?:\w+ )?(?:gewerkt|gedrukt|geduwd|geslagen)", r"(?:bruin|vies|troebel) (?:kraan)?water",
+    r"(?:water|kraanwater) (?:\w+ ){0,4}?(?:bruin|ruikt raar|stinkt)", r"bijna (?:\w+ ){0,4}?(?:de straat op|het spoor op|het water in|aangereden|gestikt|gevallen)",
+    r"\w*vergiftiging", r"(?:ruik\w*|rook|roken) (?:\w+ ){0,3}?gas", r"gas (?:lucht|ruiken|lekt)",
     "koolmonoxide", r"co-?melder", "brandweer", "ambulance", "112", "seh", "spoedeisende hulp",
     "eerste hulp", r"flauw ?gevallen", "onwel", "bewusteloos", "onveilig", r"allergi\w+ reactie",
     r"anafylact\w*", r"(?:stukje|stukjes|scherven) glas", r"glas in (?:mijn|het|de|ons)",
@@ -196,7 +216,8 @@ SAFETY = cue(
     "slipped", r"tripped (?:over|on)", r"fell (?:off|over|down|from)", r"went over the handlebars", r"(?:cable|chain|strap|frame|brake|handle|wheel|seat)s? (?:\w+ )?snapped", r"brakes? (?:failed|snapped|gave)",
     "boiling", "blisters", r"scald\w*", r"choking hazard", r"(?:past|beyond) (?:its|the) (?:use[- ]by|expiry)", r"expired (?:baby|infant|food|milk|formula|medicine)",
     "stampede", r"(?:punched|assaulted|shoved) (?:me|my)", "hit me", "oxygen",
-    "injured", "injury", "accident", "poisoning", "hospital", r"explod\w*", "caught fire",
+    "injured", "injury", "accident", "poisoning", r"(?:in|to|into) (?:the )?(?:hospital|a&e|er)",
+    r"(?:brakes?|steering) (?:\w+ )?(?:don'?t|didn'?t|won'?t|doesn'?t|do not|did not) work", r"warning lights?", r"(?:not|isn'?t|wasn'?t) safe", r"explod\w*", "caught fire",
     "on fire", "smoke", r"(?:started|was|is|began|kept) smoking", "fire brigade", "fire department",
     "burn marks", "burned", "burnt", "gas leak", r"(?:smell|smelled|smelling) (?:of )?gas",
     "gas smell", "carbon monoxide", "electric shock", "choking", "unconscious", "fainted",
@@ -224,12 +245,13 @@ PRESS = cue(
     r"(?:naar|aan|bij) kassa", r"kassa (?:ge\w+|in\w+|mailen|bellen)", "telegraaf", "volkskrant",
     "rtl nieuws", "de nos", r"(?:naar|de) media", "media inschakelen", "opsporing verzocht",
     "reporter", "press", "newspaper", "the news", "media attention", r"local (?:paper|news|radio|tv)",
-    "watchdog", r"(?:go|going|went) to the (?:media|papers|press)", "the papers", r"(?:go|going|gone) viral",
+    "watchdog", r"(?:go|going|went) to the (?:media|papers|press)", "the papers", r"(?:go|going|gone|gaat|gaan) viral", r"\d+k (?:views|weergaven)",
     r"(?:tv|radio)[- ]?programma", r"(?:mail|bel|tip|stuur)\w* (?:\w+ )?(?:de )?(?:krant|omroep|kassa|radar)")
 THANKS = cue(
     "thanks",
     "bedankt", r"dank (?:je|u|jullie)(?: wel)?", "dankjewel", "dankuwel", "hartelijk dank",
-    "merci", "thanks", "thank you", "thx", "cheers", "shoutout", "shout out", "props", "kudos", r"dank (?:aan|voor)")
+    "merci", "thanks", "thank you", "thx", "cheers", "shoutout", "shout out", "props", "kudos", r"dank (?:aan|voor)", r"dank(?:!+|\.)", r"huge thanks", r"thanks to (?:the|your)", "dikke pluim",
+    r"petje af", "hulde")
 COMPLIMENT = cue(
     "compliment",
     "top", "toppie", r"topper\w*", r"compliment(?:en|je|jes)?", "chapeau", r"kanjers?", "held", "helden",
@@ -238,7 +260,9 @@ COMPLIMENT = cue(
     "helpful", "excellent", r"(?:snel|keurig|netjes|prima|goed) (?:geleverd|bezorgd|opgelost|geregeld)",
     r"(?:blij|tevreden) mee", r"(?:zeker|graag) (?:weer|nog eens)", r"(?:geen (?:enkel |enkele )?(?:probleem|problemen|klachten|gedoe|gezeur|storing|storingen|discussie))",
     "zonder gedoe", r"zo kan het (?:dus )?ook", "keurig", r"(?:brilliant|fantastic|superb|outstanding)", r"(?:absolute|total) (?:star|legend)s?",
-    r"nailed it", "hands down", r"never (?:had|have) (?:a|any) (?:problem|issue|bad)", "no questions asked", "so quickly",
+    r"nailed it", "hands down", "vlekkeloos", r"niets? (?:te|op aan te) (?:klagen|merken)", r"would (?:definitely )?recommend",
+    r"aan te raden", r"nice one", r"(?:real )?mvps?", r"not one (?:issue|problem)", r"best \w+ (?:i'?ve|ever|in town)",
+    r"(?:een|a) (?:dag|day) (?:eerder|early|te vroeg)", r"hoe doen jullie (?:dat|het)", r"never (?:had|have) (?:a|any) (?:problem|issue|bad)", "no questions asked", "so quickly",
     r"(?:zo|super|heel) snel (?:geholpen|geleverd|bezorgd|opgelost|gereageerd|geregeld)",
     "probleemloos", "zonder problemen", r"(?:problem|issue) (?:sorted|solved|fixed|resolved)", "legend",
     r"can'?t fault", "no complaints", r"not a (?:single )?(?:issue|problem)", r"(?:will|would) (?:definitely )?(?:order|come|book|buy) (?:again|back)",
@@ -261,7 +285,8 @@ MOCK_PRAISE = cue(
     r"(?: \w+)? (?:hoor|h[eèé])", r"(?:lekker|goed) bezig", r"(?:nou|zo),? lekker", "lekker dan", "echt top dit",
     r"fun times", r"love (?:it|how|that)", r"(?:oh |just |how )?great,", "just great", "really appreciate it",
     r"amazing\. truly", r"thanks (?:a lot|a bunch|so much) for", r"wow,? thanks", r"alvast bedankt",
-    r"(?:wonderful|great|fantastic|brilliant|perfect|lovely|nice|geweldig|fantastisch|prachtig|heerlijk|perfect|fijn)[.!]",
+    r"(?:wonderful|great|fantastic|brilliant|perfect|lovely|nice|geweldig|fantastisch|prachtig|heerlijk|perfect|fijn)[.!,]",
+    r"fijn dat (?:ik|je|we)", r"(?:very|how|so) (?:clever|convenient)", r"top work", r"weer een (?:heel |echt )?(?:soepel|fijn|geweldig|top)",
     r"ja hoor", r"oh (?:wat|hoe) (?:fijn|leuk|mooi|handig)", r"wederom (?:een )?(?:fantastische|geweldige|top|topervaring|heerlijke)",
     r"cheers for nothing")
 

@@ -6,8 +6,9 @@ geleverd" is a complaint without a single negative adjective. A reported failure
 complaint when the words around it are friendly (a polite e-mail, "Top service hoor 🙄"):
 only a failure that has been put right ("werkt weer", "problem solved") turns it into
 praise. Questions are recognised by a question mark or an interrogative opening; praise by
-positive sentiment plus thanks or compliments, or by strong positive sentiment aimed at us
-("jullie", "you", the service) rather than at the weather or the national team.
+positive sentiment plus thanks or compliments, or by strong positive sentiment that is not
+cheering ("Hup Holland hup!", "Happy King's Day everyone"). A question to other customers
+("Weet iemand...", "Anyone selling...") is chatter among them, not a question to us.
 """
 
 from __future__ import annotations
@@ -22,23 +23,29 @@ from webcare.classify.cues import (
 )
 
 COMPLAINT_THRESHOLD = 0.5
-NEGATIVITY_WEIGHT = 0.85  # compound -0.59 or lower alone makes a complaint
+NEGATIVITY_WEIGHT = 0.9  # compound -0.56 or lower alone makes a complaint
 
 # Evidence that a message reports a failure, with how much each family alone weighs.
 COMPLAINT_CUES: tuple[tuple[Cue, float], ...] = (
-    (BROKEN, 0.5), (NOT_DELIVERED, 0.5), (NO_ANSWER, 0.5), (WAITING, 0.35), (AGAIN, 0.2),
+    (BROKEN, 0.5), (NOT_DELIVERED, 0.5), (NO_ANSWER, 0.5), (WAITING, 0.35), (AGAIN, 0.3),
     (WRONG, 0.3), (PROBLEM, 0.35), (MONEY, 0.3), (COMPLAINT_WORDS, 0.45), (LEGAL, 0.5),
-    (SAFETY, 0.5), (SAFETY_NL, 0.45), (CHURN, 0.35), (PRESS, 0.35), (MOCK_PRAISE, 0.2),
+    (SAFETY, 0.5), (SAFETY_NL, 0.45), (CHURN, 0.45), (PRESS, 0.5), (MOCK_PRAISE, 0.2),
 )
 # "Waarom duurt het 3 weken ...?": a why-question about a failure reproaches, it does not ask.
 REPROACH = re.compile(r"(?:^|[.!?\n]\s*)(?:waarom|hoezo|why|how come)\b")
 REPROACH_WEIGHT = 0.3
 PRAISE_CUES: tuple[tuple[Cue, float], ...] = ((THANKS, 0.35), (COMPLIMENT, 0.35), (RESOLVED, 0.35))
-# Strong positive sentiment is praise only when it is aimed at us or our service.
-ADDRESSED = re.compile(
-    r"\b(?:jullie|je|jou|u|uw|you|your|ya|service|klantenservice|team|crew|staff|personeel|"
-    r"medewerkers?|bezorg\w*|lever\w*|bestel\w*|order\w*|delivery|driver|chauffeur|conducteur|"
-    r"monteur|app|website|winkel|store|shop|product\w*)\b|@\w")
+# Positive words that cheer someone on or wish everyone well: not praise of us.
+CHEER = re.compile(
+    r"\b(?:hup|kom op|come on|let'?s go|go go|happy \w+(?:'s)? day|fijne \w+dag|succes (?:allemaal|iedereen|vandaag)|"
+    r"good luck|gefeliciteerd|congrat\w*|have a (?:nice|great|good) (?:day|weekend)|fijn weekend|prettige feestdagen|"
+    r"merry christmas|happy new year|gelukkig nieuwjaar)\b")
+# Questions put to other customers, not to us: "Weet iemand...", "Who else...", "Anyone selling..."
+PEER_QUESTION = re.compile(
+    r"(?:^|[.!?\n]\s*)(?:weet iemand|heeft iemand|is er iemand die|wie (?:gaat|is|heeft|loopt|komt|wil) er|wie nog meer|"
+    r"does anyone|anyone (?:know|got|selling|else|going|want)|anybody (?:know|got|selling|else|going)|who else|"
+    r"is anyone else)\b")
+PEER_ADDRESSEES = re.compile(r"\b(?:jullie|u|uw|you|your)\b")
 
 # Interrogatives that open a question even without "?" ("Waar blijft mijn pakket").
 # "wat" is left out: "Wat een service" is an exclamation.
@@ -90,7 +97,7 @@ def classify_intent(
     score = 1.0 - (1.0 - NEGATIVITY_WEIGHT * negativity) * (1.0 - cue_weight)
     # Friendly words soften a reported failure only when it has been put right or praised
     # ("Opnieuw top geholpen"); a polite or mocking complaint keeps its weight.
-    put_right = RESOLVED in found or (COMPLIMENT in found and MOCK_PRAISE not in found)
+    put_right = MOCK_PRAISE not in found and (RESOLVED in found or COMPLIMENT in found or THANKS in found)
     if compound > 0.3 and negativity == 0.0 and (put_right or cue_weight < 0.5):
         score *= 1.0 - min(0.6, compound)
     score = round(min(1.0, score), 4)
@@ -99,12 +106,14 @@ def classify_intent(
     if complaint:
         return Intent("complaint", True, score, reasons)
     if is_question(text, text_lower):
+        if PEER_QUESTION.search(text_lower) and not PEER_ADDRESSEES.search(text_lower):
+            return Intent("other", False, score, ("asks other customers",))
         return Intent("question", False, score, reasons)
     praise_hits = matched(PRAISE_CUES, found)
     cue_praise = sum(w for w, _ in praise_hits)
     praise = max(0.0, compound) * 0.7 + cue_praise
-    aimed = bool(praise_hits) or ADDRESSED.search(text_lower) is not None
-    if aimed and praise >= 0.5 and (compound >= 0.05 or (cue_praise >= 0.7 and compound > -0.3)):
+    cheering = not praise_hits and CHEER.search(text_lower) is not None
+    if not cheering and praise >= 0.5 and (compound >= 0.05 or (cue_praise >= 0.7 and compound > -0.3)):
         return Intent("praise", False, score, tuple(reason for _, reason in praise_hits))
     return Intent("other", False, score, reasons)
 
