@@ -99,26 +99,32 @@ NO_ANSWER = cue(
     r"not (?:one|a single) (?:response|reply|answer|word)", r"(?:reading|read) (?:these|my (?:emails|messages|mails))",
     r"(?:komt|kom) er (?:nu )?(?:\w+ )?(?:wel )?(?:een )?(?:reactie|antwoord)", r"get a (?:reply|response|answer) out of", r"(?:is )?any ?(?:one|body) (?:actually )?(?:working|there|reading this|home)",
     r"on hold for", r"hung up on me", r"(?:nobody|no one|no-one) (?:answers|picks up|responds|replies|got back)")
+# Someone says they waited: a verb of waiting (or queueing, being on hold) with how long.
 WAITING = cue(
     "waiting",
-    r"wacht(?:en)? al", rf"al {_NUM} (?:dagen|weken|maanden|uur|uren)",
-    r"al (?:dagen|weken|maanden)", "nog steeds niet", "nog steeds geen", "nog steeds niks",
-    "nog steeds niets", rf"{_SPAN_NL} (?:gewacht|wachten|in de wacht|in de rij|aan de lijn)",
+    r"wacht(?:en)? al", rf"{_SPAN_NL} (?:gewacht|wachten|in de wacht|in de rij|aan de lijn)",
     rf"(?:sta|staan|stond|zit|zitten|hang|hangen) (?:hier |nu |er )?(?:al )?{_SPAN_NL}",
     rf"(?:wacht|wachten|wachtte) (?:hier |nu |ik |we )?(?:al )?{_SPAN_NL}",
     rf"(?:duurt|duurde) (?:het |dit )?(?:al |nu )?(?:{_SPAN_NL}|eeuwen|ellenlang)", "duurt eeuwen",
-    r"still (?:waiting|no|not)", r"waiting (?:for|since) (?:days|weeks|months|hours|\d+)",
-    rf"(?:for|after) {_NUM_EN} (?:days|weeks|months|hours)", rf"(?:waited|waiting|queued|stood|on hold) (?:\w+ ){{0,8}}?for {_SPAN_EN}",
-    rf"(?:waited|stood|queued) (?:\w+ ){{0,3}}?{_SPAN_EN}", rf"(?:you'?ve|you have) had {_SPAN_EN}",
-    rf"(?:jullie hebben|je hebt|u heeft) (?:nu )?(?:al )?{_SPAN_NL} gehad", r"takes? (?:ages|forever)",
+    r"still waiting", r"waiting (?:for|since) (?:days|weeks|months|hours|\d+)",
+    rf"(?:waited|waiting|queued|stood|on hold) (?:\w+ ){{0,8}}?for {_SPAN_EN}",
+    rf"(?:waited|stood|queued) (?:\w+ ){{0,3}}?{_SPAN_EN}", r"been waiting", "waited in", r"took (?:the|a) day off",
     rf"(?:ligt|staat|zit) (?:nu |hier )?al {_SPAN_NL}", rf"(?:probeer|proberen|probeerde) (?:ik |we )?(?:al |nu al )?{_SPAN_NL}",
     rf"al {_SPAN_NL} (?:probeer|proberen|bezig|aan het)", r"(?:de )?hele (?:ochtend|middag|dag|avond|nacht) (?:thuis ?gebleven|gewacht|thuis gewacht)",
-    r"thuis ?gebleven voor", rf"(?:trying|tried|been trying) (?:\w+ ){{0,6}}?for {_SPAN_EN}", r"been waiting", r"took (?:the|a) day off",
+    r"thuis ?gebleven voor", rf"(?:trying|tried|been trying) (?:\w+ ){{0,6}}?for {_SPAN_EN}",
     r"(?:wacht|wachten|wachtte|zit|zitten|sta|staan|ligt|liggen|staat) (?:\w+ ){0,3}?sinds", rf"na {_SPAN_NL} nog steeds",
     r"(?:week|dag|day) \d+ (?:of|van) (?:waiting|wachten)", r"(?:\d+|\w+) (?:days?|weeks?|months?|hours?) and counting",
+    rf"dat was (?:al |nu )?{_SPAN_NL} geleden", rf"that was {_SPAN_EN} ago", rf"held (?:\w+ ){{0,4}}?for {_SPAN_EN}",
+    r"te wachten op", r"(?:in de|in een) (?:wachtrij|rij) (?:\w+ ){0,3}?(?:gestaan|gezeten|gehangen)")
+# How long something has been going on, without saying who waited: weaker on its own.
+LASTING = cue(
+    "waiting",
+    rf"al {_NUM} (?:dagen|weken|maanden|uur|uren)", r"al (?:dagen|weken|maanden)", "nog steeds niet", "nog steeds geen",
+    "nog steeds niks", "nog steeds niets", r"still (?:no|not)", rf"(?:for|after) {_NUM_EN} (?:days|weeks|months|hours)",
+    rf"(?:you'?ve|you have) had {_SPAN_EN}", rf"(?:jullie hebben|je hebt|u heeft) (?:nu )?(?:al )?{_SPAN_NL} gehad",
+    r"takes? (?:ages|forever)",
     r"(?:het is nu|it'?s now|inmiddels) (?:al )?(?:\d|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
-    r"november|december|january|february|march|may|june|july|august|october)", rf"dat was (?:al |nu )?{_SPAN_NL} geleden",
-    rf"that was {_SPAN_EN} ago", rf"held (?:\w+ ){{0,4}}?for {_SPAN_EN}", rf"for {_SPAN_EN} now", "waited in",
+    r"november|december|january|february|march|may|june|july|august|october)", rf"for {_SPAN_EN} now",
     r"sinds (?:vorige week|gisteren|vanochtend|vanmorgen|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)",
     r"since (?:yesterday|this morning|last week|monday|tuesday|wednesday|thursday|friday|saturday|sunday|easter|christmas)")
 AGAIN = cue(
@@ -129,7 +135,9 @@ AGAIN = cue(
 WRONG = cue(
     "wrong",
     r"klopt (?:nog steeds |weer |alweer )?niet", r"niet klopt", "onjuist", "onjuiste",
-    r"verkeerd\w*", "fout", "fouten", r"wrong", "incorrect", "mistake")
+    r"verkeerd\w*", "fout", "fouten", r"wrong", "incorrect", "mistake",
+    r"(?:corrigeren|rechtzetten|rechttrekken|terugdraaien|terugboeken|herstellen|crediteren)",
+    r"(?:please|could you|can you) (?:\w+ )?(?:fix|correct|reverse|sort out|cancel) (?:this|it|that|the)")
 PROBLEM = cue(
     "problem",
     r"geblokkeerd", "ingeslikt", r"kwijt(?:geraakt)?", "vermist", "geweigerd", "weigert", "weigeren",
@@ -170,7 +178,7 @@ MONEY = cue(
     "geld terug", r"terugbetal\w*", "dubbel betaald", r"twee ?keer betaald", "te veel betaald",
     r"(?:dubbel|onterecht) afgeschreven", r"(?:nog steeds|nog altijd|toch|weer) (?:\S+ ){0,4}?afgeschreven",
     "extra kosten", r"verborgen kosten", "refund", "money back", r"charged (?:twice|double)",
-    "overcharged", "hidden fees", r"(?:cancellation|admin|administration|booking|late|service) (?:fee|charge)s?",
+    "overcharged", "hidden fees", r"(?:cancellation|admin|administration|booking|late|service) (?:\w+ )?(?:fee|charge)s?",
     r"(?:annulerings|administratie|verzend|servicekosten|reserverings)kosten", r"geld (?:weggegooid|kwijt)", r"charged (?:me )?(?:\w+ )?(?:times|twice|double|again|for)", r"(?:still|keep|keeps) (?:takes|charges|taking|charging|billing)", r"(?:still|keep) (?:taking|charging|billing)", r"extra (?:costs|charges|fees)")
 COMPLAINT_WORDS = cue(
     "complaint word",
@@ -178,7 +186,8 @@ COMPLAINT_WORDS = cue(
     "waardeloze", "belachelijk", "klantonvriendelijk", "slechte service", "slechte klantenservice",
     "nooit meer", "teleurgesteld", "onacceptabel", "bedankt voor niks", "bedankt voor niets",
     r"niet normaal(?! (?:lekker|goed|mooi|leuk|snel|vet|gaaf|blij|tof|aardig|vriendelijk))", "doe normaal", "dikke vinger", "klaar mee", r"(?:niet|totaal niet) blij", "diep triest",
-    "kinderachtig", "dit kan (?:echt )?niet", r"hoe (?:vaak|lang) (?:moet|moeten) (?:ik|we)",
+    "kinderachtig", "dit kan (?:echt )?niet", r"nog (?:één|een) keer (?:zo'?n|dit|dat|zoiets)",
+    r"one more (?:time|mistake|bill|delay)(?: like this)? and", r"hoe (?:vaak|lang) (?:moet|moeten) (?:ik|we)",
     r"zo slecht", r"(?:echt|heel|erg) slecht", r"eigen schuld",
     "complaint", "complain", "scam", "ripoff", "rip off", "unacceptable", r"disgrace\w*",
     "never again", "worst", "terrible service", "disappointed", r"not (?:happy|impressed|good enough)",
@@ -219,7 +228,7 @@ SAFETY = cue(
     "injured", "injury", "accident", "poisoning", r"(?:in|to|into) (?:the )?(?:hospital|a&e|er)",
     r"(?:brakes?|steering) (?:\w+ )?(?:don'?t|didn'?t|won'?t|doesn'?t|do not|did not) work", r"warning lights?", r"(?:not|isn'?t|wasn'?t) safe", r"explod\w*", "caught fire",
     "on fire", "smoke", r"(?:started|was|is|began|kept) smoking", "fire brigade", "fire department",
-    "burn marks", "burned", "burnt", "gas leak", r"(?:smell|smelled|smelling) (?:of )?gas",
+    "burn marks", "burned", "burnt", "gas leak", r"smel\w* (?:of |like )?gas",
     "gas smell", "carbon monoxide", "electric shock", "choking", "unconscious", "fainted",
     r"collaps(?:e|ed|ing)", r"allergic reaction", r"(?:severe )?(?:peanut|nut) allergy", "epipen",
     r"anaphyla\w*", r"(?:a&e|emergency room)", r"(?:shards|pieces?) of glass", "sparks", "sparking",
@@ -230,7 +239,7 @@ CHURN = cue(
     "refund/cancel/churn",
     "geld terug", r"terugbetal\w*", r"terug ?storten", "opzeggen", r"opzegging\w*",
     r"zeg\w* (?:mijn|het|ons) \w+ op", r"zeg (?:ik|we) (?:\w+ )?op", r"(?:heb|hebben) (?:ik|we) (?:\w+ ){0,3}?opgezegd",
-    "overstappen", r"stap(?:pen)? (?:ik |we )?over", r"(?:ik|we) zeg(?:gen)? (?:\w+ )?op\b", r"(?:ik|we) (?:heb|hebben) (?:\w+ ){0,5}?opgezegd",
+    "overstappen", r"stap(?:pen)? (?:ik |we )?over", r"(?:ik|we) zeg(?:gen)? (?:\w+ )?op\b", r"(?:ik|we) (?:heb|hebben) (?:\w+ ){0,5}?(?:opgezegd|beëindigd|stopgezet)", r"(?:heb|hebben) (?:ik|we) (?:\w+ ){0,5}?(?:beëindigd|stopgezet)",
     r"(?:ga|gaan) (?:\w+ )?over naar", r"ik ben (?:hier |er )?klaar mee", "als dit zo doorgaat", "nooit meer", "klant af", "laatste keer",
     r"(?:ik )?(?:bestel|koop|boek|ga) (?:\w+ )?(?:voortaan|wel|liever|dan maar) (?:bij|naar) (?:de concurrent|\w+)",
     r"(?:mijn|het|ons) geld (?:\w+ ){0,2}?terug", r"refund\w*", "money back",
@@ -254,7 +263,7 @@ THANKS = cue(
     r"petje af", "hulde")
 COMPLIMENT = cue(
     "compliment",
-    "top", "toppie", r"topper\w*", r"compliment(?:en|je|jes)?", "chapeau", r"kanjers?", "held", "helden",
+    r"(?<!on )(?<!the )(?<!at )(?<!over )top(?! up| of| ten| \d)", "toppie", r"topper\w*", r"compliment(?:en|je|jes)?", "chapeau", r"kanjers?", "held", "helden",
     r"(?:goed|snel|super|prima|fijn) geholpen", "aanrader", "tevreden", "goed opgelost",
     r"great (?:service|job|help)", "well done", "awesome", "amazing", r"love (?:it|you)",
     "helpful", "excellent", r"(?:snel|keurig|netjes|prima|goed) (?:geleverd|bezorgd|opgelost|geregeld)",
@@ -291,7 +300,7 @@ MOCK_PRAISE = cue(
     r"cheers for nothing")
 
 ALL_CUES: tuple[Cue, ...] = (
-    BROKEN, NOT_DELIVERED, NO_ANSWER, WAITING, AGAIN, WRONG, PROBLEM, MONEY, COMPLAINT_WORDS, LEGAL,
+    BROKEN, NOT_DELIVERED, NO_ANSWER, WAITING, LASTING, AGAIN, WRONG, PROBLEM, MONEY, COMPLAINT_WORDS, LEGAL,
     SAFETY, SAFETY_NL, CHURN, PRESS, THANKS, COMPLIMENT, RESOLVED, MOCK_PRAISE,
 )
 

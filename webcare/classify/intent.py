@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from webcare.classify.cues import (
-    AGAIN, BROKEN, CHURN, COMPLAINT_WORDS, COMPLIMENT, LEGAL, MOCK_PRAISE, MONEY, NO_ANSWER,
+    AGAIN, BROKEN, CHURN, COMPLAINT_WORDS, COMPLIMENT, LASTING, LEGAL, MOCK_PRAISE, MONEY, NO_ANSWER,
     NOT_DELIVERED, PRESS, PROBLEM, RESOLVED, SAFETY, SAFETY_NL, THANKS, WAITING, WRONG, Cue,
 )
 
@@ -27,7 +27,7 @@ NEGATIVITY_WEIGHT = 0.9  # compound -0.56 or lower alone makes a complaint
 
 # Evidence that a message reports a failure, with how much each family alone weighs.
 COMPLAINT_CUES: tuple[tuple[Cue, float], ...] = (
-    (BROKEN, 0.5), (NOT_DELIVERED, 0.5), (NO_ANSWER, 0.5), (WAITING, 0.35), (AGAIN, 0.3),
+    (BROKEN, 0.5), (NOT_DELIVERED, 0.5), (NO_ANSWER, 0.5), (WAITING, 0.5), (LASTING, 0.3), (AGAIN, 0.3),
     (WRONG, 0.3), (PROBLEM, 0.35), (MONEY, 0.3), (COMPLAINT_WORDS, 0.45), (LEGAL, 0.5),
     (SAFETY, 0.5), (SAFETY_NL, 0.45), (CHURN, 0.45), (PRESS, 0.5), (MOCK_PRAISE, 0.2),
 )
@@ -101,7 +101,10 @@ def classify_intent(
     if compound > 0.3 and negativity == 0.0 and (put_right or cue_weight < 0.5):
         score *= 1.0 - min(0.6, compound)
     score = round(min(1.0, score), 4)
-    complaint = score >= COMPLAINT_THRESHOLD and (compound < 0.3 or not put_right)
+    # "... Problem solved, thank you!": a failure put right and thanked for is not a complaint
+    settled = RESOLVED in found and (THANKS in found or COMPLIMENT in found) and MOCK_PRAISE not in found
+    complaint = (score >= COMPLAINT_THRESHOLD and (compound < 0.3 or not put_right)
+                 and not (settled and compound > -0.5))
     reasons = tuple(reason for _, reason in complaint_hits)
     if complaint:
         return Intent("complaint", True, score, reasons)

@@ -12,12 +12,12 @@ import math
 from dataclasses import dataclass
 from typing import Mapping
 
-from webcare.classify.cues import AGAIN, CHURN, LEGAL, PRESS, SAFETY, SAFETY_NL, WAITING, Cue
+from webcare.classify.cues import AGAIN, CHURN, LASTING, LEGAL, PRESS, SAFETY, SAFETY_NL, WAITING, Cue
 
 # Words that raise urgency whatever the sentiment, with their weight.
 TEXT_CUES: tuple[tuple[Cue, float], ...] = (
     (SAFETY, 0.5), (SAFETY_NL, 0.5), (LEGAL, 0.45), (PRESS, 0.35), (CHURN, 0.3),
-    (AGAIN, 0.15), (WAITING, 0.15),
+    (AGAIN, 0.15), (WAITING, 0.15), (LASTING, 0.15),
 )
 
 

@@ -1,0 +1,113 @@
+"""What a webcare agent would file a message as: complaint, question, praise or other.
+
+The labelled files in tests/data were written for webcare by people who saw neither the
+classifier nor each other's files; `dev`, `test` and `holdout` were used to write the cue
+lists, `final` was measured once after that (bench/eval_intents.py prints all of them). The
+floors below sit a little under what was measured, so a change that loses complaints fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from webcare.classify import Classifier
+from webcare.classify.evaluation import INTENTS, intent_examples, macro_f1, signals_of
+
+DATA = Path(__file__).parent / "data"
+
+# file: (macro-F1 floor, complaint-recall floor, safety-recall floor)
+FLOORS = {
+    "dev": (0.90, 0.92, 0.9),
+    "test": (0.86, 0.85, 0.9),
+    "holdout": (0.72, 0.66, 0.4),
+}
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier()
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_labelled_messages_are_filed_as_an_agent_would(clf, name):
+    rows = intent_examples(DATA / f"webcare_intents_{name}.jsonl")
+    scores = [clf.score_text(r["text"], public=True) for r in rows]
+    gold = [r["intent"] for r in rows]
+    ours = [s.intent for s in scores]
+    f1_floor, complaint_floor, safety_floor = FLOORS[name]
+    assert macro_f1(gold, ours, INTENTS) >= f1_floor
+    complaints = [o for g, o in zip(gold, ours) if g == "complaint"]
+    assert sum(o == "complaint" for o in complaints) / len(complaints) >= complaint_floor
+    safety = [signals_of(s.reasons) for r, s in zip(rows, scores) if "safety" in r["signals"]]
+    assert sum("safety" in found for found in safety) / len(safety) >= safety_floor
+
+
+@pytest.mark.parametrize("text", [
+    "Geachte heer/mevrouw, op 2 februari heb ik mijn lidmaatschap beëindigd, maar er wordt nog steeds "
+    "maandelijks €39,95 afgeschreven. Wilt u dit corrigeren? Met vriendelijke groet, J. Bakker",
+    "Hi team, I moved house in March and told you, but the invoices are still going to my old address "
+    "and now there is a late payment fee on top. Could you please fix this? Kind regards, Sam",
+])
+def test_a_polite_email_reporting_a_failure_is_a_complaint(clf, text):
+    s = clf.score_text(text)
+    assert s.intent == "complaint" and s.complaint
+
+
+@pytest.mark.parametrize("text", [
+    "Goed geregeld hoor, voor de tweede keer deze week mijn pakket niet bezorgd.",
+    "Great, my train is cancelled again. Love it.",
+    "Bedankt he, drie kwartier in de wacht en toen werd de verbinding verbroken.",
+])
+def test_praise_that_mocks_a_failure_is_a_sarcastic_complaint(clf, text):
+    s = clf.score_text(text)
+    assert s.intent == "complaint" and s.label == "neg"
+    assert any(r.startswith("sarcasm") for r in s.reasons)
+
+
+@pytest.mark.parametrize("text", [
+    "Mijn internet lag eruit, maar de monteur heeft het binnen een uur opgelost. Top geholpen!",
+    "My order arrived damaged, but the replacement came the next day. Problem solved, thank you!",
+])
+def test_a_failure_that_was_put_right_is_praise(clf, text):
+    s = clf.score_text(text)
+    assert s.intent == "praise" and not s.complaint
+
+
+@pytest.mark.parametrize("text", [
+    "Weet iemand of er zaterdag ook een pendelbus vanaf het station rijdt?",
+    "Anyone else going to the Sunday show? Looking for someone to share a taxi with",
+])
+def test_a_question_to_other_customers_is_chatter(clf, text):
+    assert clf.score_text(text).intent == "other"
+
+
+def test_a_question_to_us_stays_a_question(clf):
+    assert clf.score_text("Weten jullie of er zaterdag een pendelbus vanaf het station rijdt?").intent == "question"
+
+
+@pytest.mark.parametrize("text", ["Hup Oranje hup!! 🧡🧡", "Happy Pride Day everyone! 🌈🌈"])
+def test_cheering_is_not_praise_of_us(clf, text):
+    assert clf.score_text(text).intent == "other"
+
+
+@pytest.mark.parametrize("text, signal", [
+    ("Na het openen van jullie pot augurken zat er een stuk glas in, mijn zoon had het bijna ingeslikt", "safety"),
+    ("Since the engineer replaced the meter this morning the hallway smells of gas", "safety"),
+    ("Nog één keer zo'n rekening en ik stap over naar een andere verzekeraar", "churn"),
+    ("I'm cancelling my contract today, three outages in one week is enough", "churn"),
+    ("Als dit niet voor vrijdag is opgelost schakel ik mijn rechtsbijstandsverzekering in", "legal"),
+    ("I've sent the whole story to the local paper, they are very interested", "press"),
+    ("Vier mails gestuurd en nog geen enkele reactie gehad", "no_answer"),
+    ("We staan hier al anderhalf uur te wachten op de bagage", "waiting"),
+])
+def test_the_reason_an_agent_must_see_is_named(clf, text, signal):
+    s = clf.score_text(text, public=True)
+    assert signal in signals_of(s.reasons)
+    assert s.complaint
+
+
+def test_an_idiom_about_fire_is_no_safety_risk(clf):
+    s = clf.score_text("Dank aan Mirjam van de klantenservice, ze heeft me echt uit de brand geholpen!")
+    assert "safety" not in signals_of(s.reasons) and s.intent == "praise"
