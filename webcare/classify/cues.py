@@ -7,7 +7,6 @@ lists describe webcare situations (service failures, threats, thanks), not any d
 from __future__ import annotations
 
 import re
-import re._parser as _parser  # to index expressions by their first character
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,9 +37,93 @@ class Cue:
         return f"{self.name}: '{hit}'"
 
 
+def _split(expression: str) -> list[str]:
+    """`expression` cut at its top-level `|`, so every alternative can be factored alone."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(expression):
+        ch = expression[i]
+        if ch == "\\":
+            i += 1
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(expression[start:i])
+            start = i + 1
+        i += 1
+    return parts + [expression[start:]]
+
+
+_META = frozenset(".^$*+?{}[]\\|()")
+
+
+def _literal_prefix(expression: str) -> str:
+    """The plain characters an expression starts with (stopping before a quantified one)."""
+    for i, ch in enumerate(expression):
+        if ch in _META or expression[i + 1:i + 2] in ("?", "*", "+", "{"):
+            return expression[:i]
+    return expression
+
+
+def _factored(expressions: list[str]) -> str:
+    """The alternation of `expressions` with shared leading letters factored out.
+
+    Python's regex engine tries an alternation's branches one by one; written as a tree of
+    shared prefixes ("n(?:iet ...|o(?:g ...|oit ...))") a word that starts no expression is
+    rejected after a letter or two instead of after hundreds of tries.
+    """
+    def branches(entries: list[tuple[str, str]]) -> list[str]:
+        by_char: dict[str, list[tuple[str, str]]] = {}
+        rest_only = []
+        for literal, rest in entries:
+            if literal:
+                by_char.setdefault(literal[0], []).append((literal[1:], rest))
+            else:
+                rest_only.append(rest)
+        out = []
+        for ch, sub in by_char.items():
+            alts = branches(sub)
+            out.append(ch + (alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"))
+        out.sort(key=len, reverse=True)
+        return out + sorted(rest_only, key=len, reverse=True)  # an empty rest (a shorter word) last
+
+    entries = []
+    for expression in (e for x in expressions for e in _distributed(x)):
+        literal = _literal_prefix(expression)
+        entries.append((literal, expression[len(literal):]))
+    return "(?:" + "|".join(branches(entries)) + ")"
+
+
+def _distributed(expression: str) -> list[str]:
+    """A leading group's choices spelled out ("(?:top|fijn) hoor" -> "top hoor", "fijn hoor"),
+    so their letters can be factored too; other expressions are returned as they are."""
+    if not expression.startswith("(?:"):
+        return [expression]
+    depth, i = 0, 0
+    while i < len(expression):
+        ch = expression[i]
+        if ch == "\\":
+            i += 1
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth == 0:
+                break
+        i += 1
+    rest = expression[i + 1:]
+    choices = _split(expression[3:i])
+    if rest[:1] == "?" and rest[1:2] not in ("?", "+"):  # an optional group: with it, or without
+        return [e for choice in choices + [""] for e in _distributed(choice + rest[1:])]
+    if i >= len(expression) or rest[:1] in ("*", "+", "{"):
+        return [expression]  # a repeated group: keep it whole
+    return [e for choice in choices for e in _distributed(choice + rest)]
+
+
 def cue(name: str, *expressions: str, langs: tuple[str, ...] = ANY) -> Cue:
     """Expressions are regex fragments matched as whole words; most are plain words."""
-    ordered = tuple(sorted(expressions, key=len, reverse=True))
+    ordered = tuple(sorted((e for x in expressions for e in _split(x)), key=len, reverse=True))
     return Cue(name, "|".join(ordered), frozenset(langs), ordered)
 
 
@@ -113,7 +196,7 @@ WAITING = cue(
     rf"al {_SPAN_NL} (?:probeer|proberen|bezig|aan het)", r"(?:de )?hele (?:ochtend|middag|dag|avond|nacht) (?:thuis ?gebleven|gewacht|thuis gewacht)",
     r"thuis ?gebleven voor", rf"(?:trying|tried|been trying) (?:\w+ ){{0,6}}?for {_SPAN_EN}",
     r"(?:wacht|wachten|wachtte|zit|zitten|sta|staan|ligt|liggen|staat) (?:\w+ ){0,3}?sinds", rf"na {_SPAN_NL} nog steeds",
-    r"(?:week|dag|day) \d+ (?:of|van) (?:waiting|wachten)", r"(?:\d+|\w+) (?:days?|weeks?|months?|hours?) and counting",
+    r"(?:week|dag|day) \d+ (?:of|van) (?:waiting|wachten)", rf"{_NUM_EN} (?:days?|weeks?|months?|hours?) and counting",
     rf"dat was (?:al |nu )?{_SPAN_NL} geleden", rf"that was {_SPAN_EN} ago", rf"held (?:\w+ ){{0,4}}?for {_SPAN_EN}",
     r"te wachten op", r"(?:in de|in een) (?:wachtrij|rij) (?:\w+ ){0,3}?(?:gestaan|gezeten|gehangen)")
 # How long something has been going on, without saying who waited: weaker on its own.
@@ -170,7 +253,7 @@ PROBLEM = cue(
     r"niet (?:geleegd|opgehaald|opgeruimd|gerepareerd|gemaakt|nagekomen|gebeld|bezorgd|geleverd)", r"(?:staat|stond) (?:er )?(?:\w+ )?niks",
     r"(?:eten|friet|patat|pizza|maaltijd|food|burger|soep|koffie|fries)s? (?:\w+ )?(?:koud|lauw|cold|stone cold)",
     r"(?:over het hek|in de struiken|voor de deur|in de bosjes|over the fence|in the bushes) (?:\w+ )?(?:gegooid|geworpen|thrown|dumped|left)",
-    r"(?:gegooid|thrown|chucked) over", r"(?:\w+ )?verschillende (?:antwoorden|verhalen)", r"(?:different|another) (?:answer|story) (?:each|every)",
+    r"(?:gegooid|thrown|chucked) over", r"verschillende (?:antwoorden|verhalen)", r"(?:different|another) (?:answer|story) (?:each|every)",
     r"for nothing", r"voor (?:niks|niets) (?:gekomen|gereden|gewacht|thuisgebleven)", r"(?:come|kom|terugkomen) (?:back )?(?:tomorrow|morgen)",
     r"(?:no one|nobody|niemand) (?:told|informed|mentioned|zei|meldde|vertelde|had)", "sneaky", r"logged (?:\w+ )?out")
 MONEY = cue(
@@ -213,7 +296,7 @@ SAFETY = cue(
     "brandwonden", "unsafe", "dangerous", r"niet (?:meer )?veilig", r"(?:is|was) (?:het )?(?:nou |wel )?veilig", "aangereden",
     r"tegen de (?:grond|hekken|muur) (?:\w+ )?(?:gewerkt|gedrukt|geduwd|geslagen)", r"(?:bruin|vies|troebel) (?:kraan)?water",
     r"(?:water|kraanwater) (?:\w+ ){0,4}?(?:bruin|ruikt raar|stinkt)", r"bijna (?:\w+ ){0,4}?(?:de straat op|het spoor op|het water in|aangereden|gestikt|gevallen)",
-    r"\w*vergiftiging", r"(?:ruik\w*|rook|roken) (?:\w+ ){0,3}?gas", r"gas (?:lucht|ruiken|lekt)",
+    "voedselvergiftiging", r"(?:ruik\w*|rook|roken) (?:\w+ ){0,3}?gas", r"gas (?:lucht|ruiken|lekt)",
     "koolmonoxide", r"co-?melder", "brandweer", "ambulance", "112", "seh", "spoedeisende hulp",
     "eerste hulp", r"flauw ?gevallen", "onwel", "bewusteloos", "onveilig", r"allergi\w+ reactie",
     r"anafylact\w*", r"(?:stukje|stukjes|scherven) glas", r"glas in (?:mijn|het|de|ons)",
@@ -308,110 +391,20 @@ ALL_CUES: tuple[Cue, ...] = (
 def find_cues(text_lower: str, lang: str) -> dict[Cue, str]:
     """Every cue family present in `text_lower`, with its first matching expression.
 
-    Expressions match whole words, so a match starts where a word starts: at each word start
-    only the expressions that can begin with that character are tried. Families are found
-    independently ("nog steeds niet geleverd" is both "not delivered" and "waiting").
+    One scan of all expressions at once marks the places where any of them matches; only
+    there is each family tried. Families are found independently ("nog steeds niet
+    geleverd" is both "not delivered" and "waiting").
     """
     found: dict[Cue, str] = {}
-    for start in _WORD_START.finditer(text_lower):
-        pos = start.start()
-        any_family, families = _BY_FIRST_CHAR.get(text_lower[pos], _ANYWHERE)
-        if any_family.match(text_lower, pos) is None:
-            continue  # most words start no expression at all
-        for c, pattern in families:
-            if c in found or lang not in c.langs:
-                continue
-            match = pattern.match(text_lower, pos)
-            if match is not None:
-                found[c] = match.group(0)
+    for hit in _ANY_CUE.finditer(text_lower):
+        pos = hit.start()
+        for c, pattern in _FAMILIES:
+            if c not in found and lang in c.langs:
+                match = pattern.match(text_lower, pos)
+                if match is not None:
+                    found[c] = match.group(0)
     return found
 
 
-_WORD_START = re.compile(r"(?<!\w)\w")
-
-
-def _first_chars(expression: str) -> frozenset[str] | None:
-    """The characters a match of `expression` can begin with; None if it cannot be told."""
-    try:
-        first, _ = _first(_parser.parse(expression))
-    except Exception:  # an expression the analysis does not follow: try it at every word
-        return None
-    return first
-
-
-def _first(items) -> tuple[frozenset[str] | None, bool]:
-    """(first characters, can match empty) of a parsed sequence."""
-    out: set[str] = set()
-    for op, av in items:
-        name = str(op)
-        if name in ("ASSERT", "ASSERT_NOT", "AT"):
-            continue  # zero width: the next item decides
-        if name == "LITERAL":
-            return frozenset(out | {chr(av)}), False
-        if name == "IN":
-            chars = _class_chars(av)
-            return (None if chars is None else frozenset(out | chars)), False
-        if name == "SUBPATTERN":
-            first, empty = _first(av[-1])
-        elif name == "BRANCH":
-            parts = [_first(branch) for branch in av[1]]
-            if any(f is None for f, _ in parts):
-                return None, False
-            first = frozenset().union(*(f for f, _ in parts))
-            empty = any(e for _, e in parts)
-        elif name in ("MAX_REPEAT", "MIN_REPEAT"):
-            first, empty = _first(av[2])
-            empty = empty or av[0] == 0
-        elif name == "CATEGORY" and str(av) == "CATEGORY_DIGIT":
-            first, empty = frozenset("0123456789"), False
-        else:
-            return None, False
-        if first is None:
-            return None, False
-        out |= first
-        if not empty:
-            return frozenset(out), False
-    return frozenset(out), True
-
-
-def _class_chars(items) -> set[str] | None:
-    chars: set[str] = set()
-    for op, av in items:
-        name = str(op)
-        if name == "LITERAL":
-            chars.add(chr(av))
-        elif name == "RANGE" and av[1] - av[0] < 256:
-            chars.update(chr(c) for c in range(av[0], av[1] + 1))
-        elif name == "CATEGORY" and str(av) == "CATEGORY_DIGIT":
-            chars.update("0123456789")
-        else:
-            return None
-    return chars
-
-
-def _index(cues: tuple[Cue, ...]) -> dict[str, tuple[re.Pattern[str], tuple[tuple[Cue, re.Pattern[str]], ...]]]:
-    """For each first character: all expressions that can start with it, and per family."""
-    by_char: dict[str, dict[Cue, list[str]]] = {}
-    anywhere: dict[Cue, list[str]] = {}
-    for c in cues:
-        for expression in c.expressions:
-            chars = _first_chars(expression)
-            if chars is None:
-                anywhere.setdefault(c, []).append(expression)
-                continue
-            for ch in chars:
-                by_char.setdefault(ch, {}).setdefault(c, []).append(expression)
-    for ch in set(by_char) | set("abcdefghijklmnopqrstuvwxyz0123456789"):
-        for c, expressions in anywhere.items():
-            by_char.setdefault(ch, {}).setdefault(c, []).extend(expressions)
-    by_char[""] = anywhere  # any other character
-    def compiled(expressions: list[str]) -> re.Pattern[str]:
-        return re.compile("(?:" + "|".join(sorted(expressions, key=len, reverse=True)) + r")(?!\w)")
-
-    return {ch: (compiled([e for group in families.values() for e in group]),
-                 tuple((c, compiled(e)) for c, e in families.items()))
-            for ch, families in by_char.items()}
-
-
-_BY_FIRST_CHAR = _index(ALL_CUES)
-_ANYWHERE = _BY_FIRST_CHAR.pop("")
+_FAMILIES = tuple((c, re.compile(_factored(list(c.expressions)) + r"(?!\w)")) for c in ALL_CUES)
+_ANY_CUE = re.compile(r"(?<!\w)(?=" + _factored([e for c in ALL_CUES for e in c.expressions]) + r"(?!\w))")
