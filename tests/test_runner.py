@@ -11,7 +11,8 @@ from webcare.engine import Engine
 from webcare.models import Batch
 from webcare.pipeline import Pipeline
 from webcare.playbooks import load_dir
-from webcare.runner import Coordinator, RetryPolicy, next_delay
+from webcare.runner import Coordinator, Deliverer, RetryPolicy, next_delay
+from webcare.sinks import AlertSink
 
 from conftest import T0, msg
 
@@ -99,3 +100,52 @@ def test_jitter_stays_within_its_bound():
     rng = random.Random(3)
     delays = [next_delay(policy, 0, rng) for _ in range(200)]
     assert all(60 <= d <= 65 for d in delays) and max(delays) - min(delays) > 1
+
+
+class GatedSink(AlertSink):
+    """A chat that takes as long as the test says: each delivery waits for `gate`."""
+
+    name = "gated"
+
+    def __init__(self):
+        self.gate = asyncio.Event()
+        self.delivered = []
+
+    async def deliver(self, alert, examples):
+        await self.gate.wait()
+        self.delivered.append(alert.key)
+        return None
+
+
+def test_a_slow_chat_does_not_hold_up_polling(store):
+    """Flood control or a group's 20 messages a minute must not stop the bot reading messages."""
+    clock = SimClock(T0)
+    sink = GatedSink()
+    pipeline = Pipeline(store, Engine(load_dir(None)), [sink])
+    gas = "Er lekt gas bij de ingang van jullie winkel, het stinkt enorm, gevaarlijk!"
+    connector = ScriptedConnector([Batch((msg("1", gas, author="a"),), "p1"),
+                                   Batch((msg("2", "Ik schakel mijn advocaat in en stap naar de rechter, dit is schandalig!", author="b",
+                                              at=T0 + timedelta(minutes=1)),), "p2")])
+    coord = Coordinator(connector, pipeline, RetryPolicy(interval=60, jitter=0), clock.now, random.Random(1))
+    deliverer = Deliverer(pipeline, clock.now)
+    coord.flush_soon = deliverer.request
+
+    async def scenario():
+        delivering = asyncio.create_task(deliverer.run())
+        await coord.poll()
+        for _ in range(5):
+            await asyncio.sleep(0)  # let the deliverer start: it is now stuck in the chat
+        clock.advance(60)
+        # returns although the first alert is still on its way (the guard only stops a hang)
+        await asyncio.wait_for(coord.poll(), timeout=30)
+        assert store.count_messages() == 2 and sink.delivered == []
+        sink.gate.set()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        delivering.cancel()
+
+    asyncio.run(scenario())
+    alerts = store.alerts()
+    assert len(alerts) >= 2
+    assert sink.delivered == [a.key for a in alerts]  # all of them, once each, in order
+    assert store.pending_count(sink.name) == 0
