@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import T0, storm_stream
-from test_telegram_sink import LEAD, PEOPLE, TEAM, World, alert, buttons, post, scenario
+from test_telegram_sink import LEAD, NEG, PEOPLE, TEAM, World, alert, buttons, post, scenario
 
 from webcare.models import Author, Batch, Message, Score
 
@@ -144,6 +144,41 @@ def test_queue_lists_unanswered_messages_most_urgent_and_oldest_first_with_reply
         assert "4 waiting" in text and "3 h 00" in text
         links = [e["url"] for e in reply["entities"] if e["type"] == "text_link"]
         assert links == [f"https://facebook.example/c/{mid}" for mid in ("m1", "m5", "m2", "m3")]
+    scenario(tmp_path, body)
+
+
+def test_queue_counts_a_conversation_answer_but_not_an_auto_reply_even_unflagged(tmp_path):
+    def dm(mid, conversation, minutes_ago, text, brand=False, **kw):
+        author = Author("page", "Zuiderloop") if brand else Author(f"p{conversation}", f"Klant {conversation}")
+        return Message("messenger", mid, "dm", False, author, text, T0 - timedelta(minutes=minutes_ago),
+                       conversation_id=f"t{conversation}", from_brand=brand, **kw)
+
+    async def body(w: World):
+        w.save_examples(
+            dm("q1", 1, 90, "Waar blijft mijn terugbetaling?"),
+            dm("a1", 1, 60, "Hoi! Die is vandaag overgemaakt.", brand=True),  # answers, no in_reply_to
+            dm("q2", 2, 80, "Mijn startbewijs klopt niet"),
+            dm("a2", 2, 79, "Bedankt voor je bericht! We reageren zo snel mogelijk.", brand=True),
+            dm("q3", 3, 70, "Hallo? Nog steeds geen antwoord"),
+            dm("a3", 3, 69, "Bedankt voor je bericht! We reageren zo snel mogelijk.", brand=True,
+               automated=True),
+            dm("q4", 1, 30, "En de annuleringsverzekering?"),  # after the answer: waits again
+        )
+        text = (await ask(w, TEAM, ALICE, "/queue"))["text"]
+        assert "3 waiting" in text and "terugbetaling" not in text
+        order = [text.index(t) for t in ("startbewijs", "Nog steeds", "annuleringsverzekering")]
+        assert order == sorted(order)
+    scenario(tmp_path, body)
+
+
+def test_a_long_queue_says_how_many_wait_beyond_one_message(tmp_path):
+    async def body(w: World):
+        w.save_examples(*(post(f"n{i}", f"Nog steeds geen startnummer, klacht {i}") for i in range(600)),
+                        score=NEG)
+        reply = await ask(w, TEAM, ALICE, "/queue")
+        shown = reply["text"].count("klacht ")
+        assert "600 waiting" in reply["text"] and 10 < shown < 600
+        assert reply["text"].rstrip().endswith(f"… and {600 - shown} more")
     scenario(tmp_path, body)
 
 

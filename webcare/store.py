@@ -8,13 +8,14 @@ each configured sink has a delivery row that is ticked off once that sink has it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import pickle
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import sqlite_utils
 
@@ -561,6 +562,36 @@ class Store:
         self.conn.execute("UPDATE digest_runs SET sent_at = ? WHERE recipient = ? AND period = ? "
                           "AND sent_at IS NULL", (now.timestamp(), recipient, period))
 
+    # --- /queue: appended methods ---------------------------------------------------------
+    def waiting_customers(self, since: datetime, limit: int, bands: Sequence[float]
+                          ) -> tuple[int, list[tuple[Message, Score | None]]]:
+        """Customer messages since `since` without a real answer, as `metrics.first_responses`
+        pairs the messages of that window: how many, and the first `limit` by urgency band
+        (`bands` are the bands' lower bounds, most urgent first), oldest first within a band.
+
+        In SQL, so that a busy week never has to fit in memory: the last real answer of each
+        thread (or, in a public thread, of each customer) goes into a temporary table, then
+        every customer message is looked up there once. Everything reads one snapshot, and
+        rolling back to the savepoint leaves no trace of the temporary table.
+        """
+        from webcare.metrics import register_sql_functions
+
+        register_sql_functions(self.conn)
+        params: dict[str, Any] = {"since": since.timestamp(), "limit": limit}
+        params.update((f"band{i}", low) for i, low in enumerate(bands))
+        band = ("CASE " + " ".join(f"WHEN iif(s.label IS NULL, 0.0, s.urgency) >= :band{i} THEN {i}"
+                                   for i in range(len(bands))) + f" ELSE {len(bands)} END")
+        self.conn.execute("SAVEPOINT queue")
+        try:
+            self.conn.execute(_QUEUE_ANSWERS_TABLE)
+            self.conn.execute(_QUEUE_ANSWERS, params)
+            (_, total), *top = self.conn.execute(_QUEUE_WAITING.format(band=band), params).fetchall()
+            found = self.digest_examples([rowid for rowid, _ in top])
+        finally:
+            self.conn.execute("ROLLBACK TO queue")
+            self.conn.execute("RELEASE queue")
+        return total, [found[rowid] for rowid, _ in top]
+
 
 def _message_row(m: Message, source: str, ingested: float) -> tuple:
     return (
@@ -591,3 +622,81 @@ def _row_score(row: Sequence[Any]) -> Score | None:
                  tuple(json.loads(reasons or "[]")), confidence if confidence is not None else 1.0)
 
 
+# --- /queue: the SQL behind `Store.waiting_customers` -----------------------------------------
+
+def _queue_thread(m: str) -> str:
+    """SQL for the thread of message `m` as `metrics.thread_keys` sees it among the messages
+    since :since: its conversation, else (a reply) its parent's thread, followed up while the
+    parents are in the window, else '@author' in private, else itself. The walk only runs for
+    replies without a conversation id, which are rare; a reply cycle is cut off."""
+    own = (f"CASE WHEN {{p}}.conversation_id > '' THEN {{p}}.conversation_id "
+           f"WHEN {{p}}.in_reply_to > '' THEN {{p}}.in_reply_to "
+           f"WHEN {{p}}.public = 0 THEN '@' || {{p}}.author_id ELSE {{p}}.id END")
+    walk = (f"WITH RECURSIVE up(reply_to, thread, depth) AS ("
+            f"SELECT {m}.in_reply_to, {m}.in_reply_to, 0 UNION ALL "
+            f"SELECT CASE WHEN NOT coalesce(p.conversation_id > '', 0) THEN p.in_reply_to END, "
+            f"{own.format(p='p')}, depth + 1 FROM up JOIN messages p ON p.platform = {m}.platform "
+            f"AND p.id = up.reply_to WHERE up.reply_to > '' AND p.ts >= :since AND depth < 100) "
+            f"SELECT thread FROM up ORDER BY depth DESC LIMIT 1")
+    return (f"CASE WHEN {m}.conversation_id > '' THEN {m}.conversation_id "
+            f"WHEN {m}.in_reply_to > '' THEN ({walk}) "
+            f"WHEN {m}.public = 0 THEN '@' || {m}.author_id ELSE {m}.id END")
+
+
+# The last real answer per thread; in a public thread a reply to a customer's message answers
+# that customer (`targeted`), any other brand message there answers everyone before it.
+_QUEUE_ANSWERS_TABLE = """
+CREATE TEMP TABLE queue_answers (
+  platform TEXT, public INTEGER, thread TEXT, targeted INTEGER, author TEXT, ts REAL, id TEXT,
+  PRIMARY KEY (platform, public, thread, targeted, author)) WITHOUT ROWID"""
+
+_QUEUE_ANSWERS = f"""
+INSERT INTO temp.queue_answers
+SELECT a.platform, a.public, {_queue_thread('a')}, t.author_id IS NOT NULL, coalesce(t.author_id, ''),
+       a.ts, a.id
+FROM messages a
+LEFT JOIN messages t ON a.public = 1 AND t.platform = a.platform AND t.id = a.in_reply_to
+  AND t.ts >= :since AND t.from_brand = 0 AND t.public = 1 AND {_queue_thread('t')} = {_queue_thread('a')}
+WHERE a.ts >= :since AND a.from_brand = 1 AND NOT CASE WHEN a.automated THEN 1 ELSE webcare_auto_reply(a.text) END
+ON CONFLICT DO UPDATE SET ts = excluded.ts, id = excluded.id WHERE (excluded.ts, excluded.id) > (ts, id)"""
+
+# Waiting: no answer to the whole thread later (by time, then id: how the pairing orders ties)
+# and, in public, none to the author either. The first row holds the count, then the top.
+_QUEUE_WAITING = f"""
+WITH waiting AS MATERIALIZED (
+  SELECT c.rowid AS rid, c.ts, c.platform, c.id, {{band}} AS band
+  FROM messages c
+  LEFT JOIN temp.queue_answers l1 ON l1.platform = c.platform AND l1.public = c.public
+    AND l1.thread = {_queue_thread('c')} AND l1.targeted = 0 AND l1.author = ''
+  LEFT JOIN temp.queue_answers l2 ON c.public = 1 AND l2.platform = c.platform AND l2.public = 1
+    AND l2.thread = {_queue_thread('c')} AND l2.targeted = 1 AND l2.author = c.author_id
+  LEFT JOIN scores s ON s.platform = c.platform AND s.id = c.id
+  WHERE c.ts >= :since AND c.from_brand = 0
+    AND (l1.ts IS NULL OR (c.ts, c.id) > (l1.ts, l1.id))
+    AND (l2.ts IS NULL OR (c.ts, c.id) > (l2.ts, l2.id)))
+SELECT NULL, count(*) FROM waiting
+UNION ALL
+SELECT * FROM (SELECT rid, band FROM waiting ORDER BY band, ts, platform, id LIMIT :limit)"""
+
+
+T = TypeVar("T")
+
+
+def in_worker(store: Store, work: Callable[[Store], T]) -> Awaitable[T]:
+    """Run `work(store)` in a worker thread with its own connection to the same database, so
+    a long read (a digest, the queue) never stalls the event loop: polls, alerts and button
+    presses go on, and WAL lets it read beside the writer. An in-memory store has no second
+    connection: there it runs on the loop's thread."""
+    if store.path == ":memory:":
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        future.set_result(work(store))
+        return future
+
+    def run() -> T:
+        reader = Store(store.path)
+        try:
+            return work(reader)
+        finally:
+            reader.close()
+
+    return asyncio.to_thread(run)

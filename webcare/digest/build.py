@@ -7,11 +7,10 @@ passes values on. `digest_provider` plugs the digest into the Telegram `/digest`
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
-from typing import Awaitable, Callable, TypeVar
+from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from webcare.digest.config import DigestConfig
@@ -27,9 +26,8 @@ from webcare.digest.content import (
 from webcare.digest.schedule import Period, today_so_far
 from webcare.metrics import MetricsConfig, first_responses_from_rows
 from webcare.responsiveness import ResponsivenessRules
-from webcare.store import Store
+from webcare.store import Store, in_worker
 
-T = TypeVar("T")
 FACEBOOK_WINDOW = timedelta(days=32)  # the 30-day label window and the 24 h silences before it
 FACEBOOK_LOOKBACK = timedelta(days=90)  # when that window holds fewer than 10 counted messages
 WAITING_SHOWN = 10
@@ -122,25 +120,6 @@ def read_facebook_label(store: Store, now: datetime, rules: ResponsivenessRules 
 
 def build_digest(store: Store, config, period: Period, now: datetime) -> Digest:
     return compose(read_inputs(store, config, period, now))
-
-
-def in_worker(store: Store, work: Callable[[Store], T]) -> Awaitable[T]:
-    """Run `work(store)` in a worker thread with its own connection to the same database, so
-    a big store's digest never stalls the event loop (WAL lets it read beside the writer).
-    An in-memory store has no second connection: there it runs on the loop's thread."""
-    if store.path == ":memory:":
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        future.set_result(work(store))
-        return future
-
-    def run() -> T:
-        reader = Store(store.path)
-        try:
-            return work(reader)
-        finally:
-            reader.close()
-
-    return asyncio.to_thread(run)
 
 
 def digest_provider(config, store: Store) -> Callable[[datetime], Awaitable[str]]:

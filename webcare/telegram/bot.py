@@ -26,10 +26,11 @@ from telegram.ext import (
 from webcare.engine import HUMAN_ACTIONS
 from webcare.pipeline import Pipeline
 from webcare.sinks import SinkUnavailable
+from webcare.store import in_worker
 from webcare.telegram.directory import Directory
 from webcare.telegram.format import (
-    COMMANDS, HELP, clock, digest_counts_text, esc, incidents_text, oncall_line,
-    queue_text, severity_rank, status_text, urgency_band,
+    COMMANDS, HELP, QUEUE_SHOWN, URGENCY_BANDS, clock, digest_counts_text, esc, incidents_text,
+    oncall_line, queue_text, severity_rank, status_text,
 )
 from webcare.telegram.rota import parse_duration, take_over_until
 from webcare.telegram.sink import NO_PREVIEW, TelegramSink
@@ -137,15 +138,11 @@ class TelegramBot:
         await self._send(update.effective_chat.id, HELP)
 
     async def cmd_queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        from webcare.metrics import first_responses
-
         now = self.now()
-        messages = list(self.store.iter_messages(since=now - timedelta(days=QUEUE_DAYS)))
-        waiting = [r.message.uid for r in first_responses(messages)
-                   if r.answered_at is None and not r.message.from_brand]
-        scored = self.store.get_messages(waiting)
-        scored.sort(key=lambda pair: (urgency_band(pair[1]), pair[0].created_at))
-        await self._send(update.effective_chat.id, queue_text(scored, now, self.tz))
+        since = now - timedelta(days=QUEUE_DAYS)
+        bands = [low for low, _ in URGENCY_BANDS]
+        total, waiting = await in_worker(self.store, lambda s: s.waiting_customers(since, QUEUE_SHOWN, bands))
+        await self._send(update.effective_chat.id, queue_text(waiting, now, self.tz, total))
 
     async def cmd_incidents(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         rows = [r for r in self.store.incidents() if r["status"] in LIVE]

@@ -190,16 +190,20 @@ def superseded_message(alert: Alert, reason: str) -> str:
 # --- command replies ----------------------------------------------------------------------
 
 def fit_lines(head: Sequence[str], items: Iterable[str], tail: Sequence[str] = (), *,
-              more: str = "… and {n} more") -> str:
-    """Join as many item lines as fit into one message; say how many were left out."""
+              more: str = "… and {n} more", total: int | None = None) -> str:
+    """Join as many item lines as fit into one message; say how many were left out (of
+    `total`, when only the first items were passed)."""
     items = list(items)
+    total = len(items) if total is None else total
     body = list(head)
     for i, item in enumerate(items):
-        candidate = "\n".join([*body, item, more.format(n=len(items)), *tail])
+        candidate = "\n".join([*body, item, more.format(n=total), *tail])
         if not fits(candidate):
-            body.append(more.format(n=len(items) - i))
+            body.append(more.format(n=total - i))
             return "\n".join([*body, *tail])
         body.append(item)
+    if total > len(items):
+        body.append(more.format(n=total - len(items)))
     return "\n".join([*body, *tail])
 
 
@@ -212,10 +216,16 @@ def urgency_band(score: Score | None) -> int:
     return next(i for i, (low, _) in enumerate(URGENCY_BANDS) if value >= low)
 
 
-def queue_text(waiting: Sequence[Example], now: datetime, tz: tzinfo) -> str:
-    if not waiting:
+# No more queue lines than this fit in one message: a line is never shorter than 10 characters.
+QUEUE_SHOWN = LIMIT // 10
+
+
+def queue_text(waiting: Sequence[Example], now: datetime, tz: tzinfo, total: int | None = None) -> str:
+    """`waiting` may be the first of `total` waiting messages (at least QUEUE_SHOWN of them)."""
+    total = len(waiting) if total is None else total
+    if not total:
         return "📭 <b>Queue</b>: nothing is waiting for an answer."
-    head = [f"📬 <b>Queue</b>: {len(waiting)} waiting, most urgent and oldest first"]
+    head = [f"📬 <b>Queue</b>: {total} waiting, most urgent and oldest first"]
     items = []
     for message, score in waiting:
         mark = URGENCY_BANDS[urgency_band(score)][1]
@@ -224,7 +234,7 @@ def queue_text(waiting: Sequence[Example], now: datetime, tz: tzinfo) -> str:
         items.append(f"{mark} <b>{age}</b> · {esc(message.platform, 30)} · "
                      f"{esc(message.author.name or message.author.id, 40)}: "
                      f"{esc(message.text, 140)}" + (f" {reply}" if reply else ""))
-    return fit_lines(head, items)
+    return fit_lines(head, items, total=total)
 
 
 def incidents_text(rows: Sequence[dict], now: datetime, tz: tzinfo) -> str:
