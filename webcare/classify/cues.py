@@ -37,22 +37,26 @@ class Cue:
         return f"{self.name}: '{hit}'"
 
 
-def _split(expression: str) -> list[str]:
-    """`expression` cut at its top-level `|`, so every alternative can be factored alone."""
-    parts, depth, start, i = [], 0, 0, 0
+def _characters(expression: str):
+    """(index, character, depth) of each unescaped character; a bracket counts inside itself."""
+    depth, i = 0, 0
     while i < len(expression):
         ch = expression[i]
         if ch == "\\":
-            i += 1
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
+            i += 2
+            continue
+        if ch in ")]":
             depth -= 1
-        elif ch == "|" and depth == 0:
-            parts.append(expression[start:i])
-            start = i + 1
+        yield i, ch, depth
+        if ch in "([":
+            depth += 1
         i += 1
-    return parts + [expression[start:]]
+
+
+def _split(expression: str) -> list[str]:
+    """`expression` cut at its top-level `|`, so every alternative can be factored alone."""
+    cuts = [i for i, ch, depth in _characters(expression) if ch == "|" and depth == 0]
+    return [expression[a + 1:b] for a, b in zip([-1, *cuts], [*cuts, len(expression)])]
 
 
 _META = frozenset(".^$*+?{}[]\\|()")
@@ -100,23 +104,12 @@ def _distributed(expression: str) -> list[str]:
     so their letters can be factored too; other expressions are returned as they are."""
     if not expression.startswith("(?:"):
         return [expression]
-    depth, i = 0, 0
-    while i < len(expression):
-        ch = expression[i]
-        if ch == "\\":
-            i += 1
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-            if depth == 0:
-                break
-        i += 1
+    i = next(i for i, ch, depth in _characters(expression) if ch == ")" and depth == 0)
     rest = expression[i + 1:]
     choices = _split(expression[3:i])
     if rest[:1] == "?" and rest[1:2] not in ("?", "+"):  # an optional group: with it, or without
         return [e for choice in choices + [""] for e in _distributed(choice + rest[1:])]
-    if i >= len(expression) or rest[:1] in ("*", "+", "{"):
+    if rest[:1] in ("*", "+", "{"):
         return [expression]  # a repeated group: keep it whole
     return [e for choice in choices for e in _distributed(choice + rest)]
 
