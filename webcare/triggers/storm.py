@@ -31,6 +31,7 @@ SENSITIVITY = {"fewer": (1.5, 1e-9, 4.0), "balanced": (1.0, 1e-7, 3.0), "more": 
 HOUR = 3600.0
 DAY = 86400.0
 RECHECK = 30.0
+COLD_START_RATIO = 0.5  # matching per other public message assumed before two hours are learned
 
 
 @dataclass(frozen=True)
@@ -150,12 +151,16 @@ class Storm:
         if group.expected[0] != group.hour:
             group.expected = (group.hour, self._expected_hourly(group, t))
         hourly = group.expected[1]
+        ratio = self._ratio_to_others(group)
+        # other traffic in a short window is a handful of messages: its rate over the longest
+        # window is steadier, and a sudden rush still counts through the window's own count
+        other_rate = len(group.others[-1]) / self.windows[-1]
         best = None
         for window, recent, others in zip(self.windows, group.recent, group.others):
             count = len(recent)
             if count < min_count:
                 continue
-            expected = max(hourly * window / HOUR, len(others) * self._ratio_to_others(group))
+            expected = max(hourly * window / HOUR, max(len(others), other_rate * window) * ratio)
             if event is None and (count < self.ratio * expected or _poisson_tail(count, expected) > self.alpha):
                 continue
             best = (window, recent, count, expected)  # the longest window that passes tells the most
@@ -194,8 +199,16 @@ class Storm:
         return max(learned, blended)  # the prior guards a quiet start; it never hides a busy brand's normal
 
     def _ratio_to_others(self, group: Group) -> float:
+        """Usual matching messages per other public message, with a prior of one in ten.
+
+        Until two hours are learned the prior is no guide: a busy brand's ordinary complaints
+        can be a third of its other mentions, and read against one in ten they look like a
+        storm within minutes of a first start. So up to then half is assumed; a real storm,
+        in which complaints outnumber everything else, still stands out.
+        """
         prior = self.options.prior_days * 24
-        return ((group.matching_total + prior * 0.1) / (group.other_total + prior)) if group.hours_seen else 0.1
+        ratio = (group.matching_total + prior * 0.1) / (group.other_total + prior) if group.hours_seen else 0.1
+        return max(ratio, COLD_START_RATIO) if group.hours_seen < 2 else ratio
 
     def _roll(self, group: Group, t: float) -> None:
         """Close finished hours into the baseline (not while a storm is on)."""
