@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import compress
 from typing import Any, Callable, Collection, Sequence
 
 import numpy as np
@@ -228,7 +229,7 @@ class _Counted:
     ids: tuple[str, ...]
 
     def subset(self, mask: np.ndarray) -> "_Counted":
-        return _Counted(self.ts[mask], self.reply[mask], tuple(i for i, k in zip(self.ids, mask) if k))
+        return _Counted(self.ts[mask], self.reply[mask], tuple(compress(self.ids, mask.tolist())))
 
 
 def counted_messages(
@@ -319,8 +320,13 @@ def responsiveness(
     exclusions: Exclusions = Exclusions(),
 ) -> Responsiveness:
     """What Facebook would display at `now` for the Page whose messages these are."""
+    private, public = counted_messages(_until(messages, now.timestamp()), rules, exclusions)
+    return _responsiveness(private, public, now, rules)
+
+
+def _responsiveness(private: _Counted, public: _Counted, now: datetime,
+                    rules: ResponsivenessRules) -> Responsiveness:
     at = now.timestamp()
-    private, public = counted_messages(_until(messages, at), rules, exclusions)
     inbox = private.subset(label_window(private, rules))
     recent = private.subset(private.ts > at - rules.badge_window)
     shown = public.subset(label_window(public, rules))
@@ -343,17 +349,19 @@ def forecast_label(
     deadline is no reply). Between two deadlines the mean response time only grows with x,
     so each stretch is settled by checking its ends and bisecting to the second.
     """
+    private, _ = counted_messages(_until(messages, now.timestamp()), rules, exclusions)
+    return _forecast(private, now, rules)
+
+
+def _forecast(private: _Counted, now: datetime, rules: ResponsivenessRules) -> LabelForecast:
     at = now.timestamp()
-    private, _ = counted_messages(_until(messages, at), rules, exclusions)
     inbox = private.subset(label_window(private, rules))
     current = _figures(inbox.ts, inbox.reply, at, rules)
     waiting = _waiting(inbox, at, rules)
-    label_rank = rules.rank(current.label)
-
-    def worse_label(x: float) -> bool:
-        return rules.rank(_figures(inbox.ts, _answered_at(inbox, waiting, at + x), at + x, rules).label) > label_rank
-
-    drop_at = None if current.label is None else _first_true(worse_label, inbox, waiting, at, rules)
+    drop_at = None
+    if current.label is not None:
+        worse = _worse_if_answered(inbox, waiting, at, rules, current.label)
+        drop_at = _first_true(lambda x: worse(at + x), inbox, waiting, at, rules)
     drops_to = None
     if drop_at is not None:
         hypo = _answered_at(inbox, waiting, at + drop_at)
@@ -378,6 +386,20 @@ def forecast_label(
     )
 
 
+def label_and_forecast(
+    counted: Sequence[tuple[float, float, str, bool]], now: datetime,
+    rules: ResponsivenessRules = ResponsivenessRules(),
+) -> tuple[Responsiveness, LabelForecast]:
+    """`responsiveness` and `forecast_label` from counted messages paired elsewhere: the
+    store pairs a month of inbox messages in SQL far faster than messages can be built, and
+    both figures then share one pairing. `counted` holds (receipt, first reply or NaN, uid,
+    public) of the conversation-opening customer messages, paired among the messages up to
+    `now`, in the order of those messages."""
+    private = _as_counted([(ts, reply, uid) for ts, reply, uid, public in counted if not public])
+    public = _as_counted([(ts, reply, uid) for ts, reply, uid, public in counted if public])
+    return _responsiveness(private, public, now, rules), _forecast(private, now, rules)
+
+
 def _until(messages: Sequence[Message], at: float) -> list[Message]:
     return [m for m in messages if m.created_at.timestamp() <= at]
 
@@ -395,20 +417,57 @@ def _answered_at(counted: _Counted, waiting: np.ndarray, when: float) -> np.ndar
     return reply
 
 
+def _worse_if_answered(counted: _Counted, waiting: np.ndarray, at: float, rules: ResponsivenessRules,
+                       current: str) -> Callable[[float], bool]:
+    """Whether the label would be worse than `current` if the waiting messages were all
+    answered at `when` (>= `at`): what `_figures(counted.ts, _answered_at(counted, waiting,
+    when), when, rules).label` says, for the forecast, which asks thousands of times.
+
+    Only the waiting messages' delays move with `when`, so the other replies are sorted once
+    and the moving ones merged in: the very array `_figures` sorts, hence the same mean. And
+    first a bound: the fastest 90 % never average more than all replies do, so while all of
+    them stay clearly under the current label's limit, the label holds.
+    """
+    rank = rules.rank(current)
+    limit = max(seconds for _, seconds in rules.labels[: rank + 1])
+    with np.errstate(invalid="ignore"):
+        delay = counted.reply - counted.ts
+        fixed = np.sort(delay[~waiting & (counted.reply <= at) & (delay <= rules.answer_deadline)])
+    fixed_sum = float(fixed.sum())
+    received = np.sort(counted.ts[waiting])[::-1]  # newest first: their delays in ascending order
+
+    def worse(when: float) -> bool:
+        moving = when - received
+        moving = moving[moving <= rules.answer_deadline]
+        n = fixed.size + moving.size
+        if n and (fixed_sum + float(moving.sum())) / n < limit * (1 - 1e-9):
+            return False
+        times = np.insert(fixed, np.searchsorted(fixed, moving), moving)
+        drop = int(math.floor(times.size * (1 - rules.fastest_share) + 1e-9))
+        kept = times[: times.size - drop]
+        return rules.rank(rules.label_for(float(kept.mean()) if kept.size else None)) > rank
+
+    return worse
+
+
 def _first_true(pred: Callable[[float], bool], counted: _Counted, waiting: np.ndarray, at: float,
                 rules: ResponsivenessRules) -> float | None:
     """Smallest whole second x >= 0 with pred(x), assuming pred only flips from False to
-    True between consecutive answer deadlines of the waiting messages; None if never."""
+    True between consecutive answer deadlines of the waiting messages; None if never. So a
+    stretch whose end is False is False throughout, and its start needs no check."""
     if not waiting.any():
         return None
     deadlines = sorted({float(t + rules.answer_deadline - at) for t in counted.ts[waiting]})
     lo = 0.0
     for end in [*deadlines, deadlines[-1] + 1.0]:
         start = lo if lo == 0.0 else math.floor(lo) + 1.0  # just after the previous deadline
+        end = math.floor(end)
+        if end > start and not pred(end):
+            lo = end
+            continue
         if pred(start):
             return start
-        end = math.floor(end)
-        if end > start and pred(end):
+        if end > start:
             good, bad = start, float(end)
             while bad - good > 1.0:
                 mid = math.floor((good + bad) / 2)
@@ -423,5 +482,5 @@ def _first_true(pred: Callable[[float], bool], counted: _Counted, waiting: np.nd
 
 __all__ = [
     "Exclusions", "Figures", "LabelForecast", "Responsiveness", "ResponsivenessRules",
-    "counted_messages", "forecast_label", "label_window", "responsiveness",
+    "counted_messages", "forecast_label", "label_and_forecast", "label_window", "responsiveness",
 ]

@@ -93,28 +93,28 @@ def read_inputs(store: Store, config, period: Period, now: datetime) -> DigestIn
     cfg = digest_config(config)
     metrics = metrics_config(config)
     origin = baseline_start(period)
-    volume = store.digest_volume(origin, origin, max(period.end, period.start))
+    volume = store.digest_volume(origin, origin, max(period.end, period.start),
+                                 detail_from=period.previous().start)
     rows = store.digest_response_rows(response_since(period, now), metrics.gap, until=now)
     pairs = first_responses_from_rows(rows, metrics.gap) if len(rows) else None
     waiting = waiting_rows(rows, pairs, now) if pairs is not None else []
-    examples = store.digest_examples([rowid for rowid, _, _ in waiting])
+    counts, examples = store.digest_waiting([rowid for rowid, _, _ in waiting], WAITING_SHOWN)
     facebook = read_facebook_label(store, now)
     return DigestInputs(
         brand=config.brand.name, period=period, now=now, origin=origin, volume=volume, pairs=pairs,
         complaints=store.digest_complaints(period.start, period.end), waiting=waiting,
-        waiting_examples=examples, incidents=store.incidents(), connectors=store.connector_status(),
-        facebook=facebook, metrics=metrics, ignore_words=ignore_words(config.brand.name),
-        gap_hours=cfg.gap_hours, waiting_shown=WAITING_SHOWN)
+        waiting_counts=counts, waiting_examples=examples, incidents=store.incidents(),
+        connectors=store.connector_status(), facebook=facebook, metrics=metrics,
+        ignore_words=ignore_words(config.brand.name), gap_hours=cfg.gap_hours, waiting_shown=WAITING_SHOWN)
 
 
 def read_facebook_label(store: Store, now: datetime, rules: ResponsivenessRules | None = None):
     """Facebook's inbox label at `now`: from the DMs of the last 32 days (the 30-day window
     and the 24 h silences before it), or of 90 days when those hold under 10 counted ones."""
     rules = rules or ResponsivenessRules()
-    label = facebook_label(store.digest_private_messages(rules.platforms, now - FACEBOOK_WINDOW, now), now, rules)
+    label = facebook_label(store.digest_inbox_rows(rules.platforms, now - FACEBOOK_WINDOW, now), now, rules)
     if label is None or label.counted < rules.min_messages:
-        older = store.digest_private_messages(rules.platforms, now - FACEBOOK_LOOKBACK, now)
-        label = facebook_label(older, now, rules)
+        label = facebook_label(store.digest_inbox_rows(rules.platforms, now - FACEBOOK_LOOKBACK, now), now, rules)
     return label
 
 

@@ -15,7 +15,7 @@ usually has messages at that time of day.
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Mapping, NamedTuple, Sequence
@@ -25,14 +25,16 @@ import numpy as np
 from webcare.digest.schedule import Period
 from webcare.digest.topics import Example, Topic, complaint_topics
 from webcare.metrics import (
+    PUBLIC,
     CompactRows,
     FirstResponses,
     MetricsConfig,
     ResponseStats,
+    first_responses_from_rows,
     report_from_pairs,
 )
 from webcare.models import Message, Score
-from webcare.responsiveness import ResponsivenessRules, forecast_label, responsiveness
+from webcare.responsiveness import ResponsivenessRules, label_and_forecast
 
 HOUR = 3600.0
 LIVE = ("open", "acknowledged", "snoozed")
@@ -230,7 +232,8 @@ class DigestInputs:
     pairs: FirstResponses | None
     complaints: Sequence[Example]
     waiting: Sequence[WaitingRow]  # oldest first
-    waiting_examples: Mapping[int, Example]  # by row id
+    waiting_counts: Sequence[tuple[str, int]]  # of those that need an answer, per platform, most first
+    waiting_examples: Mapping[int, Example]  # by row id: the oldest that need an answer
     incidents: Sequence[Mapping]
     connectors: Sequence[Mapping]
     facebook: FacebookLabel | None = None
@@ -268,7 +271,7 @@ def compose(inp: DigestInputs) -> Digest:
         total_before=total_before, channels=channels, topics=topics, complaints=len(inp.complaints),
         incidents=incidents,
         response=response_figures(inp.pairs, period, previous, now, inp.metrics, inp.facebook),
-        waiting=waiting_section(inp.waiting, inp.waiting_examples, inp.waiting_shown),
+        waiting=waiting_section(inp.waiting, inp.waiting_counts, inp.waiting_examples, inp.waiting_shown),
         gaps=connector_gaps(volume, inp.origin, period, now, inp.gap_hours),
         troubles=connector_troubles(inp.connectors, period.tz),
         chart=chart_data(volume, inp.origin, period, previous, incidents),
@@ -299,8 +302,8 @@ def _counts(rows: Iterable[VolumeRow]) -> Counts:
 
 
 def _in(rows: Sequence[VolumeRow], origin: datetime, period: Period) -> list[VolumeRow]:
-    a, b = period.start.timestamp(), period.end.timestamp()
-    return [r for r in rows if a <= _hour_ts(origin, r.hour) < b]
+    a, b, o = period.start.timestamp(), period.end.timestamp(), origin.timestamp()
+    return [r for r in rows if a <= o + r.hour * HOUR < b]  # _hour_ts, with the origin read once
 
 
 def channel_lines(rows: Sequence[VolumeRow], origin: datetime, period: Period, previous: Period
@@ -487,15 +490,21 @@ def response_figures(pairs: FirstResponses | None, period: Period, previous: Per
     return ResponseFigures(report.total, before.total, dict(report.by_platform), targets, facebook)
 
 
-def facebook_label(messages: Sequence[Message], now: datetime,
+def facebook_label(rows: CompactRows, now: datetime,
                    rules: ResponsivenessRules | None = None) -> FacebookLabel | None:
     """Facebook's inbox label as customers see it at `now`, and whether waiting messages
-    threaten it; None when the Page's inbox has no counted message yet."""
+    threaten it; None when the Page's inbox has no counted message yet.
+
+    `rows` are the inbox messages up to `now`, each with its uid (`Store.digest_inbox_rows`).
+    """
     rules = rules or ResponsivenessRules()
-    shown = responsiveness(messages, now, rules)
+    pairs = first_responses_from_rows(rows, rules.silence)
+    counted = [(ts, answer, rows.rows[row][4], bool(flags & PUBLIC)) for row, ts, answer, flags, opener in zip(
+        pairs.row.tolist(), pairs.ts.tolist(), pairs.answer.tolist(), pairs.flags.tolist(),
+        pairs.opener.tolist()) if opener]
+    shown, forecast = label_and_forecast(counted, now, rules)
     if shown.inbox.counted == 0:
         return None
-    forecast = forecast_label(messages, now, rules)
     seconds = shown.inbox.response_seconds
     return FacebookLabel(
         label=shown.label, response_minutes=None if seconds is None else seconds / 60,
@@ -522,23 +531,10 @@ def waiting_rows(rows: CompactRows, pairs: FirstResponses, now: datetime, days: 
     return [(rows.rows[int(pairs.row[i])][4], at - float(pairs.ts[i]), bool(acked[i])) for i in keep.tolist()]
 
 
-def needs_answer(message: Message, score: Score | None) -> bool:
-    """Private messages always; public ones when they complain, ask or are negative (praise
-    and chatter under a post wait for nobody)."""
-    if not message.public or score is None:
-        return True
-    return score.complaint or score.intent in ("complaint", "question") or score.label == "neg"
-
-
-def waiting_section(rows: Sequence[WaitingRow], examples: Mapping[int, Example], limit: int = 10) -> Waiting:
-    """What still waits for an answer: how many per platform and the oldest `limit`."""
-    items = []
-    per: Counter = Counter()
-    for rowid, waited, acked in rows:
-        found = examples.get(rowid)
-        if found is None or not needs_answer(*found):
-            continue
-        per[found[0].platform] += 1
-        if len(items) < limit:
-            items.append(WaitingItem(found[0], found[1], waited, acked))
-    return Waiting(sum(per.values()), dict(per.most_common()), tuple(items))
+def waiting_section(rows: Sequence[WaitingRow], counts: Sequence[tuple[str, int]],
+                    examples: Mapping[int, Example], limit: int = 10) -> Waiting:
+    """What still waits for an answer: how many per platform and the oldest `limit`
+    (`examples` are those that need an answer, `Store.digest_waiting`)."""
+    items = [WaitingItem(*examples[rowid], waited, acked) for rowid, waited, acked in rows
+             if rowid in examples][:limit]
+    return Waiting(sum(n for _, n in counts), dict(counts), tuple(items))

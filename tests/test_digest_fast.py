@@ -1,0 +1,233 @@
+"""The digest read the fast way is the digest read the slow way, figure for figure.
+
+`build.read_inputs` counts in SQL, pairs Facebook's inbox from SQL rows and builds only the
+messages it shows. Here the same digest is also read the way it used to be (every waiting
+message and the whole inbox built as messages) from stores with varied traffic, and the two
+must be equal; and the label forecast must find the same moment as checking both ends of
+every stretch between two answer deadlines, as it used to.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from webcare import config
+from webcare.digest.build import (
+    FACEBOOK_LOOKBACK, FACEBOOK_WINDOW, WAITING_SHOWN, build_digest, ignore_words, metrics_config,
+)
+from webcare.digest.content import (
+    DigestInputs, FacebookLabel, baseline_start, compose, response_since, waiting_rows,
+)
+from webcare.digest.schedule import day_period, today_so_far, week_period
+from webcare.metrics import OTHER_PLATFORM, CompactRows, compact_rows_query, first_responses_from_rows
+from webcare.models import Alert, Author, Message, Score
+from webcare.responsiveness import (
+    ResponsivenessRules, _answered_at, _figures, _until, _waiting, counted_messages, forecast_label,
+    label_window, responsiveness,
+)
+from webcare.store import Store
+
+AMS = ZoneInfo("Europe/Amsterdam")
+START = datetime(2026, 10, 1, 0, 0, tzinfo=AMS)
+CONFIG = config.default()
+SCORES = [Score("nl", -0.7, "neg", "complaint", True, 0.8, 0.7), Score("nl", -0.3, "neg", "other", False, 0.2, 0.2),
+          Score("nl", 0.0, "neu", "question", False, 0.1, 0.35), Score("nl", 0.6, "pos", "praise", False, 0.0, 0.1),
+          Score("en", 0.0, "neu", "other", False, 0.0, 0.05)]
+TEXTS = ["Geen medaille bij de finish", "Waar blijft mijn medaille?", "Parkeren was een ramp", "Top georganiseerd!",
+         "Nergens parkeren bij de start", "Wanneer opent de inschrijving?", "water op bij km 10"]
+
+
+def varied_store(path, seed: int) -> Store:
+    """Two weeks from several connectors: comments, mentions, DMs with quick and slow replies
+    and auto-replies (flagged and only recognisable by their text), e-mail, quiet spells."""
+    rng = random.Random(seed)
+    store = Store(path)
+    messages: list[tuple[str, Message, Score | None]] = []
+    at = START
+    n = 0
+    while at < START + timedelta(days=14):
+        at += timedelta(seconds=rng.choice([0, 5, 60, 400, 900, 1800]) * (6 if 1 <= at.hour < 7 else 1))
+        n += 1
+        source, platform, kind, public = rng.choice([
+            ("fb", "facebook", "comment", True), ("fb", "messenger", "dm", False), ("fb", "messenger", "dm", False),
+            ("fb", "facebook", "dm", False), ("x", "x", "mention", True), ("mail", "email", "email", False)])
+        if source == "x" and START + timedelta(days=12) <= at < START + timedelta(days=12, hours=9):
+            continue  # the X connector is down for a morning
+        who = f"{platform[:2]}{rng.randrange(40)}"
+        conv = f"t-{who}" if not public else ("post-1" if kind == "comment" else None)
+        reply_to = None
+        comments = [m.id for _, m, _ in messages[-50:] if m.kind == "comment" and not m.from_brand]
+        if platform == "facebook" and kind == "dm" and comments:  # a private reply to a comment
+            conv, reply_to = None, rng.choice(comments)
+        mid = f"{platform}-{n}"
+        messages.append((source, Message(platform, mid, kind, public, Author(who, who.title()), rng.choice(TEXTS),
+                                         at, conversation_id=conv, in_reply_to=reply_to,
+                                         url=f"https://example.com/{mid}"),
+                         rng.choice(SCORES) if rng.random() < 0.9 else None))
+        if rng.random() < 0.6:  # the brand reacts: soon, late, with an auto-reply, or first auto then real
+            for delay, auto in rng.choice([[(rng.choice([30, 300, 1800]), False)], [(rng.choice([3, 7200, 30000]), False)],
+                                           [(2, True)], [(2, "text"), (rng.choice([600, 20000]), False)]]):
+                n += 1
+                text = "Bedankt voor je bericht! We reageren zo snel mogelijk." if auto else "Hoi, geregeld!"
+                messages.append((source, Message(platform, f"{platform}-b{n}", kind, public, Author("brand", "Zuiderloop"),
+                                                 text, at + timedelta(seconds=delay), conversation_id=conv,
+                                                 in_reply_to=mid, from_brand=True, automated=auto is True), None))
+    with store.transaction():
+        for source in ("fb", "x", "mail"):
+            batch = [(m, s) for src, m, s in messages if src == source]
+            store.save_messages([m for m, _ in batch], source, START)
+            store.save_scores([(m, s) for m, s in batch if s is not None])
+        store.save_messages([Message("reddit", f"r{i}", "comment", True, Author(f"r{i}"), "Waar is de medaille?",
+                                     START + timedelta(hours=5 * i)) for i in range(9)], "reddit", START)  # long gone
+        store.record_alerts([Alert(at=START + timedelta(days=12, hours=10), playbook="complaint-storm",
+                                   severity="high", incident="inc-1", seq=0, kind="open", title="Storm",
+                                   text="", message_ids=(), recipients=())], [])
+    return store
+
+
+def slow_inputs(store: Store, period, now: datetime) -> DigestInputs:
+    """`read_inputs` as it was: every row of the week in full, every waiting message built
+    as a message, and Facebook's label from the inbox built as messages."""
+    period = period.cut(now)
+    metrics = metrics_config(CONFIG)
+    origin = baseline_start(period)
+    volume = store.digest_volume(origin, origin, max(period.end, period.start))
+    rows = slow_response_rows(store, response_since(period, now).timestamp() - metrics.gap, now.timestamp())
+    pairs = first_responses_from_rows(rows, metrics.gap) if len(rows) else None
+    waiting = waiting_rows(rows, pairs, now) if pairs is not None else []
+    examples = store.digest_examples([rowid for rowid, _, _ in waiting])
+    need = [(rowid, examples[rowid]) for rowid, _, _ in waiting if rowid in examples
+            and (not examples[rowid][0].public or examples[rowid][1] is None or examples[rowid][1].complaint
+                 or examples[rowid][1].intent in ("complaint", "question") or examples[rowid][1].label == "neg")]
+    return DigestInputs(
+        brand=CONFIG.brand.name, period=period, now=now, origin=origin, volume=volume, pairs=pairs,
+        complaints=store.digest_complaints(period.start, period.end), waiting=waiting,
+        waiting_counts=Counter(m.platform for _, (m, _) in need).most_common(),
+        waiting_examples=dict(need[:WAITING_SHOWN]), incidents=store.incidents(),
+        connectors=store.connector_status(), facebook=slow_facebook_label(store, now), metrics=metrics,
+        ignore_words=ignore_words(CONFIG.brand.name), waiting_shown=WAITING_SHOWN)
+
+
+def slow_response_rows(store: Store, since: float, until: float) -> CompactRows:
+    """The compact rows of [since, until], platforms as found among them, row ids appended."""
+    platforms = [r[0] for r in store.conn.execute(
+        "SELECT DISTINCT platform FROM messages WHERE ts >= ? AND ts <= ? ORDER BY platform", (since, until))]
+    sql, params = compact_rows_query(platforms)
+    sql = sql.replace("\nFROM messages", ",\n  rowid\nFROM messages") + " WHERE ts >= ? AND ts <= ?"
+    rows = store.conn.execute(sql, (*params, since, until)).fetchall()
+    return CompactRows((*platforms, OTHER_PLATFORM), rows)
+
+
+def slow_facebook_label(store: Store, now: datetime) -> FacebookLabel | None:
+    rules = ResponsivenessRules()
+
+    def label(since: datetime) -> FacebookLabel | None:
+        inbox = [m for m in store.iter_messages(since=since)
+                 if m.platform in rules.platforms and not m.public and m.created_at <= now]
+        shown = responsiveness(inbox, now, rules)
+        if shown.inbox.counted == 0:
+            return None
+        forecast = forecast_label(inbox, now, rules)
+        seconds = shown.inbox.response_seconds
+        return FacebookLabel(
+            label=shown.label, response_minutes=None if seconds is None else seconds / 60,
+            response_rate=shown.inbox.response_rate, counted=shown.inbox.counted,
+            very_responsive=shown.very_responsive, at_risk=forecast.at_risk, drops_to=forecast.drops_to,
+            reply_within_seconds=forecast.reply_within_seconds, waiting=len(forecast.waiting_ids))
+
+    found = label(now - FACEBOOK_WINDOW)
+    if found is None or found.counted < rules.min_messages:
+        found = label(now - FACEBOOK_LOOKBACK)
+    return found
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_digest_read_fast_is_the_digest_read_slowly(tmp_path, seed):
+    store = varied_store(tmp_path / "d.db", seed)
+    try:
+        for now in (START + timedelta(days=12, hours=17, minutes=3), START + timedelta(days=13, hours=8),
+                    START + timedelta(days=14, hours=2)):
+            periods = [today_so_far(now, AMS), day_period(now.date() - timedelta(days=1), AMS),
+                       week_period(now.date() - timedelta(days=7), AMS)]
+            for period in periods:
+                fast = build_digest(store, CONFIG, period, now)
+                assert fast == compose(slow_inputs(store, period, now))
+                assert fast.total.messages and fast.waiting.total and fast.response.facebook
+    finally:
+        store.close()
+
+
+# -- the forecast -------------------------------------------------------------------------------------
+
+def drop_moment_as_it_was(messages: list[Message], now: datetime, rules: ResponsivenessRules) -> float | None:
+    """The forecast's moment the label drops, found as before: both ends of every stretch."""
+    at = now.timestamp()
+    private, _ = counted_messages(_until(messages, at), rules)
+    inbox = private.subset(label_window(private, rules))
+    current = _figures(inbox.ts, inbox.reply, at, rules)
+    if current.label is None:
+        return None
+    waiting = _waiting(inbox, at, rules)
+
+    def pred(x: float) -> bool:
+        hypo = _answered_at(inbox, waiting, at + x)
+        return rules.rank(_figures(inbox.ts, hypo, at + x, rules).label) > rules.rank(current.label)
+
+    if not waiting.any():
+        return None
+    deadlines = sorted({float(t + rules.answer_deadline - at) for t in inbox.ts[waiting]})
+    lo = 0.0
+    for end in [*deadlines, deadlines[-1] + 1.0]:
+        start = lo if lo == 0.0 else math.floor(lo) + 1.0
+        if pred(start):
+            return start
+        end = math.floor(end)
+        if end > start and pred(end):
+            good, bad = start, float(end)
+            while bad - good > 1.0:
+                mid = math.floor((good + bad) / 2)
+                good, bad = (good, mid) if pred(mid) else (mid, bad)
+            return bad
+        lo = end
+    return None
+
+
+def forecast_case(seed: int) -> tuple[list[Message], datetime]:
+    """An inbox with replies around its usual speed and some messages still waiting."""
+    rng = random.Random(seed)
+    now = START + timedelta(days=20)
+    quick = rng.choice([5, 20, 45, 120, 600]) * 60
+    messages = []
+    for i in range(rng.randrange(5, 60)):
+        asked_at = now - timedelta(seconds=rng.uniform(0, 5 * 86400))
+        reply = asked_at + timedelta(seconds=rng.expovariate(1 / quick)) if rng.random() < 0.8 else None
+        messages.append(Message("messenger", f"q{i}", "dm", False, Author(f"c{i}"), "Hallo?", asked_at,
+                                conversation_id=f"t{i}"))
+        if reply is not None and reply <= now:
+            messages.append(Message("messenger", f"r{i}", "dm", False, Author("page"), "Hoi!", reply,
+                                    conversation_id=f"t{i}", from_brand=True))
+    for i in range(rng.randrange(4)):  # just asked: answering them late drags the mean up
+        messages.append(Message("messenger", f"n{i}", "dm", False, Author(f"n{i}"), "Hallo?",
+                                now - timedelta(seconds=rng.uniform(0, quick)), conversation_id=f"n{i}"))
+    return sorted(messages, key=lambda m: m.created_at), now
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_forecast_finds_the_moment_the_label_drops_as_before(seed):
+    messages, now = forecast_case(seed)
+    rules = ResponsivenessRules()
+    expected = drop_moment_as_it_was(messages, now, rules)
+    forecast = forecast_label(messages, now, rules)
+    assert forecast.reply_within_seconds == expected
+    assert forecast.at_risk == (expected is not None)
+
+
+def test_the_forecast_cases_include_labels_that_drop_and_labels_that_hold():
+    moments = [drop_moment_as_it_was(*forecast_case(seed), ResponsivenessRules()) for seed in range(40)]
+    assert None in moments and sum(1 for m in moments if m) >= 5
