@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import sqlite3
 import statistics
+import tempfile
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from webcare.business_hours import BusinessHours
-from webcare.commands_metrics import StoreRows, read_compact_rows
+from webcare.commands_metrics import read_columns
 from webcare.metrics import (
-    MetricsConfig, ResponseTarget, compute_metrics, first_responses, format_report,
-    looks_like_auto_reply, mark_auto_reply, metrics_from_rows, thread_keys,
+    MetricsConfig, ResponseTarget, compute_metrics, first_responses, first_responses_from_columns,
+    format_report, looks_like_auto_reply, mark_auto_reply, metrics_from_columns, report_from_pairs,
+    thread_keys,
 )
 from webcare.models import Author, Message
+from webcare.store import Store
 
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY = datetime(2025, 3, 17, 9, 0, tzinfo=AMS)
@@ -385,9 +392,9 @@ def mixed_messages() -> list[Message]:
 def test_sql_rows_give_the_same_report_as_messages(recheck):
     messages = mixed_messages()
     now = datetime(2025, 4, 1, tzinfo=timezone.utc)
-    rows = read_compact_rows(store(messages, mark=not recheck), recheck_text=recheck)
+    rows = read_columns(store(messages, mark=not recheck), recheck_text=recheck)
     names = {m.author.id: m.author.name for m in messages if m.from_brand and m.author.name}
-    from_sql = metrics_from_rows(rows, now, responder_names=names)
+    from_sql = metrics_from_columns(rows, now, responder_names=names)
     assert from_sql.to_dict() == compute_metrics(messages, now).to_dict()
     assert from_sql.by_channel["review"].messages == 1
 
@@ -397,17 +404,70 @@ def test_fast_sql_trusts_the_stored_flag():
                 msg("a1", 1, conv="t", author="page", brand=True, text="Je krijgt z.s.m. antwoord.")]
     now = MONDAY + timedelta(days=1)
     unmarked = store(messages, mark=False)
-    assert metrics_from_rows(read_compact_rows(unmarked), now).total.answered == 1
-    assert metrics_from_rows(read_compact_rows(unmarked, recheck_text=True), now).total.answered == 0
+    assert metrics_from_columns(read_columns(unmarked), now).total.answered == 1
+    assert metrics_from_columns(read_columns(unmarked, recheck_text=True), now).total.answered == 0
+
+
+def test_timestamps_the_bulk_read_cannot_carry_are_read_row_by_row(tmp_path):
+    start = datetime(1970, 1, 2, 9, 0, 0, 123457, tzinfo=timezone.utc)  # before 1972
+    messages = [msg("c1", 0, conv="t", start=start),
+                msg("b1", 30.5, conv="t", author="anna", brand=True, text="Ok", start=start)]
+    path = tmp_path / "old.db"
+    disk = sqlite3.connect(path)
+    store(messages).backup(disk)
+    disk.close()
+    columns = read_columns(sqlite3.connect(path))
+    assert columns.ts.tolist() == [m.created_at.timestamp() for m in messages]
+    now = start + timedelta(days=3)
+    assert metrics_from_columns(columns, now).to_dict() == compute_metrics(messages, now).to_dict()
+
+
+def test_a_reply_answers_the_message_of_that_id_on_its_own_platform(tmp_path):
+    messages = [
+        msg("7", 0, kind="comment", public=True, author="alice", conv="p"),
+        msg("8", 1, kind="comment", public=True, author="carol", conv="p"),
+        msg("7", 2, platform="x", kind="mention", public=True, author="bob", conv="p"),
+        msg("r", 10, kind="comment", public=True, author="anna", conv="p", reply_to="7", brand=True,
+            text="Hoi Alice, stuur ons een DM."),
+    ]
+    waiting = {(r.message.platform, r.message.author.id) for r in first_responses(messages) if not r.answered_at}
+    assert waiting == {("facebook", "carol"), ("x", "bob")}
+    path = tmp_path / "webcare.db"
+    disk = sqlite3.connect(path)
+    store(messages).backup(disk)
+    disk.close()
+    report = metrics_from_columns(read_columns(sqlite3.connect(path)), MONDAY + timedelta(hours=2))
+    assert (report.by_platform["facebook"].answered, report.by_platform["facebook"].overdue) == (1, 1)
+
+
+def test_odd_ids_pair_the_same_from_the_store(tmp_path):
+    odd = ['a"b', "back\\slash", "new\nline", "us\x1fsep", "😡 émoji", "\u202eRTL", "", "null", "[1,2]"]
+    messages = []
+    for i, key in enumerate(odd):
+        messages += [
+            msg(f"c{i}", i, kind="comment", public=True, conv=key, author=key or "x"),
+            msg(f"r{i}", i + 5, kind="comment", public=True, conv=key, author="anna" + key,
+                brand=True, reply_to=f"c{i}", text="Ok"),
+            msg(f"d{i}", i, conv=key + "dm", author=key or "y"),
+            msg(f"e{i}", i + 7, conv=key + "dm", author="bram" + key, brand=True, text="Ok"),
+        ]
+    path = tmp_path / "webcare.db"
+    store_ = Store(path)
+    store_.save_messages(messages, "test", MONDAY)
+    store_.close()
+    now = MONDAY + timedelta(days=1)
+    report = metrics_from_columns(read_columns(sqlite3.connect(path)), now)
+    assert report.to_dict() == compute_metrics(messages, now).to_dict()
+    assert report.total.answered == 2 * len(odd)
 
 
 def test_query_for_a_period_reads_back_one_silence_gap():
     messages = [msg("c1", 0, conv="t"), msg("c2", 23 * 60, conv="t"),
                 msg("b", 23 * 60 + 5, conv="t", author="anna", brand=True, text="Ok")]
     since = MONDAY + timedelta(hours=22)
-    rows = read_compact_rows(store(messages), since)
+    rows = read_columns(store(messages), since)
     assert len(rows) == 3
-    report = metrics_from_rows(rows, MONDAY + timedelta(days=2), since=since)
+    report = metrics_from_columns(rows, MONDAY + timedelta(days=2), since=since)
     assert report.total.messages == 1
     assert report.conversations["private"].messages == 0  # c1, 23 h earlier, was read too
 
@@ -471,7 +531,8 @@ def test_command_json_from_the_store_with_facebook_outlook(tmp_path):
     assert code == 0
     data = json.loads(out)
     expected = compute_metrics(messages, datetime(2025, 4, 1, tzinfo=timezone.utc)).to_dict()
-    assert data["metrics"]["total"] == expected["total"]
+    assert data["metrics"] == expected
+    assert data["metrics"]["by_responder"]["anna"]["name"] == "Anna"
     assert data["facebook"]["responsiveness"]["inbox"]["counted"] >= 1
     assert "text" in data["facebook"]["forecast"]
 
@@ -496,20 +557,207 @@ def test_metrics_config_table():
         MetricsConfig.from_config({"targets": {"sms": "1h"}})
 
 
-def test_store_rows_read_only_what_was_added():
-    messages = mixed_messages()
-    now = datetime(2025, 4, 1, tzinfo=timezone.utc)
-    first, later = messages[:150], messages[150:]
-    db = store(first)
-    cache = StoreRows()
-    assert len(cache.refresh(db)) == len(first)
-    db.execute("INSERT INTO messages SELECT * FROM messages WHERE 0")  # nothing new
-    assert len(cache.refresh(db)) == len(first)
-    full = store(messages)
-    for m in later:  # the rest arrives, including platforms not seen before
-        row = full.execute("SELECT * FROM messages WHERE platform = ? AND id = ?", (m.platform, m.id)).fetchone()
-        db.execute(f"INSERT INTO messages VALUES ({', '.join('?' * len(row))})", row)
-    rows = cache.refresh(db)
-    assert len(rows) == len(messages)
-    names = {m.author.id: m.author.name for m in messages if m.from_brand and m.author.name}
-    assert metrics_from_rows(rows, now, responder_names=names).to_dict() == compute_metrics(messages, now).to_dict()
+# -- the bulk store read against a straightforward reference ----------------------------------
+
+
+def reference_pairs(messages: list[Message], gap: float = 24 * 3600.0) -> dict[int, tuple]:
+    """Per customer message: (opens a conversation, ack epoch, answer epoch, responder), found
+    message by message as the metrics module docstring states the rules."""
+    at = {i: m.created_at.timestamp() for i, m in enumerate(messages)}
+    order = sorted(at, key=lambda i: (at[i], i))  # ties keep the given order
+    rank = {i: r for r, i in enumerate(order)}
+    index = {(m.platform, m.id): i for i, m in enumerate(messages)}
+    threads: dict[int, str] = {}
+
+    def thread(i: int) -> str:
+        if i not in threads:
+            m = messages[i]
+            parent = index.get((m.platform, m.in_reply_to)) if m.in_reply_to else None
+            threads[i] = (m.conversation_id or (thread(parent) if parent is not None else m.in_reply_to)
+                          or (m.id if m.public else "@" + m.author.id))
+        return threads[i]
+
+    def place(i: int) -> tuple:  # a thread's public and private messages are apart
+        return messages[i].platform, thread(i), messages[i].public
+
+    def bucket_of(c: int) -> list[int]:
+        """The messages that can answer customer message `c`, or break its silence."""
+        m = messages[c]
+        same = [i for i in order if place(i) == place(c)]
+        if not m.public:
+            return same
+        mine = [i for i in same if not messages[i].from_brand and messages[i].author.id == m.author.id]
+        opened = rank[mine[0]]
+        found = []
+        for i in same:
+            b = messages[i]
+            if not b.from_brand:
+                if i in mine:
+                    found.append(i)
+                continue
+            target = index.get((b.platform, b.in_reply_to)) if b.in_reply_to else None
+            if target is not None and not messages[target].from_brand and place(target) == place(i):
+                if target in mine:
+                    found.append(i)  # a reply to this customer
+            elif rank[i] > opened:
+                found.append(i)  # to everyone already there
+        return found
+
+    result = {}
+    for c, m in enumerate(messages):
+        if m.from_brand:
+            continue
+        events = bucket_of(c)
+        auto = {i for i in events if messages[i].from_brand and (messages[i].automated
+                                                                  or looks_like_auto_reply(messages[i].text))}
+        later = [i for i in events if rank[i] > rank[c] and messages[i].from_brand]
+        answers = [i for i in later if i not in auto]
+        answer = answers[0] if answers else None
+        acks = [i for i in later if i in auto and (answer is None or rank[i] < rank[answer])]
+        before = [i for i in events if rank[i] < rank[c] and i not in auto]
+        result[c] = (
+            not before or at[c] - at[before[-1]] >= gap,
+            at[acks[0]] if acks else None,
+            at[answer] if answer is not None else None,
+            messages[answer].author.id if answer is not None else None,
+        )
+    return result
+
+
+def reference_report(messages: list[Message], now: datetime, config: MetricsConfig,
+                     since: datetime | None, until: datetime | None) -> dict[tuple[str, str], object]:
+    """The report's figures, message by message, with the scalar business clock."""
+    pairs = reference_pairs(messages, config.gap)
+    now_ts = now.timestamp()
+    items = []
+    for c, (opener, ack, answer, responder) in pairs.items():
+        m = messages[c]
+        ts = m.created_at.timestamp()
+        if ts > now_ts or (since and m.created_at < since) or (until and m.created_at >= until):
+            continue
+        channel = {"dm": "dm", "email": "email", "review": "review"}.get(m.kind, "public" if m.public else "dm")
+        hours, goal = config.hours_for(channel), config.target_for(channel)
+        answer = answer if answer is not None and answer <= now_ts else None
+        ack = ack if ack is not None and ack <= now_ts else None
+        if answer is not None:
+            judged = hours.business_seconds_between_ts(ts, answer) if goal.business else answer - ts
+        else:
+            judged = hours.business_seconds_between_ts(ts, now_ts) if goal.business else now_ts - ts
+        items.append({
+            "public": m.public, "opener": opener, "channel": channel, "platform": m.platform,
+            "responder": responder if answer is not None else None, "late": judged > goal.seconds,
+            "wall": None if answer is None else answer - ts, "ack": None if ack is None else ack - ts,
+            "business": None if answer is None else hours.business_seconds_between_ts(ts, answer),
+        })
+
+    def percentile(values: list[float], q: float) -> float:
+        values = sorted(values)
+        pos = q * (len(values) - 1)
+        lo = int(pos)
+        hi = min(lo + 1, len(values) - 1)
+        return (values[lo] + (values[hi] - values[lo]) * (pos - lo)) / 60
+
+    def stats(group: list[dict]) -> dict:
+        done = [x for x in group if x["wall"] is not None]
+        overdue = sum(1 for x in group if x["wall"] is None and x["late"])
+        in_time = sum(1 for x in done if not x["late"])
+        out: dict = {"messages": len(group), "answered": len(done), "overdue": overdue,
+                     "acknowledged": sum(1 for x in group if x["ack"] is not None),
+                     "waiting": len(group) - len(done) - overdue,
+                     "within_target": in_time / (len(done) + overdue) if done or overdue else None}
+        for name, key in (("", "wall"), ("business_", "business"), ("ack_", "ack")):
+            values = [x[key] for x in group if x[key] is not None]
+            out[f"{name}median_minutes"] = percentile(values, 0.5) if values else None
+            out[f"{name}p90_minutes"] = percentile(values, 0.9) if values else None
+        return out
+
+    def by(key: str, group: list[dict]) -> dict:
+        names = sorted({x[key] for x in group if x[key] is not None})
+        return {name: stats([x for x in group if x[key] == name]) for name in names}
+
+    groups = {
+        "total": stats(items),
+        "private": stats([x for x in items if not x["public"]]),
+        "public": stats([x for x in items if x["public"]]),
+        "private conversations": stats([x for x in items if x["opener"] and not x["public"]]),
+        "public conversations": stats([x for x in items if x["opener"] and x["public"]]),
+        **{f"channel {k}": v for k, v in by("channel", items).items()},
+        **{f"platform {k}": v for k, v in by("platform", items).items()},
+        **{f"responder {k}": v for k, v in by("responder", items).items()},
+    }
+    return {(name, f): value for name, group in groups.items() if group["messages"]
+            for f, value in group.items()}
+
+
+def report_figures(report) -> dict[tuple[str, str], object]:
+    groups = {"total": report.total, "private": report.private, "public": report.public,
+              "private conversations": report.conversations["private"],
+              "public conversations": report.conversations["public"]}
+    for prefix, table in (("channel", report.by_channel), ("platform", report.by_platform),
+                          ("responder", report.by_responder)):
+        groups.update({f"{prefix} {k}": v for k, v in table.items()})
+    fields = ("messages", "answered", "overdue", "acknowledged", "waiting", "within_target",
+              "median_minutes", "p90_minutes", "business_median_minutes", "business_p90_minutes",
+              "ack_median_minutes", "ack_p90_minutes")
+    return {(name, f): getattr(s, f) for name, s in groups.items() if s.messages for f in fields}
+
+
+FRIDAY = datetime(2025, 3, 14, 15, 0, tzinfo=AMS)  # the weekend and office hours both matter
+
+
+@st.composite
+def stores(draw) -> list[Message]:
+    """Messages on three platforms (the same ids on each), out of time order, with ties,
+    silences of exactly and more than a day, reply chains, thread-wide updates and
+    auto-replies."""
+    messages: list[Message] = []
+    for n in range(draw(st.integers(1, 30))):
+        platform = draw(st.sampled_from(["facebook", "x", "email"]))
+        public = draw(st.booleans())
+        brand = draw(st.booleans())
+        earlier = [m.id for m in messages if m.platform == platform]
+        messages.append(Message(
+            platform=platform, id=str(sum(m.platform == platform for m in messages)),
+            kind=draw(st.sampled_from(["comment", "mention", "post", "review"] if public else ["dm", "email"])),
+            public=public,
+            author=Author(draw(st.sampled_from(["anna", "bram"] if brand else ["c1", "c2", "c3"]))),
+            text=draw(st.sampled_from(["Help?", "Opgelost!", "Bedankt voor je bericht, we reageren zo snel mogelijk."])),
+            created_at=FRIDAY + timedelta(days=draw(st.integers(0, 3)), minutes=45 * draw(st.integers(0, 30)),
+                                          seconds=draw(st.sampled_from([0, 0, 0.5, 17.123456]))),
+            conversation_id=draw(st.sampled_from([None, None, "t1", "t2"])),
+            in_reply_to=draw(st.sampled_from([None, "gone", *earlier])),
+            from_brand=brand, automated=brand and draw(st.booleans()),
+        ))
+    return messages
+
+
+@settings(max_examples=120, deadline=None)
+@given(messages=stores(), now_steps=st.integers(0, 110), window=st.booleans())
+def test_store_read_gives_what_a_message_by_message_reference_gives(messages, now_steps, window):
+    now = FRIDAY + timedelta(minutes=45 * now_steps)
+    since, until = (FRIDAY + timedelta(hours=20), FRIDAY + timedelta(hours=60)) if window else (None, None)
+    config = MetricsConfig()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "webcare.db"
+        store_ = Store(path)  # filled as `thread_key` asks a store to fill reply chains
+        store_.save_messages([replace(mark_auto_reply(m), conversation_id=m.conversation_id or (
+            key if m.in_reply_to else None)) for m, key in zip(messages, thread_keys(messages))],
+            "test", now)
+        store_.close()
+        connection = sqlite3.connect(path)
+        pairs = first_responses_from_columns(read_columns(connection), config.gap)
+        connection.close()
+    expected = reference_pairs(messages)
+    got = {row: (opener, None if math.isnan(ack) else ack, None if math.isnan(answer) else answer,
+                 pairs.responders[who] if who >= 0 else None)
+           for row, opener, ack, answer, who in zip(pairs.row.tolist(), pairs.opener.tolist(),
+                                                    pairs.ack.tolist(), pairs.answer.tolist(),
+                                                    pairs.responder.tolist())}
+    assert got == expected
+    want = reference_report(messages, now, config, since, until)
+    for report in (report_from_pairs(pairs, now, config, since=since, until=until),
+                   compute_metrics(messages, now, config, since=since, until=until)):
+        figures = report_figures(report)
+        assert figures.keys() == want.keys()
+        for key, value in want.items():
+            assert figures[key] == (value if value is None else pytest.approx(value, rel=1e-12)), key

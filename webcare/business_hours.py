@@ -135,7 +135,7 @@ class BusinessHours:
         self._starts: list[float] = []
         self._ends: list[float] = []
         self._cum: list[float] = []  # business seconds before interval i
-        self._np: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._np: tuple[np.ndarray, np.ndarray] | None = None  # breakpoints for np.interp
 
     # -- construction helpers -------------------------------------------------------------
 
@@ -299,30 +299,37 @@ class BusinessHours:
 
         NaN in either array gives NaN in the result (an unanswered message has no end).
         """
-        a = np.asarray(starts, dtype=float)
-        b = np.asarray(ends, dtype=float)
+        a, b = self.business_clocks(starts, ends)
+        return b - a
+
+    def business_clocks(self, *epochs: Any) -> list[np.ndarray]:
+        """Business seconds from one common origin to every epoch of every array.
+
+        Differences between them are business times, so a report that measures several
+        spans from the same instants (arrival to answer, arrival to now) looks each instant
+        up once. NaN stays NaN. The origin is only valid for this one call.
+        """
+        arrays = [np.asarray(e, dtype=float) for e in epochs]
         if self._always:
-            return b - a
-        both = np.concatenate([a[np.isfinite(a)], b[np.isfinite(b)]])
-        if both.size == 0:
-            return np.full(a.shape, np.nan)
-        self._cover(float(both.min()), float(both.max()))
-        if self._np is None:
-            s = np.asarray(self._starts, dtype=float)
-            self._np = (s, np.asarray(self._ends, dtype=float) - s, np.asarray(self._cum[:-1], dtype=float))
-        return self._clock_many(b) - self._clock_many(a)
+            return arrays
+        finite = np.concatenate([a[np.isfinite(a)] for a in arrays])
+        if finite.size == 0:
+            return [np.full(a.shape, np.nan) for a in arrays]
+        self._cover(float(finite.min()), float(finite.max()))
+        if self._np is None:  # the clock is piecewise linear: slope 1 while open, 0 while closed
+            xp = np.empty(2 * len(self._starts))
+            xp[0::2], xp[1::2] = self._starts, self._ends
+            fp = np.empty(xp.size)
+            fp[0::2], fp[1::2] = self._cum[:-1], self._cum[1:]
+            self._np = (xp, fp)
+        return [self._clock_many(a) for a in arrays]
 
     def _clock_many(self, t: np.ndarray) -> np.ndarray:
         assert self._np is not None
-        starts, durations, cum = self._np
-        if starts.size == 0:
+        xp, fp = self._np
+        if xp.size == 0:
             return np.where(np.isnan(t), np.nan, 0.0)
-        j = np.searchsorted(starts, t, side="right") - 1
-        jc = np.clip(j, 0, None)
-        clock = cum[jc] + np.clip(t - starts[jc], 0.0, durations[jc])
-        clock[j < 0] = 0.0
-        clock[np.isnan(t)] = np.nan
-        return clock
+        return np.interp(t, xp, fp)
 
     # -- queries on datetimes ------------------------------------------------------------------
 

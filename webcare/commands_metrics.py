@@ -20,8 +20,10 @@ from typing import Any, Sequence, TextIO
 
 from webcare.jsonl import read_messages
 from webcare.metrics import (
-    DEFAULT_GAP, OTHER_PLATFORM, PLATFORMS_SQL, CompactRows, MetricsConfig, compact_rows_query, compute_metrics,
-    format_report, metrics_from_rows, register_sql_functions,
+    DEFAULT_GAP, OTHER_PLATFORM, TS_RANGE_SQL, CompactRows, MessageColumns, MetricsConfig,
+    columns_fit, columns_from_rows, columns_from_sql, columns_query, compact_rows_query,
+    compute_metrics, first_responses_from_columns, format_report, register_sql_functions,
+    report_from_pairs,
 )
 from webcare.models import Author, Message, MessageFormatError, Rejected, parse_time
 from webcare.responsiveness import ResponsivenessRules, forecast_label, responsiveness
@@ -58,15 +60,14 @@ def run(args: argparse.Namespace, config: MetricsConfig | None = None,
             return 2
         connection = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
         try:
-            rows = read_compact_rows(connection, args.since, gap=config.gap)
-            names = dict(connection.execute(
-                "SELECT author_id, max(author_name) FROM messages WHERE from_brand = 1 "
-                "AND author_name IS NOT NULL AND author_name != '' GROUP BY author_id").fetchall())
+            pairs = first_responses_from_columns(read_columns(connection, args.since, gap=config.gap),
+                                                 config.gap)
+            names = responder_names(connection, pairs.responders)
             if args.facebook:
                 messages = _recent_messages(connection, now - FACEBOOK_LOOKBACK)
         finally:
             connection.close()
-        report = metrics_from_rows(rows, now, config, since=args.since, until=args.until,
+        report = report_from_pairs(pairs, now, config, since=args.since, until=args.until,
                                    responder_names=names)
     else:
         try:
@@ -94,45 +95,47 @@ def run(args: argparse.Namespace, config: MetricsConfig | None = None,
     return 0
 
 
-def read_compact_rows(connection: sqlite3.Connection, since: datetime | None = None, *,
-                      gap: float = DEFAULT_GAP, recheck_text: bool = False) -> CompactRows:
-    """All compact rows of a store database (from `gap` before `since`, when given)."""
-    platforms = tuple(row[0] for row in connection.execute(PLATFORMS_SQL))
+def read_columns(connection: sqlite3.Connection, since: datetime | None = None, *,
+                 gap: float = DEFAULT_GAP, recheck_text: bool = False) -> MessageColumns:
+    """The pairing columns of a store database (from `gap` before `since`, when given)."""
+    platforms = platforms_in(connection)
     if recheck_text:
         register_sql_functions(connection)
-    sql, params = compact_rows_query(platforms, since, gap=gap, recheck_text=recheck_text)
-    return CompactRows((*platforms, OTHER_PLATFORM), _fetch(connection, sql, params))
+    if not columns_fit(connection.execute(TS_RANGE_SQL).fetchone()):  # one row at a time
+        sql, params = compact_rows_query(platforms, since, gap=gap, recheck_text=recheck_text)
+        return columns_from_rows(CompactRows((*platforms, OTHER_PLATFORM), _fetch(connection, sql, params)))
+    sql, params = columns_query(platforms, since, gap=gap, recheck_text=recheck_text)
+    return columns_from_sql(connection.execute(sql, params).fetchone(), (*platforms, OTHER_PLATFORM))
 
 
-class StoreRows:
-    """The store's compact rows kept in memory: `refresh` reads only the rows added since.
+def platforms_in(connection: sqlite3.Connection) -> list[str]:
+    """The platforms in the store, sorted: one index probe per platform (the store indexes
+    `platform` first) instead of a scan over every message."""
+    found: list[str] = []
+    (name,) = connection.execute("SELECT min(platform) FROM messages").fetchone()
+    while name is not None:
+        found.append(name)
+        (name,) = connection.execute("SELECT min(platform) FROM messages WHERE platform > ?",
+                                     (name,)).fetchone()
+    return found
 
-    For a process that reports repeatedly (digest, engine): the store only inserts (rowid
-    grows) and a stored row's compact form never changes, so after the first read a
-    report costs the pairing and the figures, not another full table read.
-    """
 
-    def __init__(self) -> None:
-        self.platforms: list[str] = []
-        self.rows: list[tuple] = []
-        self.last_rowid = 0
-
-    def refresh(self, connection: sqlite3.Connection) -> CompactRows:
-        top = connection.execute("SELECT max(rowid) FROM messages").fetchone()[0] or 0
-        if top > self.last_rowid:
-            fresh = connection.execute(
-                "SELECT DISTINCT platform FROM messages WHERE rowid > ? AND rowid <= ?",
-                (self.last_rowid, top)).fetchall()
-            self.platforms += sorted({p for (p,) in fresh} - set(self.platforms))
-            sql, params = compact_rows_query(self.platforms)
-            self.rows += _fetch(connection, f"{sql}\nWHERE rowid > ? AND rowid <= ?",
-                                (*params, self.last_rowid, top))
-            self.last_rowid = top
-        return CompactRows((*self.platforms, OTHER_PLATFORM), self.rows)
+def responder_names(connection: sqlite3.Connection, responders: Sequence[str]) -> dict[str, str]:
+    """The latest display name of each responder: a probe of the `author_id` index each,
+    where one GROUP BY over the brand's messages would cost a scan and a sort."""
+    names = {}
+    for author in responders:
+        row = connection.execute(
+            "SELECT author_name FROM messages WHERE author_id = ? AND from_brand = 1 "
+            "AND author_name IS NOT NULL AND author_name != '' ORDER BY rowid DESC LIMIT 1",
+            (author,)).fetchone()
+        if row:
+            names[author] = row[0]
+    return names
 
 
 def _fetch(connection: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple]:
-    """Rows with the cycle collector paused while a million fresh tuples arrive (otherwise it
+    """Rows with the cycle collector paused while many fresh tuples arrive (otherwise it
     runs repeated full collections over them)."""
     enabled = gc.isenabled()
     gc.disable()

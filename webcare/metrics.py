@@ -20,26 +20,29 @@ A conversation starts with a customer message after at least `gap` (24 h) withou
 either way (auto-replies do not count), the same rule Facebook uses for "counted messages";
 conversation figures use only those opening messages.
 
-One algorithm serves both inputs: `compact_rows(messages)` turns messages into the tuples
-that `compact_rows_query` reads straight from the store, and `first_responses_from_rows`
-pairs them. A compact tuple is `(ts, flags, thread, payload)`, with a list of platform
-names alongside:
+One algorithm serves every input: messages (`message_columns`), the store read in bulk
+(`columns_query`, `columns_from_sql`) and the store's per-row compact tuples
+(`compact_rows_query`, as the digest reads them; `columns_from_rows`) all become
+`MessageColumns`, which `first_responses_from_columns` pairs. The columns are:
   ts       epoch seconds (UTC)
   flags    BRAND | AUTO | PUBLIC | len(kind) << 3 | platform index << 6 (the six kinds
            differ in length where it matters; see `channel_codes`)
   thread   thread key within the platform
-  payload  brand, private: author id; brand, public: author id + US + in_reply_to;
-           customer, public: author id + US + message id; customer, private: None
-           (US = '\x1f').
-Few columns and small integers because every column costs about 0.15 s per million rows to
-fetch from SQLite. For the same reason the fast SQL trusts the stored `automated` flag:
-the store should mark recognised auto-replies once, at insert (`mark_auto_reply`);
-`recheck_text=True` re-reads every brand text instead (exact for old data, slower).
+  author   the author id where pairing looks at it: brand messages (who answered) and
+           public ones (whose bucket); None for private customer messages
+  ref      public only: a customer message's own id, or the id a brand message replies to
+Reading a million rows one tuple at a time costs more than all the pairing, so the bulk
+query has SQLite aggregate each column into one string (numbers as decimal integers that
+numpy parses in C, strings as JSON arrays) and does no per-row work in Python. For the
+same reason the SQL trusts the stored `automated` flag: the store should mark recognised
+auto-replies once, at insert (`mark_auto_reply`); `recheck_text=True` re-reads every brand
+text instead (exact for old data, slower).
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import math
 import re
 from contextlib import contextmanager
@@ -300,51 +303,107 @@ def thread_keys(messages: Sequence[Message]) -> list[str]:
     return keys  # type: ignore[return-value]
 
 
-def compact_rows(
+@dataclass(frozen=True, slots=True)
+class MessageColumns:
+    """What pairing needs of each message, one column per field (see the module docstring).
+
+    Columns rather than one object per message because a million of those cost more to
+    build than the pairing itself.
+    """
+
+    platforms: tuple[str, ...]
+    ts: np.ndarray
+    flags: np.ndarray
+    thread: Sequence[str]
+    author: Sequence[str | None]
+    ref: Sequence[str | None]
+
+    def __len__(self) -> int:
+        return int(self.ts.size)
+
+
+def message_columns(
     messages: Sequence[Message], auto_reply: Callable[[str], bool] = looks_like_auto_reply,
-) -> CompactRows:
-    """The compact tuples for `first_responses_from_rows`, one per message, same order."""
+) -> MessageColumns:
+    """The columns of `messages`, in the same order."""
     platforms: dict[str, int] = {}
-    rows: list[CompactRow] = []
-    for m, key in zip(messages, thread_keys(messages)):
+    flags: list[int] = []
+    author: list[str | None] = []
+    ref: list[str | None] = []
+    for m in messages:
         platform = platforms.setdefault(m.platform, len(platforms))
-        flags = (platform << PLATFORM_SHIFT) | ((len(m.kind) & 7) << KIND_SHIFT)
+        flag = (platform << PLATFORM_SHIFT) | ((len(m.kind) & 7) << KIND_SHIFT)
         if m.public:
-            flags |= PUBLIC
+            flag |= PUBLIC
         if m.from_brand:
-            flags |= BRAND
+            flag |= BRAND
             if m.automated or auto_reply(m.text):
-                flags |= AUTO
-            payload = m.author.id + US + (m.in_reply_to or "") if m.public else m.author.id
-        else:
-            payload = m.author.id + US + m.id if m.public else None
-        rows.append((m.created_at.timestamp(), flags, key, payload))
-    return CompactRows(tuple(platforms), rows)
+                flag |= AUTO
+        flags.append(flag)
+        author.append(m.author.id if m.from_brand or m.public else None)
+        ref.append(None if not m.public else (m.in_reply_to or "") if m.from_brand else m.id)
+    return MessageColumns(
+        tuple(platforms), np.array([m.created_at.timestamp() for m in messages], dtype=float),
+        np.array(flags, dtype=np.int64), thread_keys(messages), author, ref)
+
+
+def columns_from_rows(rows: CompactRows) -> MessageColumns:
+    """The columns of compact tuples (their payload split into author and ref)."""
+    data = rows.rows
+    n = len(data)
+    flags = np.fromiter(map(itemgetter(1), data), dtype=np.int64, count=n)
+    author: list[str | None] = list(map(itemgetter(3), data))  # private: author or None
+    ref: list[str | None] = [None] * n
+    for i in np.flatnonzero(flags & PUBLIC).tolist():
+        author[i], _, ref[i] = author[i].partition(US)  # type: ignore[union-attr]
+    return MessageColumns(
+        rows.platforms, np.fromiter(map(itemgetter(0), data), dtype=float, count=n), flags,
+        list(map(itemgetter(2), data)), author, ref)
 
 
 def mark_auto_reply(message: Message, auto_reply: Callable[[str], bool] = looks_like_auto_reply) -> Message:
     """The message with `automated` set when it is a brand auto-reply by its text.
 
-    The store calls this before inserting, so that `compact_rows_query` needs no text.
+    The store calls this before inserting, so that the store's SQL needs no text.
     """
     if message.from_brand and not message.automated and auto_reply(message.text):
         return replace(message, automated=True)
     return message
 
 
-# The platforms present, in the order the compact rows refer to them.
-PLATFORMS_SQL = "SELECT DISTINCT platform FROM messages ORDER BY platform"
+_FLAGS = """from_brand + 2 * ({auto}) + 4 * public + 8 * (length(kind) & 7)
+    + 64 * CASE platform {platforms} END"""
+_THREAD = "coalesce(conversation_id, in_reply_to, CASE WHEN public IS 0 THEN '@' || author_id END, id)"
 
-_SQL = """
+_SQL = f"""
 SELECT ts,
-  from_brand + 2 * ({auto}) + 4 * public + 8 * (length(kind) & 7)
-    + 64 * CASE platform {platforms} END,
-  coalesce(conversation_id, in_reply_to, CASE WHEN public IS 0 THEN '@' || author_id END, id),
+  {_FLAGS},
+  {_THREAD},
   CASE WHEN from_brand IS 1 THEN
          CASE WHEN public IS 1 THEN author_id || char(31) || coalesce(in_reply_to, '')
               ELSE author_id END
        WHEN public IS 1 THEN author_id || char(31) || id END
 FROM messages"""
+
+# ts * 2**26 is a whole number below 2**63 for every double in [2**26, 2**37) (1972 to the
+# year 6325), so decimal integers carry those timestamps exactly.
+TS_SCALE = 1 << 26
+TS_RANGE_SQL = "SELECT (SELECT min(ts) FROM messages), (SELECT max(ts) FROM messages)"
+
+_COLUMNS_SQL = f"""
+SELECT group_concat(CAST(ts * {TS_SCALE} AS INTEGER)),
+  group_concat({_FLAGS}),
+  json_group_array({_THREAD}),
+  json_group_array(CASE WHEN from_brand IS 1 OR public IS 1 THEN author_id END),
+  json_group_array(CASE WHEN public IS 1 THEN
+                     CASE WHEN from_brand IS 1 THEN coalesce(in_reply_to, '') ELSE id END END)
+FROM messages"""
+
+
+def columns_fit(ts_range: Sequence[Any]) -> bool:
+    """Whether `columns_query` carries every timestamp exactly, given the smallest and the
+    largest (`TS_RANGE_SQL`: two index probes instead of a check on every row)."""
+    return all(isinstance(t, (int, float)) and 2 ** 26 <= t < 2 ** 37 for t in ts_range)
 
 
 def compact_rows_query(
@@ -353,17 +412,31 @@ def compact_rows_query(
 ) -> tuple[str, tuple[Any, ...]]:
     """SQL and parameters that read the compact rows from the store's `messages` table.
 
-    `platforms` are the names from `PLATFORMS_SQL`; a platform missing from them (one that
-    appeared in between) gets index len(platforms), so list one more name for it. The flag
-    columns (`from_brand`, `automated`, `public`) must hold 0 or 1, as the store writes them. With
-    `since`, reads from `gap` before it (to tell which messages open a conversation) to the
-    end: answers may come after any `until`. `recheck_text` runs the auto-reply recogniser on
-    every brand text (needs `register_sql_functions`) instead of trusting `automated`.
+    `platforms` are the names the flags will point to; a platform missing from them (one
+    that appeared in between) gets index len(platforms), so list one more name for it. The
+    flag columns (`from_brand`, `automated`, `public`) must hold 0 or 1, as the store writes
+    them. With `since`, reads from `gap` before it (to tell which messages open a
+    conversation) to the end: answers may come after any `until`. `recheck_text` runs the
+    auto-reply recogniser on every brand text (needs `register_sql_functions`) instead of
+    trusting `automated`.
     """
+    return _query(_SQL, platforms, since, gap, recheck_text)
+
+
+def columns_query(
+    platforms: Sequence[str], since: datetime | None = None, *, gap: float = DEFAULT_GAP,
+    recheck_text: bool = False,
+) -> tuple[str, tuple[Any, ...]]:
+    """`compact_rows_query` as one row of aggregated columns, for `columns_from_sql`."""
+    return _query(_COLUMNS_SQL, platforms, since, gap, recheck_text)
+
+
+def _query(template: str, platforms: Sequence[str], since: datetime | None, gap: float,
+           recheck_text: bool) -> tuple[str, tuple[Any, ...]]:
     cases = " ".join(f"WHEN ? THEN {i}" for i in range(len(platforms)))
     cases += f" ELSE {len(platforms)}"
     auto = ("automated OR (from_brand AND webcare_auto_reply(text))" if recheck_text else "automated")
-    sql = _SQL.format(auto=auto, platforms=cases)
+    sql = template.format(auto=auto, platforms=cases)
     params: tuple[Any, ...] = tuple(platforms)
     if since is not None:
         sql += "\nWHERE ts >= ?"
@@ -371,12 +444,27 @@ def compact_rows_query(
     return sql, params
 
 
+def columns_from_sql(result: Sequence[Any], platforms: Sequence[str]) -> MessageColumns:
+    """The columns from the one row `columns_query` returns, when `columns_fit` (`platforms`
+    as for `compact_rows_query`, plus the name for the others)."""
+    ts, flags, thread, author, ref = result
+    thread = json.loads(thread)
+    if not thread:
+        return MessageColumns(tuple(platforms), np.empty(0), np.empty(0, dtype=np.int64), [], [], [])
+    columns = MessageColumns(
+        tuple(platforms), np.fromstring(ts, dtype=np.int64, sep=",") / TS_SCALE,
+        np.fromstring(flags, dtype=np.int64, sep=","), thread, json.loads(author), json.loads(ref))
+    if columns.ts.size != len(thread) or columns.flags.size != len(thread):  # group_concat skips NULLs
+        raise ValueError("messages: ts, kind, public, from_brand and automated must not be NULL")
+    return columns
+
+
 # The name `compact_rows_query` rows get for a platform not in the list it was given.
 OTHER_PLATFORM = "(other)"
 
 
 def register_sql_functions(connection: Any, auto_reply: Callable[[str], bool] = looks_like_auto_reply) -> None:
-    """Make `compact_rows_query(..., recheck_text=True)` runnable on a sqlite3 connection."""
+    """Make the queries with `recheck_text=True` runnable on a sqlite3 connection."""
     connection.create_function(
         "webcare_auto_reply", 1, lambda text: 1 if auto_reply(text or "") else 0, deterministic=True)
 
@@ -410,24 +498,14 @@ class FirstResponses:
 
 
 def first_responses_from_rows(rows: CompactRows, gap: float = DEFAULT_GAP) -> FirstResponses:
+    """`first_responses_from_columns` for compact tuples."""
+    return first_responses_from_columns(columns_from_rows(rows), gap)
+
+
+def first_responses_from_columns(columns: MessageColumns, gap: float = DEFAULT_GAP) -> FirstResponses:
     """Pair every customer message with the brand's first acknowledgement and first answer.
 
     Rows may come in any order; ties in time keep the given order.
-    """
-    data = rows.rows
-    n = len(data)
-    ts = np.fromiter(map(itemgetter(0), data), dtype=float, count=n)
-    flags = np.fromiter(map(itemgetter(1), data), dtype=np.int64, count=n)
-    threads = map(itemgetter(2), data)  # read once, in order
-    payloads = list(map(itemgetter(3), data))
-    return first_responses_from_columns(ts, flags, threads, payloads, rows.platforms, gap=gap)
-
-
-def first_responses_from_columns(
-    ts: Sequence[float], flags: Sequence[int], threads: Iterable[str],
-    payloads: Sequence[str | None], platforms: Sequence[str], gap: float = DEFAULT_GAP,
-) -> FirstResponses:
-    """`first_responses_from_rows` on the four columns of the compact rows.
 
     Every message becomes an event in a "bucket": the thread for private channels, the
     thread and customer for public ones (a brand message that answers everyone in a public
@@ -438,7 +516,7 @@ def first_responses_from_columns(
     per-message Python work is C-level `map` over strings.
     """
     with _gc_paused():
-        return _pair(ts, flags, threads, payloads, platforms, gap)
+        return _pair(columns, gap)
 
 
 def _codes(strings: Iterable[str], table: dict[str, int]) -> np.ndarray:
@@ -453,101 +531,106 @@ def _codes(strings: Iterable[str], table: dict[str, int]) -> np.ndarray:
     return np.searchsorted(counters, first_seen)
 
 
-def _pair(ts_in: Sequence[float], flags_in: Sequence[int], threads: Iterable[str],
-          payloads: Sequence[str | None], platforms: Sequence[str], gap: float) -> FirstResponses:
-    n = len(ts_in)
-    ts = np.asarray(ts_in, dtype=float)
-    flags = np.asarray(flags_in, dtype=np.int64)
+def _pair(columns: MessageColumns, gap: float) -> FirstResponses:
+    ts, flags, platforms = columns.ts, columns.flags, columns.platforms
+    n = ts.size
+    by_time = np.argsort(ts, kind="stable")
     rank = np.empty(n, dtype=np.int64)
-    rank[np.argsort(ts, kind="stable")] = np.arange(n)
+    rank[by_time] = np.arange(n)
     platform = flags >> PLATFORM_SHIFT
     # thread code: where the key was first seen, per platform
     seen: dict[str, int] = {}
-    key_code = np.fromiter(map(seen.setdefault, threads, count()), dtype=np.int64, count=n)
-    thread = key_code * max(len(platforms), 1) + platform
-    brand = (flags & BRAND) != 0
-    public = (flags & PUBLIC) != 0
-    kind = np.where(brand, np.where((flags & AUTO) != 0, ACK, ANSWER), INBOUND)
+    thread = np.fromiter(map(seen.setdefault, columns.thread, count()), dtype=np.int64, count=n)
+    thread *= max(len(platforms), 1)
+    thread += platform
+    low = (flags & 7).astype(np.int8)  # BRAND | AUTO | PUBLIC
+    brand = (low & BRAND) != 0
+    public = (low & PUBLIC) != 0
+    kind = (low & BRAND) * (1 + ((low >> 1) & 1))  # customer 0 (INBOUND), 1 (ANSWER), auto 2 (ACK)
+    author_column = np.fromiter(columns.author, dtype=object, count=n)
+    ref_column = np.fromiter(columns.ref, dtype=object, count=n)
 
-    def parts(idx: np.ndarray) -> tuple[list[str], list[str]]:
-        split = list(map(str.partition, map(payloads.__getitem__, idx.tolist()), repeat(US)))
-        return list(map(itemgetter(0), split)), list(map(itemgetter(2), split))
-
-    # who answered: brand author codes (private payload is the author)
+    # who answered: brand author codes
     responder_names: dict[str, int] = {}
     author = np.full(n, -1, dtype=np.int64)
     private_brand = np.flatnonzero(brand & ~public)
-    author[private_brand] = _codes(map(payloads.__getitem__, private_brand.tolist()), responder_names)
+    author[private_brand] = _codes(author_column[private_brand], responder_names)
 
-    private = np.flatnonzero(~public)
-    ev_bucket = [thread[private]]
-    ev_row = [private]
-
-    # public: buckets per (thread, customer); a brand reply joins the bucket of the customer
-    # it answers, any other brand message is copied into every bucket opened before it
+    # the bucket of each row: its thread when private; (thread, customer) when public, where
+    # a brand reply joins the bucket of the customer it answers and any other brand message
+    # is copied into every bucket opened before it (-1 here)
+    bucket = thread.copy()
+    extra_bucket = extra_row = None
     customers = np.flatnonzero(public & ~brand)
     replies = np.flatnonzero(public & brand)
     if customers.size or replies.size:
-        row_bucket = np.full(n, -1, dtype=np.int64)
-        who, ids = parts(customers)
-        pairs = thread[customers] * customers.size + _codes(who, {})  # (thread, customer)
-        offset = int(thread.max()) + 1  # public buckets come after all thread codes
-        row_bucket[customers] = offset + np.unique(pairs, return_inverse=True)[1].reshape(-1)
-        by_id = dict(zip(ids, customers.tolist()))
-        who, refs = parts(replies)
-        author[replies] = _codes(who, responder_names)
-        target = np.fromiter(map(by_id.get, refs, repeat(-1)), dtype=np.int64, count=replies.size)
+        pairs = thread[customers] * customers.size + _codes(author_column[customers], {})
+        bucket[customers] = int(thread.max()) + 1 + np.unique(pairs, return_inverse=True)[1].reshape(-1)
+        author[replies] = _codes(author_column[replies], responder_names)
+        target = np.full(replies.size, -1, dtype=np.int64)
+        for code in np.unique(platform[replies]).tolist():  # ids are unique within a platform
+            mine = np.flatnonzero(platform[replies] == code)
+            theirs = customers[platform[customers] == code]
+            by_id = dict(zip(ref_column[theirs], theirs.tolist()))
+            target[mine] = np.fromiter(map(by_id.get, ref_column[replies[mine]], repeat(-1)),
+                                       dtype=np.int64, count=mine.size)
         known = target >= 0
         known[known] = thread[target[known]] == thread[replies[known]]
-        row_bucket[replies[known]] = row_bucket[target[known]]
-        targeted = np.concatenate([customers, replies[known]])
-        ev_bucket.append(row_bucket[targeted])
-        ev_row.append(targeted)
+        bucket[replies[known]] = bucket[target[known]]
         broadcasts = replies[~known]
         if broadcasts.size:
-            b_bucket, b_row = _broadcast(broadcasts, customers, row_bucket, thread, rank)
-            ev_bucket.append(b_bucket)
-            ev_row.append(b_row)
+            extra_bucket, extra_row = _broadcast(broadcasts, customers, bucket, thread, rank)
+            bucket[broadcasts] = -1
 
-    bucket = np.concatenate(ev_bucket)
-    ev = np.concatenate(ev_row)
-    if bucket.size and int(bucket.max()) < np.iinfo(np.int64).max // (n + 1):
-        order = np.argsort(bucket * n + rank[ev])  # unique keys: bucket, then time
+    # events sorted by bucket, then time: sort the combined keys, then split them again
+    if n and (int(bucket.max()) + 1) * n > np.iinfo(np.int64).max:
+        raise OverflowError(f"{n} messages are too many to pair in one go")
+    if extra_row is None:
+        keys = bucket * n
+        keys += rank
     else:
-        order = np.lexsort((rank[ev], bucket))
-    bucket, ev = bucket[order], ev[order]
+        keep = np.flatnonzero(bucket >= 0)
+        keys = np.concatenate([bucket[keep] * n + rank[keep], extra_bucket * n + rank[extra_row]])
+    keys.sort()
+    ev_bucket, ev_rank = np.divmod(keys, n)
+    del keys
+    ev = by_time[ev_rank]
     m = ev.size
     pos = np.arange(m)
     ev_kind = kind[ev]
-    ev_ts = ts[ev]
 
     def next_of(which: np.ndarray) -> np.ndarray:
-        """Position of the next event of this kind in the same bucket, or m."""
-        nxt = np.minimum.accumulate(np.where(which, pos, m)[::-1])[::-1]
-        ok = nxt < m
-        ok[ok] = bucket[nxt[ok]] == bucket[ok]
-        return np.where(ok, nxt, m)
+        """Position of the next event of this kind (in any bucket), or m."""
+        return np.minimum.accumulate(np.where(which, pos, m)[::-1])[::-1]
 
     nxt_answer = next_of(ev_kind == ANSWER)
     nxt_ack = next_of(ev_kind == ACK)
-    nxt_ack[nxt_ack > nxt_answer] = m  # an auto-reply after the answer belongs to later messages
     prev = np.maximum.accumulate(np.where(ev_kind != ACK, pos, -1))
-    prev = np.concatenate(([-1], prev))[:-1]  # the one before, strictly
-    has_prev = prev >= 0
-    has_prev[has_prev] = bucket[prev[has_prev]] == bucket[has_prev]
-
     inbound = np.flatnonzero(ev_kind == INBOUND)
+    del pos, ev_kind
+
     rows_in = ev[inbound]
-    back = np.argsort(rows_in, kind="stable")  # report in row order
+    back = np.argsort(rows_in)  # report in row order
     inbound, rows_in = inbound[back], rows_in[back]
-    ts_pad = np.append(ev_ts, np.nan)
-    author_pad = np.append(author[ev], -1)
-    opener = ~has_prev[inbound] | (ev_ts[inbound] - ev_ts[prev[inbound]] >= gap)
+    here = ev_bucket[inbound]
+
+    def row_at(at: np.ndarray) -> np.ndarray:
+        """The row of the event at each position, or -1 when none is there in this bucket."""
+        inside = (at >= 0) & (at < m)
+        at = np.where(inside, at, 0)
+        return np.where(inside & (ev_bucket[at] == here), ev[at], -1)
+
+    answer_at = nxt_answer[inbound]
+    answered = row_at(answer_at)
+    ack_at = nxt_ack[inbound]
+    acked = np.where(ack_at < answer_at, row_at(ack_at), -1)  # a later auto-reply is for later messages
+    before = row_at(np.where(inbound > 0, prev[inbound - 1], -1))  # the one before, strictly
+    ts_in = ts[rows_in]
     return FirstResponses(
-        row=rows_in, ts=ts[rows_in], flags=flags[rows_in],
-        platform=platform[rows_in], opener=opener,
-        ack=ts_pad[nxt_ack[inbound]], answer=ts_pad[nxt_answer[inbound]],
-        responder=author_pad[nxt_answer[inbound]],
+        row=rows_in, ts=ts_in, flags=flags[rows_in], platform=platform[rows_in],
+        opener=(before < 0) | (ts_in - ts[before] >= gap),
+        ack=np.where(acked >= 0, ts[acked], np.nan), answer=np.where(answered >= 0, ts[answered], np.nan),
+        responder=np.where(answered >= 0, author[answered], -1),
         platforms=list(platforms), responders=list(responder_names),
     )
 
@@ -625,7 +708,7 @@ class FirstResponse:
 def first_responses(messages: Sequence[Message], config: MetricsConfig | None = None) -> list[FirstResponse]:
     """Per customer message: does it open a conversation, when acknowledged, when answered."""
     config = config or MetricsConfig()
-    pairs = first_responses_from_rows(compact_rows(messages, config.auto_reply), config.gap)
+    pairs = first_responses_from_columns(message_columns(messages, config.auto_reply), config.gap)
     return [
         FirstResponse(
             message=messages[i], opens_conversation=opener,
@@ -730,21 +813,21 @@ def compute_metrics(
     """First-response figures for the customer messages received in [since, until)."""
     config = config or MetricsConfig()
     names = {m.author.id: m.author.name for m in messages if m.from_brand and m.author.name}
-    rows = compact_rows(messages, config.auto_reply)
-    return metrics_from_rows(rows, now, config, since=since, until=until, responder_names=names)
+    return metrics_from_columns(message_columns(messages, config.auto_reply), now, config,
+                                since=since, until=until, responder_names=names)
 
 
-def metrics_from_rows(
-    rows: CompactRows, now: datetime, config: MetricsConfig | None = None, *,
+def metrics_from_columns(
+    columns: MessageColumns, now: datetime, config: MetricsConfig | None = None, *,
     since: datetime | None = None, until: datetime | None = None,
     responder_names: Mapping[str, str] | None = None,
 ) -> MetricsReport:
-    """`compute_metrics` over compact rows (from `compact_rows` or `compact_rows_query`).
+    """`compute_metrics` over columns (from `message_columns` or the store).
 
     Rows after `until` still count as answers; messages after `now` are ignored.
     """
     config = config or MetricsConfig()
-    pairs = first_responses_from_rows(rows, config.gap)
+    pairs = first_responses_from_columns(columns, config.gap)
     return report_from_pairs(pairs, now, config, since=since, until=until,
                              responder_names=responder_names)
 
@@ -775,24 +858,25 @@ def report_from_pairs(
 
     wall = answer - ts
     ack_wall = ack - ts
-    business = np.full(ts.shape, np.nan)
-    judged = np.where(np.isnan(answer), 0.0, wall)  # time that counts against the target
-    target = np.zeros(ts.shape)
     answered = ~np.isnan(answer)
-    for code, name in enumerate(CHANNELS):
-        mask = channel == code
-        if not mask.any():
-            continue
-        hours = config.hours_for(name)
-        goal = config.target_for(name)
-        business[mask] = hours.business_seconds_many(ts[mask], answer[mask])
-        target[mask] = goal.seconds
-        if goal.business:
-            elapsed = hours.business_seconds_many(ts[mask], np.full(int(mask.sum()), now_ts))
-            judged[mask] = np.where(answered[mask], business[mask], elapsed)
-        else:
-            judged[mask] = np.where(answered[mask], wall[mask], now_ts - ts[mask])
-    late = judged > target
+    business = np.full(ts.shape, np.nan)
+    business_waited = np.full(ts.shape, np.nan)  # business time from arrival to now
+    goals = [config.target_for(name) for name in CHANNELS]
+    by_hours = _channels_by_hours(config, channel)
+    for hours, codes in by_hours:
+        mask = np.isin(channel, codes) if len(by_hours) > 1 else slice(None)
+        instants = [ts[mask], answer[mask]]
+        if any(goals[code].business for code in codes):
+            instants.append(np.array([now_ts]))
+        clocks = hours.business_clocks(*instants)
+        business[mask] = clocks[1] - clocks[0]
+        if len(clocks) > 2:
+            business_waited[mask] = clocks[2][0] - clocks[0]
+    on_business = np.array([goal.business for goal in goals])[channel]
+    judged = np.where(  # time that counts against the target
+        on_business, np.where(answered, business, business_waited),
+        np.where(answered, wall, now_ts - ts))
+    late = judged > np.array([goal.seconds for goal in goals])[channel]
     columns = _Columns(wall, business, ack_wall, answered, ~np.isnan(ack), late)
 
     public = (flags & PUBLIC) != 0
@@ -822,11 +906,22 @@ def report_from_pairs(
     )
 
 
+def _channels_by_hours(config: MetricsConfig, channel: np.ndarray) -> list[tuple[BusinessHours, list[int]]]:
+    """The channel codes present, grouped by the opening hours they are measured with."""
+    groups: dict[int, tuple[BusinessHours, list[int]]] = {}
+    for code in np.flatnonzero(np.bincount(channel, minlength=len(CHANNELS))).tolist():
+        hours = config.hours_for(CHANNELS[code])
+        groups.setdefault(id(hours), (hours, []))[1].append(code)
+    return list(groups.values())
+
+
 def _groups(codes: np.ndarray, idx: np.ndarray) -> dict[int, np.ndarray]:
     """Split the positions `idx` by their code, in one sort."""
     if idx.size == 0:
         return {}
     sub = codes[idx]
+    if 0 <= sub.min() and sub.max() < 1 << 15:
+        sub = sub.astype(np.int16)  # numpy sorts 16-bit keys by radix, several times faster
     order = np.argsort(sub, kind="stable")
     sorted_codes = sub[order]
     cuts = np.flatnonzero(np.diff(sorted_codes)) + 1
