@@ -4,6 +4,7 @@ long-polled by the real python-telegram-bot Application, exactly as from Telegra
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -262,3 +263,21 @@ def test_an_alert_for_the_lead_reaches_the_lead_and_buttons_work_there(tmp_path)
         await press(w, LEAD, message, CAROL, "act:acknowledge", "Acknowledged by carol")
         assert w.store.incident("storm-1")["acked_by"] == "carol"
     scenario(tmp_path, body)
+
+
+def test_a_button_press_is_handled_while_a_slow_digest_is_being_made(tmp_path):
+    """At 3 a.m. the on-call's Acknowledge must not wait for a comms lead's /digest."""
+    gate = asyncio.Event()
+
+    async def slow_digest(now):
+        await gate.wait()
+        return "digest text"
+
+    async def body(w: World):
+        incident, message = await open_storm(w)
+        w.fake.command(TEAM, user(w, ALICE), "/digest")
+        await press(w, TEAM, message, BOB, "act:acknowledge", "Acknowledged by bob")
+        assert w.store.incident(incident)["status"] == "acknowledged"
+        gate.set()
+        await w.fake.wait_for(lambda: any("digest text" in m["text"] for m in w.fake.sent(TEAM)))
+    scenario(tmp_path, body, digest_provider=slow_digest)

@@ -27,6 +27,7 @@ from webcare.telegram.bot import DigestProvider, TelegramBot
 from webcare.telegram.directory import Directory
 from webcare.telegram.sink import TelegramSink
 
+CONCURRENT_UPDATES = 8  # button presses and commands in progress at once
 log = logging.getLogger(__name__)
 DEFAULT_API = "https://api.telegram.org/bot"
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -213,8 +214,10 @@ async def start_telegram(config, pipeline: Pipeline, now: Callable[[], datetime]
         raise SettingsError(problems, config.source)
     redactor = TokenRedactor(token)
     redactor.install()
+    # updates are handled side by side: an Acknowledge must not wait for someone's /digest
     app = (ApplicationBuilder().token(token).base_url(api_base_url(cfg.api_base_url))
-           .rate_limiter(AIORateLimiter(max_retries=0)).job_queue(None).build())
+           .rate_limiter(AIORateLimiter(max_retries=0)).job_queue(None)
+           .concurrent_updates(CONCURRENT_UPDATES).build())
     sink = TelegramSink(pipeline.store, directory, now=now, tz=tz)
     pipeline.sinks[:] = [s for s in pipeline.sinks if s.name != sink.name] + [sink]
     bot = TelegramBot(pipeline, sink, directory, now=now, tz=tz, digest_provider=digest_provider)
