@@ -96,6 +96,7 @@ def test_cheering_is_not_praise_of_us(clf, text):
 @pytest.mark.parametrize("text, signal", [
     ("Na het openen van jullie pot augurken zat er een stuk glas in, mijn zoon had het bijna ingeslikt", "safety"),
     ("Since the engineer replaced the meter this morning the hallway smells of gas", "safety"),
+    ("Er lekt gas bij de meterkast na het bezoek van jullie monteur", "safety"),
     ("Nog één keer zo'n rekening en ik stap over naar een andere verzekeraar", "churn"),
     ("I'm cancelling my contract today, three outages in one week is enough", "churn"),
     ("Als dit niet voor vrijdag is opgelost schakel ik mijn rechtsbijstandsverzekering in", "legal"),
@@ -107,6 +108,15 @@ def test_the_reason_an_agent_must_see_is_named(clf, text, signal):
     s = clf.score_text(text, public=True)
     assert signal in signals_of(s.reasons)
     assert s.complaint
+
+
+@pytest.mark.parametrize("text", [
+    "Mijn internet ligt er al de hele dag uit, wanneer is dit opgelost?",
+    "Op 14 september heb ik mijn abonnement geannuleerd, maar er wordt nog steeds geld afgeschreven.",
+    "Lekker bezig weer, trein 40 minuten vertraging 🙄",
+])
+def test_a_failure_asked_about_or_told_plainly_is_a_complaint(clf, text):
+    assert clf.score_text(text).intent == "complaint"
 
 
 def test_an_idiom_about_fire_is_no_safety_risk(clf):

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from webcare.classify.intent import classify_intent, mocking
 from webcare.classify.language import LanguageDetector
-from webcare.classify.cues import find_cues
+from webcare.classify.cues import MOCK_PRAISE, find_cues
 from webcare.classify.lexicon_nl import dutch_rules, dutch_vocabulary
 from webcare.classify.sentiment import (
     NEG_THRESHOLD, POS_THRESHOLD, EnglishSentiment, Polarity, RuleSentiment, SymbolSentiment,
@@ -77,6 +77,7 @@ class Classifier:
             sarcasm = marker.group(0) if marker else mocking(found)
             if sarcasm:
                 compound = -compound
+                found.setdefault(MOCK_PRAISE, sarcasm)  # mocking praise counts towards a complaint
         pos, neg = (NL_POS, NL_NEG) if lang == "nl" else (POS_THRESHOLD, NEG_THRESHOLD)
         label = label_for(compound, pos, neg)
         if lang == "other":

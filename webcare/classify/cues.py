@@ -239,7 +239,7 @@ PROBLEM = cue(
     r"(?:was|were|is|arrived) (?:\w+ )?(?:cold|soaked|wet|smashed|crushed)", r"(?:ran|run|running) out of",
     r"is (?:now )?on day \d+", r"(?:late|delayed) again", r"(?:gestolen|stolen)", r"(?:beschimmeld|schimmel)",
     r"zonder (?:het te vragen|te vragen|toestemming|overleg|mijn toestemming)", r"without (?:asking|my (?:consent|permission))",
-    rf"(?:{_SPAN_NL}|{_SPAN_EN}) (?:te laat|late|vertraagd|delayed)", r"(?:started|began|arrived|left) (?:\w+ ){0,2}?late",
+    rf"(?:{_SPAN_NL}|{_SPAN_EN}) (?:te laat|late|vertraagd|vertraging|delayed|delay)", r"(?:started|began|arrived|left) (?:\w+ ){0,2}?late",
     r"(?:you|jullie) (?:\w+ )?(?:cancel+ed|geannuleerd|afgezegd)", r"(?:ate|swallowed|kept) my (?:card|pass|ticket|money)",
     r"never (?:bought|ordered|signed up|asked for|agreed)", r"(?:nooit|niet) (?:besteld|gekocht|afgesloten|aangevraagd)",
     r"als dit zo doorgaat", "rips? (?:me|us) off",
@@ -289,7 +289,7 @@ SAFETY = cue(
     "brandwonden", "unsafe", "dangerous", r"niet (?:meer )?veilig", r"(?:is|was) (?:het )?(?:nou |wel )?veilig", "aangereden",
     r"tegen de (?:grond|hekken|muur) (?:\w+ )?(?:gewerkt|gedrukt|geduwd|geslagen)", r"(?:bruin|vies|troebel) (?:kraan)?water",
     r"(?:water|kraanwater) (?:\w+ ){0,4}?(?:bruin|ruikt raar|stinkt)", r"bijna (?:\w+ ){0,4}?(?:de straat op|het spoor op|het water in|aangereden|gestikt|gevallen)",
-    "voedselvergiftiging", r"(?:ruik\w*|rook|roken) (?:\w+ ){0,3}?gas", r"gas (?:lucht|ruiken|lekt)",
+    "voedselvergiftiging", r"(?:ruik\w*|rook|roken) (?:\w+ ){0,3}?gas", r"gas (?:lucht|ruiken|lekt)", r"lekt (?:\w+ )?gas",
     "koolmonoxide", r"co-?melder", "brandweer", "ambulance", "112", "seh", "spoedeisende hulp",
     "eerste hulp", r"flauw ?gevallen", "onwel", "bewusteloos", "onveilig", r"allergi\w+ reactie",
     r"anafylact\w*", r"(?:stukje|stukjes|scherven) glas", r"glas in (?:mijn|het|de|ons)",
@@ -315,7 +315,8 @@ CHURN = cue(
     "refund/cancel/churn",
     "geld terug", r"terugbetal\w*", r"terug ?storten", "opzeggen", r"opzegging\w*",
     r"zeg\w* (?:mijn|het|ons) \w+ op", r"zeg (?:ik|we) (?:\w+ )?op", r"(?:heb|hebben) (?:ik|we) (?:\w+ ){0,3}?opgezegd",
-    "overstappen", r"stap(?:pen)? (?:ik |we )?over", r"(?:ik|we) zeg(?:gen)? (?:\w+ )?op\b", r"(?:ik|we) (?:heb|hebben) (?:\w+ ){0,5}?(?:opgezegd|beëindigd|stopgezet)", r"(?:heb|hebben) (?:ik|we) (?:\w+ ){0,5}?(?:beëindigd|stopgezet)",
+    "overstappen", r"stap(?:pen)? (?:ik |we )?over", r"(?:ik|we) zeg(?:gen)? (?:\w+ )?op\b", r"(?:ik|we) (?:heb|hebben) (?:\w+ ){0,5}?(?:opgezegd|beëindigd|stopgezet|geannuleerd)",
+    r"(?:heb|hebben) (?:ik|we) (?:\w+ ){0,5}?(?:beëindigd|stopgezet|geannuleerd)",
     r"(?:ga|gaan) (?:\w+ )?over naar", r"ik ben (?:hier |er )?klaar mee", "als dit zo doorgaat", "nooit meer", "klant af", "laatste keer",
     r"(?:ik )?(?:bestel|koop|boek|ga) (?:\w+ )?(?:voortaan|wel|liever|dan maar) (?:bij|naar) (?:de concurrent|\w+)",
     r"(?:mijn|het|ons) geld (?:\w+ ){0,2}?terug", r"refund\w*", "money back",
@@ -357,7 +358,8 @@ COMPLIMENT = cue(
 # The lookbehinds keep "niet snel opgelost" and "not fixed" out.
 RESOLVED = cue(
     "resolved",
-    r"(?<!niet )(?<!nog )(?:is|was|werd|meteen|direct|snel|keurig|netjes|binnen \w+ \w+) (?:\w+ )?opgelost",
+    # "is het opgelost" is the word order of a question ("Wanneer is dit opgelost?")
+    r"(?<!niet )(?<!nog )(?:is|was|werd|meteen|direct|snel|keurig|netjes|binnen \w+ \w+) (?!dit |het |dat |die |er )(?:\w+ )?opgelost(?!\s*\?)",
     r"probleem (?:is |was )?(?:opgelost|verholpen)", r"werkt (?:nu |alles |het )?weer", r"(?:alsnog|toch nog) (?:geleverd|bezorgd|ontvangen|binnen)",
     r"(?<!not )(?<!never )(?:fixed|sorted|solved|resolved)(?: it| out| now| in| within| quickly| straight away)?",
     r"works (?:again|now)", r"(?:is|are|was) back (?:up|online|on)",
