@@ -8,8 +8,10 @@ from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given, settings, strategies as st
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from webcare.classify import Classifier, UrgencyContext, classify_record
+from webcare.classify.vader_fast import FastVader
 from webcare.models import INTENTS, LABELS, Author, Message, MessageFormatError
 
 NOW = datetime(2024, 3, 4, 10, 0, tzinfo=timezone.utc)
@@ -253,3 +255,18 @@ def test_sarcastic_praise_is_negative_and_says_why(text):
 
 def test_plain_praise_stays_praise():
     assert Classifier().score_text("Top georganiseerd, dank jullie wel!").label == "pos"
+
+
+VADER_WORDS = ["good", "bad", "not", "very", "but", "never", "so", "kind", "of", "no", "least", "GREAT",
+               "terrible", "love", "hate", "without", "doubt", "the", "service", "😡", "🙂", ":)", "!!", "?"]
+
+
+PLAIN_VADER, FAST_VADER = SentimentIntensityAnalyzer(), FastVader()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(VADER_WORDS), max_size=14).map(" ".join))
+def test_the_fast_english_engine_gives_vaders_exact_compound(text):
+    expected = PLAIN_VADER.polarity_scores(text)
+    assert FAST_VADER.polarity_scores(text) == expected
+    assert FAST_VADER.compound(text) == expected["compound"]

@@ -58,3 +58,4 @@ def test_fast_vader_gives_vaders_exact_scores():
     texts = [t for t, _ in vader_ground_truth(DATA)]
     vader, fast = SentimentIntensityAnalyzer(), FastVader()
     assert [fast.polarity_scores(t) for t in texts] == [vader.polarity_scores(t) for t in texts]
+    assert [fast.compound(t) for t in texts] == [vader.polarity_scores(t)["compound"] for t in texts]

@@ -83,6 +83,7 @@ WORD_RE = re.compile(r"[@#]?[a-zß-ÿ][a-zß-ÿ]+(?:'[a-z]+)?|\b[iau]\b")  # no 
 LANGS = tuple(STOPWORDS)
 NL, EN = LANGS.index("nl"), LANGS.index("en")
 DOMAINS = (".com", ".nl", ".be", ".org", ".net", ".eu", ".de", ".io", ".co.uk")
+_MAYBE_LINK = re.compile("/|www\\.|" + "|".join(re.escape(d) for d in DOMAINS))
 HINTS = {"nl": "nl", "nld": "nl", "dut": "nl", "en": "en", "eng": "en", "und": "und"}
 NL_SPELLING = re.compile(r"ij|sch|(?<!a)aa(?!a)|uu|tjes?\b|heid\b|lijk|cht\b")
 EN_SPELLING = re.compile(r"th|wh|tion\b|ght|ould\b|'s\b|'t\b|'m\b|'re\b|'ll\b")
@@ -131,7 +132,7 @@ class LanguageDetector:
         if hinted is not None and hinted != "und":
             return LanguageGuess(hinted, 1.0)
         lowered = text.lower()
-        if "/" in lowered or "www." in lowered or any(d in lowered for d in DOMAINS):
+        if _MAYBE_LINK.search(lowered):
             lowered = " ".join(t for t in lowered.split() if not _is_link(t))
         if "’" in lowered:
             lowered = lowered.replace("’", "'")

@@ -17,11 +17,14 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from vaderSentiment.vaderSentiment import (
     B_INCR, C_INCR, N_SCALAR, SentimentIntensityAnalyzer, allcap_differential, normalize,
 )
+
+if TYPE_CHECKING:
+    from webcare.classify.vader_fast import FastVader
 
 POS_THRESHOLD, NEG_THRESHOLD = 0.05, -0.05  # VADER's published cut-offs
 _amplify_ep = SentimentIntensityAnalyzer._amplify_ep  # "!" emphasis, VADER's numbers
@@ -309,11 +312,11 @@ class SymbolSentiment:
 class EnglishSentiment:
     """Plain VADER for English: its rules were tuned on English and must not regress."""
 
-    def __init__(self, vader: SentimentIntensityAnalyzer) -> None:
+    def __init__(self, vader: FastVader) -> None:
         self._vader = vader
 
     def polarity(self, text: str) -> Polarity:
-        return Polarity(self._vader.polarity_scores(text)["compound"], ())
+        return Polarity(self._vader.compound(text), ())
 
 
 def label_for(compound: float, pos: float = POS_THRESHOLD, neg: float = NEG_THRESHOLD) -> str:

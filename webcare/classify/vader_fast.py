@@ -13,7 +13,7 @@ import string
 
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT, C_INCR, N_SCALAR, NEGATE, SPECIAL_CASES, SentimentIntensityAnalyzer,
-    scalar_inc_dec,
+    normalize, scalar_inc_dec,
 )
 
 _NEGATE = frozenset(NEGATE)
@@ -34,6 +34,24 @@ class FastVader(SentimentIntensityAnalyzer):
     """`polarity_scores` identical to vaderSentiment 3.3.2's, computed faster."""
 
     def polarity_scores(self, text: str) -> dict[str, float]:
+        sentiments, text = self._sentiments(text)
+        return self.score_valence(sentiments, text)
+
+    def compound(self, text: str) -> float:
+        """`polarity_scores(text)["compound"]` without the neg/neu/pos shares nobody reads."""
+        sentiments, text = self._sentiments(text)
+        if not sentiments:
+            return 0.0
+        total = float(sum(sentiments))
+        emphasis = self._punctuation_emphasis(text)
+        if total > 0:
+            total += emphasis
+        elif total < 0:
+            total -= emphasis
+        return round(normalize(total), 4)
+
+    def _sentiments(self, text: str) -> tuple[list[float], str]:
+        """Each word's valence after VADER's rules, and the text they were read from."""
         if not text.isascii():
             text = self._describe_emoji(text)
         text = text.strip()
@@ -52,8 +70,7 @@ class FastVader(SentimentIntensityAnalyzer):
                 sentiments.append(0)
                 continue
             sentiments.append(self._valence(words, lows, i, is_cap_diff) if low in lexicon else 0)
-        sentiments = self._but_check(words, sentiments)
-        return self.score_valence(sentiments, text)
+        return self._but_check(words, sentiments), text
 
     def _describe_emoji(self, text: str) -> str:
         """VADER's emoji-to-description rewrite, verbatim."""
