@@ -122,3 +122,21 @@ def test_a_failure_asked_about_or_told_plainly_is_a_complaint(clf, text):
 def test_an_idiom_about_fire_is_no_safety_risk(clf):
     s = clf.score_text("Dank aan Mirjam van de klantenservice, ze heeft me echt uit de brand geholpen!")
     assert "safety" not in signals_of(s.reasons) and s.intent == "praise"
+
+
+def test_the_one_scan_finds_what_each_family_alone_finds():
+    """find_cues factors every expression into one prefix tree; it must find exactly the families
+    a plain search of each family's expressions finds, in either language."""
+    import re
+
+    from webcare.classify.cues import ALL_CUES, find_cues
+    from webcare.scenario import generate_traffic
+
+    plain = [(c, re.compile(r"(?<!\w)(?:" + "|".join(c.expressions) + r")(?!\w)")) for c in ALL_CUES]
+    texts = [r["text"] for path in sorted(DATA.glob("webcare_intents_*.jsonl")) for r in intent_examples(path)]
+    texts += [m["text"] for m in generate_traffic(3000, seed=5)]
+    for text in texts:
+        lower = text.lower()
+        for lang in ("nl", "en"):
+            expected = {c.name for c, pattern in plain if lang in c.langs and pattern.search(lower)}
+            assert {c.name for c in find_cues(lower, lang)} == expected, text

@@ -14,6 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from webcare.classify.cues import CHURN, LEGAL, NO_ANSWER, PRESS, SAFETY, WAITING
+
 Example = tuple[str, str]
 LABELS = ("neg", "neu", "pos")
 _LONG = {"negative": "neg", "neutral": "neu", "positive": "pos"}
@@ -70,8 +72,8 @@ EXTRA_DATASETS: dict[str, Callable[[Path], list[Example]]] = {
 # Webcare messages labelled with what an agent would file them as (tests/data, written for
 # webcare by people who did not see the classifier): intent and the signals a reply needs.
 INTENTS = ("complaint", "question", "praise", "other")
-SIGNALS = {"safety": "safety risk", "legal": "legal threat", "churn": "refund/cancel/churn",
-           "press": "press", "no_answer": "no answer", "waiting": "waiting"}
+SIGNALS = {"safety": SAFETY.name, "legal": LEGAL.name, "churn": CHURN.name, "press": PRESS.name,
+           "no_answer": NO_ANSWER.name, "waiting": WAITING.name}
 
 
 def intent_examples(path: Path) -> list[dict]:

@@ -206,8 +206,10 @@ class Storm:
         storm within minutes of a first start. So up to then half is assumed; a real storm,
         in which complaints outnumber everything else, still stands out.
         """
+        if not group.hours_seen:
+            return COLD_START_RATIO
         prior = self.options.prior_days * 24
-        ratio = (group.matching_total + prior * 0.1) / (group.other_total + prior) if group.hours_seen else 0.1
+        ratio = (group.matching_total + prior * 0.1) / (group.other_total + prior)
         return max(ratio, COLD_START_RATIO) if group.hours_seen < 2 else ratio
 
     def _roll(self, group: Group, t: float) -> None:
