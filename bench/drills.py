@@ -17,13 +17,11 @@ import contextlib
 import io
 import logging
 import os
-import platform
 import re
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +31,7 @@ import test_drills_connectors as connectors_drill  # noqa: E402
 import test_drills_hostile as hostile_drill  # noqa: E402
 import test_drills_kill as kill_drill  # noqa: E402
 import test_drills_storage as storage_drill  # noqa: E402
+from run_all import machine  # noqa: E402  (bench/ is the script's own folder)
 import test_drills_telegram as telegram_drill  # noqa: E402
 from webcare import cli  # noqa: E402
 
@@ -200,15 +199,6 @@ def render(rows: list[Row], total: Row, *, markdown: bool) -> str:
         out.append("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
                              for i, (c, w) in enumerate(zip(row, widths))) + "  " + str(row[-1]))
     return "\n".join(out)
-
-
-def machine() -> str:
-    try:
-        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    except (ValueError, OSError):
-        mem = float("nan")
-    return (f"{date.today():%Y-%m-%d} · {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}) · "
-            f"{mem:.1f} GiB RAM · Python {platform.python_version()} · {platform.system()} {platform.machine()}")
 
 
 if __name__ == "__main__":

@@ -213,8 +213,8 @@ def machine() -> str:
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError):
         mem = float("nan")
-    return (f"{date.today():%Y-%m-%d} · nproc {len(os.sched_getaffinity(0))} · {mem:.1f} GiB RAM · "
-            f"Python {platform.python_version()} · {platform.system()} {platform.machine()}")
+    return (f"{date.today():%Y-%m-%d} · {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}) · "
+            f"{mem:.1f} GiB RAM · Python {platform.python_version()} · {platform.system()} {platform.machine()}")
 
 
 def render(rows: list[Row]) -> str:

@@ -29,6 +29,7 @@ from conftest import T0, msg
 from connectors import ConnectorContext
 from connectors.replay import Options, ReplayConnector
 from fakes.telegram_api import FakeBotApi
+from test_drills_kill import PLAYBOOK as DRILL_PLAYBOOK
 from webcare import cli, config
 from webcare.clock import SimClock
 from webcare.engine import Engine
@@ -59,25 +60,6 @@ NAMES = {
     "html": "<i>Jan</i> & <b>Co</b>", "markdown": "*Piet* _de_ [Vries](http://x)", "control": "Kees\x00\x1b[31m",
     "long": "L" * 5000, "rtl": "\u202eKlaas\u202c", "emoji": "🙂" * 300,
 }
-
-DRILL_PLAYBOOK = """
-name = "drill-repeat-contact"
-trigger = "repeat_contact"
-severity = "medium"
-notify = ["team"]
-[match]
-kinds = ["mention"]
-[repeat_contact]
-min_contacts = 2
-min_channels = 1
-merge_minutes = 0
-link_by_name = false
-[incident]
-update_every_minutes = 0
-update_growth = 0.0
-close_after_minutes = 1440
-cooldown_minutes = 0
-"""
 
 
 def hostile_messages() -> list[Message]:
