@@ -359,9 +359,16 @@ MOCK_PRAISE = cue(
     r"ja hoor", r"oh (?:wat|hoe) (?:fijn|leuk|mooi|handig)", r"wederom (?:een )?(?:fantastische|geweldige|top|topervaring|heerlijke)",
     r"cheers for nothing")
 
+# Markers that turn praise into its opposite whatever else is said: "#not", "yeah right",
+# "ja ja", "lekker bezig" (eye-roll emoji are looked for apart: they need no word boundary).
+SARCASM = cue(
+    "sarcasm",
+    "#not", r"yeah,? right", r"ja,? ja", "jaja", "lekker bezig", "goed bezig hoor", r"bedankt voor (?:niks|niets)",
+    "thanks for nothing", "what a joke")
+
 ALL_CUES: tuple[Cue, ...] = (
     BROKEN, NOT_DELIVERED, NO_ANSWER, WAITING, LASTING, AGAIN, WRONG, PROBLEM, MONEY, COMPLAINT_WORDS, LEGAL,
-    SAFETY, SAFETY_NL, CHURN, PRESS, THANKS, COMPLIMENT, RESOLVED, MOCK_PRAISE,
+    SAFETY, SAFETY_NL, CHURN, PRESS, THANKS, COMPLIMENT, RESOLVED, MOCK_PRAISE, SARCASM,
 )
 
 
