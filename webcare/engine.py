@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from webcare.models import Alert, Message, Score
 from webcare.playbooks import Playbook
-from webcare.triggers import TRIGGERS, Finding
+from webcare.triggers import TRIGGERS, Finding, Seen
 
 ENGINE_VERSION = "1"
 HUMAN_ACTIONS = ("acknowledge", "claim", "snooze", "resolve", "reopen")
@@ -74,11 +74,13 @@ class Engine:
     # --- events -------------------------------------------------------------------------
     def on_message(self, state: EngineState, message: Message, score: Score, now: datetime) -> list[Alert]:
         alerts: list[Alert] = []
+        seen = Seen(message, score, now)
+        customer = not message.from_brand
         for book, trigger in self.books:
-            matched = not message.from_brand and book.match.accepts(message, score)
+            matched = customer and book.match.test(message, score)
             if not matched and not trigger.sees_unmatched:
                 continue
-            for finding in trigger.observe(state.triggers[book.name], message, score, now, matched):
+            for finding in trigger.observe(state.triggers[book.name], seen, matched):
                 alerts.extend(self._found(state, book, finding, now))
         return alerts
 

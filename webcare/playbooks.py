@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import cached_property, reduce
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from webcare.models import Message, Score
 from webcare.settings import SettingsError, at_least, build, positive, setting
 from webcare.triggers import TRIGGERS
 
 Severity = Literal["low", "medium", "high", "critical"]
+Test = Callable[[Message, Score], bool]
 
 
 @dataclass(frozen=True)
@@ -36,30 +38,50 @@ class Match:
     min_urgency: float = setting(0.0, check=at_least(0), help="urgency at least this (0..1)")
 
     def accepts(self, m: Message, s: Score) -> bool:
-        if self.public is not None and m.public != self.public:
-            return False
-        if self.platforms and m.platform not in self.platforms:
-            return False
-        if self.kinds and m.kind not in self.kinds:
-            return False
-        if self.languages and s.lang not in self.languages:
-            return False
-        if self.labels and s.label not in self.labels:
-            return False
-        if self.complaint is not None and s.complaint != self.complaint:
-            return False
-        if self.intents and s.intent not in self.intents:
-            return False
-        if self.authors and m.author.id not in self.authors:
-            return False
-        if self.negative_or_complaint and not (s.label == "neg" or s.complaint):
-            return False
-        if self.min_urgency and s.urgency < self.min_urgency:
-            return False
+        return self.test(m, s)
+
+    @cached_property
+    def test(self) -> Test:
+        """`accepts` as one function that checks only the conditions this table sets.
+
+        The engine asks every playbook about every message; most tables set one or two
+        conditions, and skipping the unset ones makes the question several times cheaper.
+        """
+        tests: list[Test] = []
+        if self.public is not None:
+            tests.append(lambda m, s, public=self.public: m.public == public)
+        if self.platforms:
+            tests.append(lambda m, s, platforms=frozenset(self.platforms): m.platform in platforms)
+        if self.kinds:
+            tests.append(lambda m, s, kinds=frozenset(self.kinds): m.kind in kinds)
+        if self.languages:
+            tests.append(lambda m, s, langs=frozenset(self.languages): s.lang in langs)
+        if self.labels:
+            tests.append(lambda m, s, labels=frozenset(self.labels): s.label in labels)
+        if self.complaint is not None:
+            tests.append(lambda m, s, complaint=self.complaint: s.complaint == complaint)
+        if self.intents:
+            tests.append(lambda m, s, intents=frozenset(self.intents): s.intent in intents)
+        if self.authors:
+            tests.append(lambda m, s, authors=frozenset(self.authors): m.author.id in authors)
+        if self.negative_or_complaint:
+            tests.append(lambda m, s: s.label == "neg" or s.complaint)
+        if self.min_urgency:
+            tests.append(lambda m, s, least=self.min_urgency: not s.urgency < least)
         if self.keywords:
-            text = m.text.lower()
-            return any(k.lower() in text for k in self.keywords)
-        return True
+            words = tuple(k.lower() for k in self.keywords)
+            tests.append(lambda m, s: any(k in m.text.lower() for k in words))
+        return reduce(_both, tests, _anything)
+
+
+def _anything(m: Message, s: Score) -> bool:
+    return True
+
+
+def _both(first: Test, second: Test) -> Test:
+    if first is _anything:
+        return second
+    return lambda m, s: first(m, s) and second(m, s)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 A trigger keeps its own state (created by `new_state`, stored inside the engine state) and
 reports `Finding`s: the situations that hold right now. `observe` sees each customer message
 the playbook's `[match]` accepts (`matched=True`) and, if the trigger sets `sees_unmatched`,
-every other message too, brand replies included; `tick` re-checks timers and windows. The engine turns findings into incidents, so a
-trigger never decides about alerts, cooldowns or escalation.
+every other message too, brand replies included, as a `Seen`; `tick` re-checks timers and
+windows. The engine turns findings into incidents, so a trigger never decides about alerts,
+cooldowns or escalation.
 """
 
 from __future__ import annotations
@@ -13,6 +14,26 @@ from datetime import datetime
 from typing import Any, Callable, ClassVar, Protocol
 
 from webcare.models import Message, Score
+
+
+class Seen:
+    """One message as every trigger sees it: the message, its score, the engine's `now`, and
+    the facts most triggers need (epoch seconds of both times, the uid).
+
+    The engine builds one per message and hands the same one to every playbook, so these are
+    computed once rather than once per trigger (datetime.timestamp() on an aware datetime is
+    among the slowest steps a trigger takes).
+    """
+
+    __slots__ = ("message", "score", "now", "t", "ts", "uid")
+
+    def __init__(self, message: Message, score: Score, now: datetime):
+        self.message = message
+        self.score = score
+        self.now = now
+        self.t = now.timestamp()
+        self.ts = message.created_at.timestamp()
+        self.uid = message.uid
 
 
 class Finding:
@@ -61,8 +82,7 @@ class Trigger(Protocol):
 
     def new_state(self) -> Any: ...
 
-    def observe(self, state: Any, message: Message, score: Score, now: datetime,
-                matched: bool) -> list[Finding]: ...
+    def observe(self, state: Any, seen: Seen, matched: bool) -> list[Finding]: ...
 
     def tick(self, state: Any, now: datetime) -> list[Finding]: ...
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
-from webcare.models import Message, Score
+from webcare.models import Message
 from webcare.settings import at_least, positive, setting
-from webcare.triggers import Finding
+from webcare.triggers import Finding, Seen
 from webcare.triggers.text import age, quote
 
 
@@ -66,8 +66,8 @@ class PileUp:
     def new_state(self) -> State:
         return State()
 
-    def observe(self, state: State, message: Message, score: Score, now: datetime,
-                matched: bool) -> list[Finding]:
+    def observe(self, state: State, seen: Seen, matched: bool) -> list[Finding]:
+        message = seen.message
         root = _root(message)
         if message.from_brand:
             if message.kind == "post" and not message.in_reply_to:
@@ -81,10 +81,12 @@ class PileUp:
         if self.options.owned_only and not owned:
             return []
         key = root
-        thread = state.threads.setdefault(key, Thread(message.platform, root, private=not message.public))
-        thread.add(message.uid, message.created_at.timestamp())
-        state.owner[message.uid] = key
-        return self._check(state, key, now)
+        thread = state.threads.get(key)
+        if thread is None:
+            thread = state.threads[key] = Thread(message.platform, root, private=not message.public)
+        thread.add(seen.uid, seen.ts)
+        state.owner[seen.uid] = key
+        return self._check(state, key, seen.t)
 
     def tick(self, state: State, now: datetime) -> list[Finding]:
         t = now.timestamp()
@@ -101,7 +103,7 @@ class PileUp:
         found = []
         for key in list(state.full):
             if key in state.threads:
-                found += self._check(state, key, now)
+                found += self._check(state, key, t)
             else:
                 state.full.discard(key)
         return found
@@ -119,14 +121,13 @@ class PileUp:
             thread.waiting.clear()
             thread.ts_sum = 0.0
 
-    def _check(self, state: State, key: str, now: datetime) -> list[Finding]:
+    def _check(self, state: State, key: str, t: float) -> list[Finding]:
         thread = state.threads[key]
         n = len(thread.waiting)
         if n < self.options.min_waiting:
             state.full.discard(key)
             return []
         state.full.add(key)
-        t = now.timestamp()
         oldest = next(iter(thread.waiting.values()))  # arrival order: the first waited longest
         if t - oldest < self.options.min_oldest_minutes * 60:
             return []

@@ -11,10 +11,11 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
-from webcare.models import Message, Score
+from webcare.models import Message
 from webcare.settings import at_least, positive, setting
-from webcare.triggers import Finding
+from webcare.triggers import Finding, Seen
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ class RepeatContact:
     def new_state(self) -> State:
         return State()
 
-    def observe(self, state: State, message: Message, score: Score, now: datetime,
-                matched: bool) -> list[Finding]:
+    def observe(self, state: State, seen: Seen, matched: bool) -> list[Finding]:
+        message = seen.message
         if message.from_brand:
             self._brand_reply(state, message)
             return []
@@ -71,9 +72,9 @@ class RepeatContact:
             return []
         cid = self._customer_id(state, message)
         customer = state.customers[cid]
-        ts = message.created_at.timestamp()
+        ts, uid = seen.ts, seen.uid
         channel = message.platform
-        for key in (message.uid, message.conversation_id and f"{message.platform}#{message.conversation_id}"):
+        for key in (uid, message.conversation_id and f"{message.platform}#{message.conversation_id}"):
             if key and key not in state.owner:
                 state.owner[key] = cid
                 customer.keys.append(key)
@@ -84,16 +85,17 @@ class RepeatContact:
         window = self.options.merge_minutes * 60
         if not any(0 <= j < len(contacts) and contacts[j][1] == channel and abs(ts - contacts[j][0]) <= window
                    for j in (i - 1, i)):
-            contacts.insert(i, (ts, channel, message.uid))
-        return self._check(state, cid, now)
+            contacts.insert(i, (ts, channel, uid))
+        return self._check(state, cid, seen.now, seen.t)
 
     def tick(self, state: State, now: datetime) -> list[Finding]:
         found = []
+        t = now.timestamp()
         for cid in list(state.active):
-            found.extend(self._check(state, cid, now))
-        if now.timestamp() - state.last_sweep >= 3600:  # forget quiet customers once an hour
-            state.last_sweep = now.timestamp()
-            horizon = now.timestamp() - self.horizon
+            found.extend(self._check(state, cid, now, t))
+        if t - state.last_sweep >= 3600:  # forget quiet customers once an hour
+            state.last_sweep = t
+            horizon = t - self.horizon
             for cid, customer in list(state.customers.items()):
                 if not customer.contacts or customer.contacts[-1][0] < horizon:
                     self._forget(state, cid)
@@ -115,23 +117,27 @@ class RepeatContact:
             customer.auto_replies = 0
 
     def _customer_id(self, state: State, message: Message) -> str:
-        keys = [f"{message.platform}:{message.author.id}"]
-        name = " ".join(re.findall(r"\w+", message.author.name.lower()))
-        if (self.options.link_by_name and len(name.split()) >= 2) or f"name:{name}" in self.linked:
-            keys.append(f"name:{name}")
-        explicit = next((self.linked[k] for k in keys if k in self.linked), None)
+        author = message.author
+        keys = [f"{message.platform}:{author.id}"]
+        name_key, full_name = _name_key(author.name)
+        if (self.options.link_by_name and full_name) or name_key in self.linked:
+            keys.append(name_key)
+        explicit = next((self.linked[k] for k in keys if k in self.linked), None) if self.linked else None
         cid = explicit or next((state.identity[k] for k in keys if k in state.identity), keys[0])
-        customer = state.customers.setdefault(cid, Customer(message.author.name or message.author.id))
+        customer = state.customers.get(cid)
+        if customer is None:
+            customer = state.customers[cid] = Customer(author.name or author.id)
         for k in keys:
             if k not in state.identity:
                 state.identity[k] = cid
                 customer.keys.append(k)
         return cid
 
-    def _check(self, state: State, cid: str, now: datetime) -> list[Finding]:
+    def _check(self, state: State, cid: str, now: datetime, t: float) -> list[Finding]:
+        """Whether the customer is at the threshold now (`t`: `now` in epoch seconds)."""
         customer = state.customers[cid]
         contacts = customer.contacts
-        horizon = now.timestamp() - self.horizon
+        horizon = t - self.horizon
         if contacts and contacts[0][0] < horizon:
             contacts[:] = [c for c in contacts if c[0] >= horizon]
         count = len(contacts)
@@ -143,7 +149,7 @@ class RepeatContact:
 
         def explain():
             channels = sorted({c[1] for c in contacts})
-            days = max(1, round((now.timestamp() - contacts[0][0]) / 86400))
+            days = max(1, round((t - contacts[0][0]) / 86400))
             answered = (f"only {customer.auto_replies} auto-replies" if customer.auto_replies
                         else "no reply at all")
             since = datetime.fromtimestamp(contacts[0][0], now.tzinfo)
@@ -160,3 +166,13 @@ class RepeatContact:
             state.identity.pop(key, None)
             state.owner.pop(key, None)
         state.active.discard(cid)
+
+
+@lru_cache(maxsize=4096)
+def _name_key(name: str) -> tuple[str, bool]:
+    """The identity key of an author's name, and whether it has the two words that link by name.
+
+    Cached: the same customers write again and again, and the word split is a regex.
+    """
+    words = re.findall(r"\w+", name.lower())
+    return f"name:{' '.join(words)}", len(words) >= 2

@@ -16,9 +16,9 @@ from functools import cached_property
 from typing import Literal
 
 from webcare.business_hours import BusinessHours
-from webcare.models import Message, Score
+from webcare.models import Message
 from webcare.settings import at_least, positive, setting, timezone_name
-from webcare.triggers import Finding
+from webcare.triggers import Finding, Seen
 from webcare.triggers.text import age
 
 DEFAULT_TARGETS = {"mention": 60.0, "comment": 60.0, "post": 60.0, "dm": 480.0, "email": 480.0,
@@ -78,21 +78,20 @@ class ResponseTarget:
     def new_state(self) -> State:
         return State()
 
-    def observe(self, state: State, message: Message, score: Score, now: datetime,
-                matched: bool) -> list[Finding]:
+    def observe(self, state: State, seen: Seen, matched: bool) -> list[Finding]:
+        message, uid = seen.message, seen.uid
         if message.from_brand:
             if not message.automated:
                 self._answered(state, message)
             return []
         target = self.options.targets.get(message.platform, self.options.targets.get(message.kind))
-        if not matched or target is None or message.uid in state.waiting:
+        if not matched or target is None or uid in state.waiting:
             return []
-        created = message.created_at.timestamp()
-        due = self.calendar.add_business_time_ts(created, target * 60)
-        state.waiting[message.uid] = Waiting(_channel(message), created, due)
-        heapq.heappush(state.pending, (due, message.uid))
+        due = self.calendar.add_business_time_ts(seen.ts, target * 60)
+        state.waiting[uid] = Waiting(_channel(message), seen.ts, due)
+        heapq.heappush(state.pending, (due, uid))
         if not message.public:
-            state.conversations.setdefault(_thread(message), set()).add(message.uid)
+            state.conversations.setdefault(_thread(message), set()).add(uid)
         return []
 
     def tick(self, state: State, now: datetime) -> list[Finding]:

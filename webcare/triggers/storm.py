@@ -19,12 +19,13 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from webcare.models import Message, Score, parse_time
+from webcare.models import Message, parse_time
 from webcare.settings import at_least, iso_time, positive, setting, timezone_name
-from webcare.triggers import Finding
+from webcare.triggers import Finding, Seen
 
 # Sensitivity: (min_count factor, Poisson tail level, minimal ratio to the expectation).
 SENSITIVITY = {"fewer": (1.5, 1e-9, 4.0), "balanced": (1.0, 1e-7, 3.0), "more": (0.75, 1e-5, 2.0)}
@@ -96,9 +97,9 @@ class Storm:
         return {}
 
     # --- events -------------------------------------------------------------------------
-    def observe(self, state: dict[str, Group], message: Message, score: Score, now: datetime,
-                matched: bool) -> list[Finding]:
-        ts = min(message.created_at.timestamp(), now.timestamp())
+    def observe(self, state: dict[str, Group], seen: Seen, matched: bool) -> list[Finding]:
+        message, t, uid = seen.message, seen.t, seen.uid
+        ts = min(seen.ts, t)
         key = self._key(message)
         group = state.get(key) or state.setdefault(key, self._group(ts))
         self._roll(group, ts)
@@ -109,9 +110,8 @@ class Storm:
                 group.hour_other += 1
             return []
         for window in group.recent:
-            window.append((ts, message.uid))
+            window.append((ts, uid))
         group.hour_matching += 1
-        t = now.timestamp()
         # during a flood the storm is already known: re-testing every message adds nothing
         found = [] if group.storming and t - group.checked < RECHECK else self._check(key, group, t, self.min_count)
         text = message.text.lower() if self.events else ""
@@ -120,8 +120,8 @@ class Storm:
                 ekey = f"event:{event.name}"
                 egroup = state.get(ekey) or state.setdefault(ekey, self._group(ts))
                 for window in egroup.recent:
-                    window.append((ts, message.uid))
-                found += self._check(ekey, egroup, now.timestamp(), event.min_count, event.name)
+                    window.append((ts, uid))
+                found += self._check(ekey, egroup, t, event.min_count, event.name)
         return found
 
     def tick(self, state: dict[str, Group], now: datetime) -> list[Finding]:
@@ -170,17 +170,20 @@ class Storm:
         group.storming = group.stormy_hour = True
         group.checked = t
         window, recent, count, expected = best
-        minutes = round(window / 60)
-        where = f"event {event}" if event else key.replace(":", " / ")
-        first = recent[0][0]
-        examples = [uid for _, uid in list(recent)[-self.options.examples:]]
-        facts = (f"{count} matching public messages in the last {minutes} minutes, "
-                 f"normally about {expected:.1f} (threshold {min_count})",
-                 f"first in this window at {datetime.fromtimestamp(first, self.tz):%H:%M}")
-        if event:
-            facts += (f"planned event {event}: watched with a lower threshold",)
-        return [Finding(key=key, size=count, title=f"Complaint storm on {where}: {count} in {minutes} min",
-                        facts=facts, message_ids=tuple(examples))]
+
+        def explain():
+            minutes = round(window / 60)
+            where = f"event {event}" if event else key.replace(":", " / ")
+            first = recent[0][0]
+            examples = [uid for _, uid in islice(reversed(recent), self.options.examples)][::-1]
+            facts = (f"{count} matching public messages in the last {minutes} minutes, "
+                     f"normally about {expected:.1f} (threshold {min_count})",
+                     f"first in this window at {datetime.fromtimestamp(first, self.tz):%H:%M}")
+            if event:
+                facts += (f"planned event {event}: watched with a lower threshold",)
+            return f"Complaint storm on {where}: {count} in {minutes} min", facts, tuple(examples)
+
+        return [Finding(key=key, size=count, explain=explain)]
 
     def _expected_hourly(self, group: Group, t: float) -> float:
         """Normal matching messages per hour at this hour, blended with the prior early on."""

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from webcare.models import Message, Score
 from webcare.settings import at_least, setting
-from webcare.triggers import Finding
+from webcare.triggers import Finding, Seen
 from webcare.triggers.text import quote
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -38,13 +37,14 @@ class Urgent:
 
     def __init__(self, options: Options, sensitivity: str = "balanced"):
         self.options = options
+        self.prefixes = tuple(options.reasons)  # str.startswith takes them all at once
 
     def new_state(self) -> dict[str, list[tuple[float, str]]]:
         return {}
 
-    def observe(self, state: dict, message: Message, score: Score, now: datetime,
-                matched: bool) -> list[Finding]:
-        why = [r for r in score.reasons if any(r.startswith(p) for p in self.options.reasons)]
+    def observe(self, state: dict, seen: Seen, matched: bool) -> list[Finding]:
+        message, score = seen.message, seen.score
+        why = [r for r in score.reasons if r.startswith(self.prefixes)]
         followers = message.author.followers or 0
         unhappy = score.label == "neg" or score.complaint
         if self.options.min_followers and followers >= self.options.min_followers and unhappy:
@@ -55,22 +55,25 @@ class Urgent:
             return []
         # one situation per kind of signal: twenty people reporting the same danger are one incident
         category = why[0].split(":")[0].rsplit(" ", 1)[0] if why[0].startswith("high urgency") else why[0].split(":")[0]
-        seen = state.setdefault(category, [])
-        seen.append((message.created_at.timestamp(), message.uid))
-        horizon = now.timestamp() - self.options.group_hours * 3600
-        seen[:] = [s for s in seen if s[0] >= horizon]
+        seen_before = state.setdefault(category, [])
+        seen_before.append((seen.ts, seen.uid))
+        horizon = seen.t - self.options.group_hours * 3600
+        seen_before[:] = [s for s in seen_before if s[0] >= horizon]
         severity = None
         for reason in why:
             for prefix, level in self.options.severity_for.items():
                 if reason.startswith(prefix):
                     severity = level
-        who = message.author.name or message.author.id
-        count = f"{len(seen)} messages, latest" if len(seen) > 1 else "from"
-        return [Finding(
-            key=category, size=len(seen),
-            title=f"Urgent: {category} ({count} {who} on {message.platform}): {quote(message.text, 80)}",
-            facts=tuple(dict.fromkeys((*why, *score.reasons))),
-            message_ids=tuple(uid for _, uid in seen[-5:]), severity=severity)]
+        size = len(seen_before)
+
+        def explain():
+            who = message.author.name or message.author.id
+            count = f"{size} messages, latest" if size > 1 else "from"
+            return (f"Urgent: {category} ({count} {who} on {message.platform}): {quote(message.text, 80)}",
+                    tuple(dict.fromkeys((*why, *score.reasons))),
+                    tuple(uid for _, uid in seen_before[-5:]))
+
+        return [Finding(key=category, size=size, severity=severity, explain=explain)]
 
     def tick(self, state: dict, now: datetime) -> list[Finding]:
         return []  # an urgent message stays urgent until a person acts or the incident times out
