@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, runtime_checkable
 
@@ -19,6 +19,12 @@ from webcare.models import Batch
 
 class ConnectorError(Exception):
     """Base of the errors a connector may raise from `poll`."""
+
+
+# The longest a platform's word can pause polling. A reset header from a wrong clock or a
+# broken proxy ("come back in 2100") must not silence a connector for years; X's monthly usage
+# cap, which has no reset at all, is looked at again this often too.
+MAX_WAIT = timedelta(hours=6)
 
 
 class RateLimited(ConnectorError):
@@ -90,6 +96,6 @@ CONNECTORS: dict[str, ConnectorType] = _registry()
 
 __all__ = [
     "AuthFailed", "CONNECTORS", "Connector", "ConnectorContext", "ConnectorError",
-    "ConnectorType", "RateLimited",
+    "ConnectorType", "MAX_WAIT", "RateLimited",
     "TransientError",
 ]

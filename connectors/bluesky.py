@@ -22,7 +22,7 @@ import aiohttp
 from connectors import AuthFailed, ConnectorContext, RateLimited, TransientError
 from connectors.http import (
     Harvest, JsonResponse, Pause, Rounds, Walk, expect, from_epoch, header_number, json_type,
-    new_session, request_json, retry_after, send_json,
+    new_session, onward, request_json, retry_after, send_json,
 )
 from webcare.models import Author, Batch, Message, MessageFormatError, parse_time
 from webcare.settings import at_least, env_name, positive, setting
@@ -133,7 +133,7 @@ class BlueskyConnector:
                 reached = True
                 continue
             got.messages.append(found[0])
-        return walk.turn(next_page if items and not reached else None)
+        return walk.turn(onward(walk.state, next_page if items and not reached else None, where))
 
     def _read_notification(self, item: Any, got: Harvest) -> tuple[Message, datetime] | None:
         if not isinstance(item, dict):  # quarantined by `_post`, never skipped unseen

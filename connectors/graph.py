@@ -19,7 +19,7 @@ import aiohttp
 from yarl import URL
 
 from connectors import AuthFailed, ConnectorContext, ConnectorError, RateLimited, TransientError
-from connectors.http import expect, new_session, request_json
+from connectors.http import expect, later, new_session, onward, request_json
 from webcare.models import Batch, MessageFormatError, Rejected, parse_time
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def usage_pause(headers: Mapping[str, str], now: datetime,
         minutes = _num(entry.get("estimated_time_to_regain_access"))
         peak = max(_num(entry.get(k)) for k in ("call_count", "total_cputime", "total_time"))
         if minutes > 0:
-            when = now + timedelta(minutes=minutes)
+            when = later(now, minutes * 60) or now + USAGE_PAUSE
         elif peak >= threshold:
             when = now + USAGE_PAUSE
         else:
@@ -292,9 +292,10 @@ class GraphPoller:
         """Items older than this (epoch seconds) end a walk: the stage's mark minus the overlap."""
         return state["marks"][stage] - int(self.overlap.total_seconds())
 
-    @staticmethod
-    def saw(state: dict, stage: str, when: datetime) -> None:
-        state["round"][stage] = max(state["round"].get(stage, 0), epoch(when))
+    def saw(self, state: dict, stage: str, when: datetime) -> None:
+        """Note an item's time for the stage's next mark; a time in the future (a wrong clock)
+        counts as now, or the mark would skip everything written until then."""
+        state["round"][stage] = max(state["round"].get(stage, 0), epoch(min(when, self._ctx.now())))
 
     @staticmethod
     def queue_if_changed(state: dict, queue: str, node: str, updated: datetime) -> None:
@@ -313,11 +314,12 @@ class GraphPoller:
 
     @staticmethod
     def walk_done(state: dict, page: GraphPage, oldest: datetime | None, floor: int) -> bool:
-        """Stop on the last page, an empty page, or a page reaching below `floor`; else go on."""
-        if page.next is None or not page.items or (oldest is not None and epoch(oldest) < floor):
-            return True
-        state["next"] = page.next
-        return False
+        """Stop on the last page, an empty page, a page reaching below `floor`, or a `next` link
+        back to the page just read; else go on."""
+        last = not page.items or (oldest is not None and epoch(oldest) < floor)
+        state["next"] = onward(state, None if last else page.next, f"graph {(page.next or '').split('?')[0]}",
+                               key="next")
+        return state["next"] is None
 
     # --- the round ----------------------------------------------------------------------------
     def _load(self, cursor: str | None) -> dict:

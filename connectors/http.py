@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -123,12 +124,23 @@ def retry_after(headers: Mapping[str, str], now: datetime) -> datetime | None:
     if not value:
         return None
     if value.isdigit():
-        return now + timedelta(seconds=int(value))
+        return later(now, int(value))
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def later(now: datetime, seconds: float | None) -> datetime | None:
+    """`now` plus a wait a platform announced; None for one no clock can hold (negative, NaN,
+    past the year 9999), which the runner then treats as an unknown reset and backs off."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return None
+    try:
+        return now + timedelta(seconds=seconds)
+    except OverflowError:
+        return None
 
 
 def from_epoch(value: Any) -> datetime | None:
@@ -195,7 +207,7 @@ import re  # noqa: E402
 from html.parser import HTMLParser  # noqa: E402
 from typing import Callable  # noqa: E402
 
-from connectors import RateLimited  # noqa: E402
+from connectors import MAX_WAIT, RateLimited  # noqa: E402
 from webcare.models import Batch, Message, MessageFormatError, Rejected, parse_time  # noqa: E402
 
 _log = logging.getLogger(__name__)
@@ -262,29 +274,35 @@ def link_header(value: str | None) -> dict[str, str]:
 
 
 def header_number(headers: Mapping[str, str], name: str) -> float | None:
-    """A numeric header (`x-ratelimit-remaining: 596.0`) as a float; None if absent or not a number."""
+    """A numeric header (`x-ratelimit-remaining: 596.0`) as a float; None if absent or not a
+    finite number ("nan" and "inf" parse as floats but count nothing)."""
     try:
-        return float(headers.get(name) or "")
+        value = float(headers.get(name) or "")
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 class Pause:
     """A request budget the platform said is spent: later requests wait for its reset.
 
     After a successful answer that reports 0 requests remaining, the next poll raises
-    RateLimited until the reset instead of spending a request on a certain 429.
+    RateLimited until the reset instead of spending a request on a certain 429. A reset further
+    away than `MAX_WAIT` is cut to it, or the connector would refuse to poll long after the
+    runner came back.
     """
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, detail: str = ""):
         self.what = what
+        self.detail = detail  # which header said so, e.g. " (x-rate-limit-remaining: 0)"
         self.until: datetime | None = None
 
     def check(self, now: datetime) -> None:
         if self.until is not None:
+            self.until = min(self.until, now + MAX_WAIT)
             if now < self.until:
-                raise RateLimited(f"{self.what}: request budget used up until {self.until:%H:%M:%S} UTC",
-                                  reset_at=self.until)
+                raise RateLimited(f"{self.what}: request budget used up until {self.until:%H:%M:%S} UTC"
+                                  f"{self.detail}", reset_at=self.until)
             self.until = None
 
     def note(self, remaining: float | None, reset: datetime | None) -> None:
@@ -379,6 +397,25 @@ class Rounds:
         return json.dumps({"v": 1, "stage": self.stage, "streams": self.streams}, sort_keys=True)
 
 
+def onward(state: dict, next_page: Any, where: str, key: str = "page") -> Any:
+    """`next_page`, or None (the walk ends here) when the platform offers the page just read again.
+
+    Followed, such a pointer has every poll read one page `MAX_PAGES` times, and the walk, its
+    mark and every stream after it never move again. `state[key]` is the page just read. The
+    repeat is noted in the state (so in the cursor), which keeps the warning to one per stream
+    until a walk ends normally again.
+    """
+    if next_page and next_page == state.get(key):
+        if state.get("stuck") != next_page:
+            _log.warning("%s: unexpected answer: the next page is the page just read (%s); "
+                         "ending the walk there", where, next_page)
+        state["stuck"] = next_page
+        return None
+    if not next_page:
+        state.pop("stuck", None)
+    return next_page
+
+
 class Walk:
     """One stream's newest-first walk back to where the last completed walk began.
 
@@ -387,10 +424,13 @@ class Walk:
     exists, `start` (the first run's backfill limit). A walk ends on the last page or at an
     item older than `floor`: the mark minus `overlap`, so late arrivals are read again (and
     stored once). The mark only moves when a walk completes, so a restart resumes mid-walk.
+    An item dated in the future (a server with a wrong clock) counts as `now` for the mark, or
+    the next walks would stop at everything written until that date and never store it.
     """
 
     def __init__(self, state: dict, now: datetime, backfill: timedelta, overlap: timedelta):
         self.state = state
+        self.now = now
         if "mark" in state:
             self.floor = parse_time(state["mark"]) - overlap
         else:
@@ -402,9 +442,9 @@ class Walk:
 
     def saw(self, when: datetime) -> bool:
         """Note an item's time; False when it is older than the floor (known ground)."""
-        top = self.state.get("top")
-        if top is None or when > parse_time(top):
-            self.state["top"] = iso(when)
+        top, seen = self.state.get("top"), min(when, self.now)
+        if top is None or seen > parse_time(top):
+            self.state["top"] = iso(seen)
         return when >= self.floor
 
     def turn(self, next_page: Any) -> bool:

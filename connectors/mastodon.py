@@ -24,7 +24,7 @@ from yarl import URL
 from connectors import AuthFailed, ConnectorContext, RateLimited, TransientError
 from connectors.http import (
     Harvest, JsonResponse, Pause, Rounds, Walk, expect, header_number, html_to_text, json_type,
-    link_header, new_session, request_json, retry_after,
+    link_header, new_session, onward, request_json, retry_after,
 )
 from webcare.models import Author, Batch, Message, MessageFormatError, parse_time
 from webcare.settings import at_least, env_name, positive, setting
@@ -139,7 +139,7 @@ class MastodonConnector:
                 reached = True  # from before the first run's backfill window
                 continue
             got.messages.append(found[0])
-        next_id = _next_max_id(resp) if items and not reached else None
+        next_id = onward(st, _next_max_id(resp) if items and not reached else None, f"mastodon {path}")
         if next_id:
             st["page"] = next_id
             return False
@@ -175,10 +175,11 @@ class MastodonConnector:
             resp = await self._get(path, params, f"#{arg}")
             items, next_id = expect(resp.data, list, f"mastodon {path}"), _next_max_id(resp)
         else:
+            path = "/api/v2/search"
             params.update(q=arg, type="statuses", resolve="false")
-            resp = await self._get("/api/v2/search", params, f"search {arg!r}")
-            body = expect(resp.data, dict, "mastodon /api/v2/search")
-            items = expect(body.get("statuses"), list, "mastodon /api/v2/search", "statuses")
+            resp = await self._get(path, params, f"search {arg!r}")
+            body = expect(resp.data, dict, f"mastodon {path}")
+            items = expect(body.get("statuses"), list, f"mastodon {path}", "statuses")
             last = items[-1].get("id") if items and isinstance(items[-1], dict) else None
             next_id = last if len(items) >= self.options.page_size else None
         reached = False
@@ -190,7 +191,7 @@ class MastodonConnector:
                 reached = True
                 continue
             got.messages.append(status)
-        return walk.turn(next_id if items and not reached else None)
+        return walk.turn(onward(st, next_id if items and not reached else None, f"mastodon {path}"))
 
     # --- payload -> Message ---------------------------------------------------------------
     def _status(self, item: Any) -> Message:

@@ -25,8 +25,8 @@ import aiohttp
 
 from connectors import AuthFailed, ConnectorContext, RateLimited, TransientError
 from connectors.http import (
-    Harvest, JsonResponse, Pause, Rounds, Walk, expect, header_number, json_type, new_session,
-    request_json, send_json,
+    Harvest, JsonResponse, Pause, Rounds, Walk, expect, header_number, json_type, later, new_session,
+    onward, request_json, send_json,
 )
 from webcare.models import Author, Batch, Message, MessageFormatError
 from webcare.settings import at_least, env_name, positive, setting
@@ -117,7 +117,7 @@ class RedditConnector:
                 reached = True
                 continue
             got.messages.append(thing)
-        more = rounds.turn(walk.turn(after if children and not reached else None))
+        more = rounds.turn(walk.turn(onward(walk.state, after if children and not reached else None, where)))
         return got.batch(rounds.dump(), more)
 
     async def aclose(self) -> None:
@@ -232,7 +232,7 @@ class RedditConnector:
     def _check(self, resp: JsonResponse, what: str) -> None:
         """`X-Ratelimit-Reset` is seconds until the budget returns: wait on a 429 or a spent budget."""
         seconds = header_number(resp.headers, "X-Ratelimit-Reset")
-        reset = self._ctx.now() + timedelta(seconds=seconds) if seconds is not None else None
+        reset = later(self._ctx.now(), seconds)
         if resp.status == 429:
             used = resp.headers.get("X-Ratelimit-Used", "?")
             raise RateLimited(f"{what}: rate limited (HTTP 429, {used} requests used this period)",

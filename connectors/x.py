@@ -28,7 +28,9 @@ import tweepy
 from tweepy.asynchronous import AsyncClient
 
 from connectors import AuthFailed, ConnectorContext, ConnectorError, RateLimited, TransientError
-from connectors.http import RebasedSession, expect, from_epoch, new_session, unexpected
+from connectors.http import (
+    Pause, RebasedSession, expect, from_epoch, header_number, new_session, onward, unexpected,
+)
 from webcare.models import Author, Batch, Message, MessageFormatError, Rejected, parse_time
 from webcare.settings import at_least, env_name, positive, setting
 
@@ -79,7 +81,7 @@ class XConnector:
         self._client: AsyncClient | None = None
         self._user_context = False  # OAuth 1.0a credentials are configured
         self._user_id = options.user_id
-        self._paused_until: datetime | None = None
+        self._pause = Pause(name, " (x-rate-limit-remaining: 0)")
 
     @classmethod
     def create(cls, name: str, options: Options, ctx: ConnectorContext) -> "XConnector":
@@ -158,8 +160,9 @@ class XConnector:
             tweet = _parse(rejected, "x post", item, lambda t: self._tweet(t, users))
             if tweet is not None:
                 messages.append(tweet)
-        if meta.get("next_token") and items:
-            st["token"] = meta["next_token"]
+        next_token = onward(st, meta.get("next_token") if items else None, where, key="token")
+        if next_token:
+            st["token"] = next_token
             return False
         if st.get("newest"):
             st["since_id"] = _max_id(st.get("since_id"), st["newest"])
@@ -200,8 +203,8 @@ class XConnector:
                 reached = True  # older than the first run's backfill window
             elif message is not None:
                 messages.append(message)
-        next_token = meta.get("next_token")
-        if next_token and items and not reached:
+        next_token = onward(st, meta.get("next_token") if items and not reached else None, where, key="token")
+        if next_token:
             st["token"] = next_token
             return False
         if st.get("newest"):
@@ -283,11 +286,7 @@ class XConnector:
     async def _call(self, call: Callable[[], Any], what: str, where: str) -> dict:
         """Run one tweepy request; map its failures; return the JSON body (`where`: "x <endpoint>")."""
         now = self._ctx.now()
-        if self._paused_until is not None:
-            if now < self._paused_until:
-                raise RateLimited(f"{self.name}: request budget used up (x-rate-limit-remaining: 0)",
-                                  reset_at=self._paused_until)
-            self._paused_until = None
+        self._pause.check(now)
         label = f"{self.name} {what}"
         try:
             response = await call()
@@ -312,8 +311,8 @@ class XConnector:
         except ValueError as exc:  # a body that is not JSON
             raise TransientError(f"{label}: the response is not JSON ({exc})") from None
         expect(body, dict, where)
-        if response.headers.get("x-rate-limit-remaining") == "0":
-            self._paused_until = from_epoch(response.headers.get("x-rate-limit-reset"))
+        self._pause.note(header_number(response.headers, "x-rate-limit-remaining"),
+                         from_epoch(response.headers.get("x-rate-limit-reset")))
         return body
 
     def _rate_limited(self, exc: tweepy.TooManyRequests, label: str, now: datetime) -> RateLimited:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from connectors import AuthFailed, Connector, RateLimited, TransientError
+from connectors import MAX_WAIT, AuthFailed, Connector, RateLimited, TransientError
 from webcare.models import Alert
 from webcare.pipeline import Pipeline
 from webcare.store import StoreError
@@ -78,10 +78,14 @@ class Coordinator:
                 fetched += len(batch.messages)
                 if not batch.more:
                     break
+            else:  # the rest waits for the next poll; a connector that never ends shows here
+                log.warning("connector %s still has more after %d pages; reading on next poll",
+                            self.name, MAX_PAGES)
         except RateLimited as exc:
             reset = exc.reset_at
             if reset is None or reset <= self.now():
                 reset = self.now() + timedelta(seconds=next_delay(self.policy, self.failures + 1, self.rng))
+            reset = min(reset, self.now() + MAX_WAIT)  # a reset years away is a broken header
             self.failures += 1
             self._change("rate_limited", f"rate limited until {reset:%H:%M:%S}: {exc}", fetched, reset)
             return reset

@@ -1,0 +1,192 @@
+"""Fault drill, second round: fault patterns the first drills did not try.
+
+Each test drives a real connector against its fake platform on a real socket (or a real file,
+a real SQLite file, the real CLI), through the real runner, on a simulated clock. What is
+checked is the promise: nothing crashes, nothing is lost or sent twice, a state change is said
+once, waits are bounded, and the bot catches up when the fault is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import test_connector_mastodon as t_mastodon
+import test_connector_reddit as t_reddit
+import test_connector_x as t_x
+from connector_kit import coordinator, status, stored
+from conftest import T0
+from connectors import MAX_WAIT
+from fakes.mastodon_api import FakeMastodon
+from fakes.reddit_api import FakeReddit
+from fakes.x_api import FakeXApi
+from webcare.clock import SimClock
+from webcare.store import Store
+
+FAR = "2100-01-01T00:00:00Z"
+
+
+def undisturbed(fake_cls, module) -> set[str]:
+    """The ids one poll of the seeded fake stores when nothing goes wrong."""
+    async def scenario(store: Store) -> set[str]:
+        clock = SimClock(T0)
+        async with fake_cls() as api:
+            module.seed(api)
+            conn = module.connector(api, clock)
+            await coordinator(store, conn, clock).poll()
+            await conn.aclose()
+        return set(stored(store))
+
+    store = Store(":memory:")
+    try:
+        return asyncio.run(scenario(store))
+    finally:
+        store.close()
+
+
+def warnings_of(caplog, name: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == name and r.levelno >= logging.WARNING]
+
+
+# --- rate-limit headers that no clock should obey ------------------------------------------------
+
+@pytest.mark.parametrize("headers", [
+    {"X-RateLimit-Reset": FAR},  # Mastodon's own header, a wrong clock
+    {"Retry-After": "99999999999999"},  # seconds past the year 9999: used to raise OverflowError
+    {"Retry-After": "-5"},
+    {"Retry-After": "soon"},
+    {"Retry-After": "Sat, 01 Jan 2000 00:00:00 GMT"},  # an HTTP date in the past
+])
+def test_a_429_whose_reset_is_absurd_waits_a_bounded_time_then_catches_up(store, headers):
+    expected = undisturbed(FakeMastodon, t_mastodon)
+
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeMastodon() as api:
+            t_mastodon.seed(api)
+            conn = t_mastodon.connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            api.fail("/notifications", 429, {"error": "Too many requests"}, headers=headers)
+            retry = await coord.poll()
+            assert T0 < retry <= T0 + MAX_WAIT
+            assert status(store)["status"] == "rate_limited"
+            clock.set(retry)
+            await coord.poll()
+            assert status(store)["status"] == "ok" and set(stored(store)) == expected
+            await conn.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_spent_budget_with_a_reset_in_2100_pauses_at_most_max_wait(store):
+    expected = undisturbed(FakeMastodon, t_mastodon)
+
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeMastodon(reset=datetime(2100, 1, 1, tzinfo=timezone.utc)) as api:
+            t_mastodon.seed(api)
+            api.remaining = 2  # verify_credentials and one page, then "0 left until 2100"
+            conn = t_mastodon.connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            retry = await coord.poll()
+            assert retry == T0 + MAX_WAIT
+            api.remaining = None
+            clock.set(retry)
+            await coord.poll()  # the connector's own pause is cut to the same bound
+            assert status(store)["status"] == "ok" and set(stored(store)) == expected
+            await conn.aclose()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("reset", ["nan", "inf", "1e20", "-30"])
+def test_reddit_rate_limit_reset_that_is_not_a_usable_number_does_not_crash_the_poll(store, reset):
+    """Reddit sends `X-Ratelimit-Reset` on every answer; "nan" raised ValueError, "1e20" OverflowError."""
+    expected = undisturbed(FakeReddit, t_reddit)
+
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeReddit() as api:
+            t_reddit.seed(api)
+            api.reset_seconds = reset
+            conn = t_reddit.connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            await coord.poll()
+            assert status(store)["status"] == "ok"
+            assert set(stored(store)) == expected
+            await conn.aclose()
+
+    asyncio.run(scenario())
+
+
+# --- pagination that never ends ------------------------------------------------------------------
+
+def test_a_next_link_back_to_the_same_page_ends_the_walk_once_not_a_thousand_times(store, caplog):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeMastodon() as api:
+            t_mastodon.seed(api)
+            conn = t_mastodon.connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            first = [n["_payload"] for n in api.notifications][:3]
+            stuck = f'<{api.base_url}/api/v1/notifications?max_id={first[-1]["id"]}&limit=20>; rel="next"'
+            api.fail("/notifications", 200, first, headers={"Link": stuck}, times=10**6)
+            await coord.poll()
+            clock.advance(60)
+            await coord.poll()
+            assert len(api.calls("/notifications")) == 4  # two polls, two pages each: not 1000
+            said = [m for m in warnings_of(caplog, "connectors.http") if "page just read" in m]
+            assert said == [said[0]] and "mastodon /api/v1/notifications" in said[0]
+            assert status(store)["status"] == "ok"
+            assert {api.statuses[i]["_id"] for i in (-1, -2, -3)} <= set(stored(store))  # the other streams ran
+            await conn.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_an_x_next_token_that_repeats_ends_the_walk_and_the_other_streams_still_run(store, caplog):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeXApi() as api:
+            t_x.seed(api)
+            conn = t_x.connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            page = {"data": [api.tweets[10]["_payload"]], "meta": {"result_count": 1, "next_token": "tok-10"}}
+            api.fail("/mentions", 200, page, times=10**6, after=1)
+            await coord.poll()
+            assert len(api.calls("/mentions")) == 2
+            assert any("page just read (tok-10)" in m for m in warnings_of(caplog, "connectors.http"))
+            assert len(api.calls("/tweets")) >= 1 and len(api.calls("/dm_events")) >= 1
+            assert status(store)["status"] == "ok"
+            await conn.aclose()
+
+    asyncio.run(scenario())
+
+
+# --- a clock that is wrong on the platform's side ----------------------------------------------
+
+def test_a_post_dated_a_year_ahead_does_not_hide_the_posts_written_after_it(store):
+    """A federated server with a wrong clock moved the hashtag walk's mark a year ahead: every
+    later post was taken for known ground and never stored."""
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeMastodon() as api:
+            t_mastodon.seed(api)
+            someone = api.account("120001", "scheef", "Scheve Klok", domain="wrong.clock")
+            ahead = api.status(someone, "<p>#zuiderloop uit de toekomst</p>", T0 + timedelta(days=365),
+                               tags=("zuiderloop",))
+            conn = t_mastodon.connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            await coord.poll()
+            assert ahead in stored(store)  # stored as written
+            clock.advance(600)
+            later = api.status(api.accounts["110005"], "<p>Nog steeds geen #zuiderloop medaille</p>",
+                               T0 + timedelta(minutes=5), tags=("zuiderloop",))
+            await coord.poll()
+            assert later in stored(store)
+            await conn.aclose()
+
+    asyncio.run(scenario())
