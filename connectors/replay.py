@@ -2,12 +2,17 @@
 
 The cursor is the byte offset after the last consumed line, so a restart resumes exactly
 where the last committed batch ended and a re-read never duplicates. A line that is not yet
-terminated by a newline is left for the next poll while following a growing file.
+terminated by a newline is left for the next poll while following a growing file. A file
+that is now shorter than that offset, or another file under the same name (rotated or
+truncated in place), is read again from its start: messages are stored by id, so lines read
+before are not stored twice.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib import resources
@@ -18,6 +23,7 @@ from webcare.jsonl import parse_line
 from webcare.models import Batch, Message, Rejected, parse_time
 from webcare.settings import at_least, iso_time, setting
 
+log = logging.getLogger(__name__)
 
 def bundled_demo() -> Path:
     return Path(str(resources.files("webcare") / "data" / "demo.jsonl"))
@@ -70,8 +76,9 @@ class ReplayConnector:
             raise TransientError(f"replay file {self.path} does not exist") from None
         except OSError as exc:
             raise TransientError(f"cannot read {self.path}: {exc}") from None
-        offset, line_no, more = state["offset"], state["line"], False
         with fh:
+            self._check_same_file(os.fstat(fh.fileno()), state)
+            offset, line_no, more = state["offset"], state["line"], False
             fh.seek(offset)
             while True:
                 if len(messages) + len(rejected) >= self.options.batch_size:
@@ -93,6 +100,19 @@ class ReplayConnector:
                     messages.append(item)
         state.update(offset=offset, line=line_no)
         return Batch(tuple(messages), json.dumps(state, sort_keys=True), more, tuple(rejected))
+
+    def _check_same_file(self, stat: os.stat_result, state: dict) -> None:
+        """Start over at 0 when the file was replaced or truncated since the offset was taken.
+
+        Seeking past the end of a truncated file reads nothing, for ever: every line written
+        to it afterwards would be lost without a word.
+        """
+        replaced = state.get("inode", stat.st_ino) != stat.st_ino
+        if replaced or stat.st_size < state["offset"]:
+            log.warning("%s: %s was %s since byte %d was read; reading it again from the start",
+                        self.name, self.path, "replaced" if replaced else "truncated", state["offset"])
+            state.update(offset=0, line=0)
+        state["inode"] = stat.st_ino
 
     def _shift_to_now(self) -> float:
         if self.options.start_at:

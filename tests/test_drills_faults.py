@@ -9,6 +9,7 @@ once, waits are bounded, and the bot catches up when the fault is gone.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import datetime, timedelta, timezone
 
@@ -18,12 +19,16 @@ import test_connector_mastodon as t_mastodon
 import test_connector_reddit as t_reddit
 import test_connector_x as t_x
 from connector_kit import coordinator, status, stored
-from conftest import T0
-from connectors import MAX_WAIT
+from conftest import T0, msg
+from connectors import MAX_WAIT, ConnectorContext
+from connectors.replay import ReplayConnector
 from fakes.mastodon_api import FakeMastodon
 from fakes.reddit_api import FakeReddit
 from fakes.x_api import FakeXApi
+from webcare import cli
 from webcare.clock import SimClock
+from webcare.config import load as load_config
+from webcare.jsonl import read_file
 from webcare.store import Store
 
 FAR = "2100-01-01T00:00:00Z"
@@ -190,3 +195,75 @@ def test_a_post_dated_a_year_ahead_does_not_hide_the_posts_written_after_it(stor
             await conn.aclose()
 
     asyncio.run(scenario())
+
+
+# --- the JSONL input: what editors, log rotation and half-written files do to it ---------------
+
+def replay(path, **options) -> ReplayConnector:
+    return ReplayConnector.create("inbox", ReplayConnector.Options(path=str(path), **options),
+                                  ConnectorContext(now=lambda: T0))
+
+
+def lines(*ids: str) -> bytes:
+    return b"".join(json.dumps(msg(i).to_dict()).encode() + b"\r\n" for i in ids)  # CRLF, as Windows writes
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_message(tmp_path):
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + lines("m1", "m2") + b"\xef\xbb\xbf" + lines("m3"))  # two files joined
+    batch = asyncio.run(replay(path).poll(None))
+    assert [m.id for m in batch.messages] == ["m1", "m2", "m3"] and batch.rejected == ()
+    rejected: list = []
+    assert [m.id for m in read_file(path, rejected)] == ["m1", "m2", "m3"] and rejected == []
+
+
+@pytest.mark.parametrize("how", ["truncated", "replaced"])
+def test_a_followed_file_truncated_or_rotated_is_read_again_from_its_start(tmp_path, caplog, how):
+    """The offset pointed past the end of the new file: nothing written to it was ever read."""
+    path = tmp_path / "inbox.jsonl"
+    path.write_bytes(lines("m1", "m2", "m3"))
+    conn = replay(path, follow=True)
+    first = asyncio.run(conn.poll(None))
+    if how == "truncated":
+        path.write_bytes(lines("m4"))  # copytruncate: the same file, shorter
+    else:
+        fresh = tmp_path / "next.jsonl"
+        fresh.write_bytes(lines("m4", "m5", "m6", "m7"))  # a new, longer file under the name
+        (tmp_path / "inbox.jsonl").rename(tmp_path / "inbox.jsonl.1")
+        fresh.rename(path)
+    second = asyncio.run(conn.poll(first.cursor))
+    assert [m.id for m in second.messages] == (["m4"] if how == "truncated" else ["m4", "m5", "m6", "m7"])
+    assert any(how in m and "inbox.jsonl" in m for m in warnings_of(caplog, "connectors.replay"))
+    with open(path, "ab") as fh:
+        fh.write(lines("m8"))
+    third = asyncio.run(conn.poll(second.cursor))
+    assert [m.id for m in third.messages] == ["m8"]  # and from then on it follows the new file
+
+
+# --- start-up: files that are not what they should be ------------------------------------------
+
+def test_a_corrupt_database_stops_webcare_run_naming_the_file_and_leaves_it_alone(tmp_path, capsys):
+    db = tmp_path / "webcare.db"
+    garbage = b"this is not an SQLite database, but somebody's notes " * 40
+    db.write_bytes(garbage)
+    config = tmp_path / "webcare.toml"
+    config.write_text('[store]\npath = "webcare.db"\n', encoding="utf-8")
+    assert cli.main(["run", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert str(db) in err and "not a database" in err and "Traceback" not in err
+    assert db.read_bytes() == garbage
+
+
+def test_a_config_file_that_is_not_utf8_is_explained(tmp_path, capsys):
+    config = tmp_path / "webcare.toml"
+    config.write_bytes('[store]\npath = "café.db"\n'.encode("latin-1"))
+    assert cli.main(["check-config", str(config)]) == 1
+    assert cli.main(["run", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "not UTF-8" in err and "0xe9" in err and "Traceback" not in err
+
+
+def test_a_config_file_saved_with_a_byte_order_mark_loads(tmp_path):
+    config = tmp_path / "webcare.toml"
+    config.write_bytes('\ufeff[store]\npath = "w.db"\n'.encode("utf-8"))
+    assert load_config(config).store.path == "w.db"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from webcare import __version__, commands_digest, commands_metrics, config as config_mod
 from webcare.settings import SettingsError
+from webcare.store import StoreError
 
 log = logging.getLogger("webcare")
 
@@ -70,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         _print_problems(exc)
         return 2
+    except StoreError as exc:  # a corrupt or unreadable database: say which file, touch nothing
+        print(f"webcare: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

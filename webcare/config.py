@@ -165,9 +165,12 @@ def load(path: Path | None = None) -> Config:
         return default()
     source = path
     try:
-        text = source.read_text(encoding="utf-8")
+        text = source.read_text(encoding="utf-8-sig")  # a BOM from a Windows editor is no error
     except OSError as exc:
         raise ConfigError([f"cannot read config file: {exc.strerror}"], str(source)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"not UTF-8 text (TOML must be): byte {exc.object[exc.start]:#04x} at "
+                           f"offset {exc.start}; save the file as UTF-8"], str(source)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

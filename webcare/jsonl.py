@@ -13,8 +13,13 @@ log = logging.getLogger(__name__)
 
 
 def parse_line(line: str, where: str) -> Message | Rejected | None:
-    """One JSONL line -> Message, or Rejected saying what is wrong; None for a blank line."""
-    stripped = line.strip()
+    """One JSONL line -> Message, or Rejected saying what is wrong; None for a blank line.
+
+    A byte-order mark (the first line of a file saved by Windows tools, or of each file when
+    several were concatenated) is not part of the JSON, so it is dropped rather than costing
+    the line.
+    """
+    stripped = line.strip().lstrip("\ufeff")
     if not stripped:
         return None
     try:
