@@ -16,9 +16,10 @@ from the `holidays` package for `country` (and optional `subdiv`); `closed_dates
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left, bisect_right
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import MAXYEAR, date, datetime, time, timedelta, timezone
 from itertools import accumulate
 from typing import Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
@@ -103,7 +104,7 @@ class BusinessHours:
     """
 
     __slots__ = ("weekly", "tz", "tz_name", "country", "subdiv", "closed_dates", "open_dates",
-                 "_years", "_starts", "_ends", "_cum", "_np", "_always")
+                 "_years", "_covered", "_starts", "_ends", "_cum", "_np", "_always")
 
     def __init__(
         self,
@@ -132,6 +133,7 @@ class BusinessHours:
             and self.country is None and not self.closed_dates
         )
         self._years: tuple[int, int] | None = None  # covered local years [first, last]
+        self._covered = (math.inf, -math.inf)  # the same as epochs: UTC start of first, of last + 1
         self._starts: list[float] = []
         self._ends: list[float] = []
         self._cum: list[float] = []  # business seconds before interval i
@@ -223,12 +225,17 @@ class BusinessHours:
                         ends.append(b)
             day += one
         self._years = (first, last)
+        self._covered = (_utc_year_start(first), _utc_year_start(last + 1))
         self._starts, self._ends = starts, ends
         self._cum = [0.0, *accumulate(e - s for s, e in zip(starts, ends))]
         self._np = None
 
     def _cover(self, *epochs: float) -> None:
         lo, hi = min(epochs), max(epochs)
+        # the common case, already covered, decided without converting to dates (a second
+        # short of the bound, so rounding to microseconds cannot make it a different year)
+        if self._covered[0] <= lo - 86400 and hi + 86400 < self._covered[1] - 1:
+            return
         # a local year never starts more than 14 h away from the UTC year
         first = datetime.fromtimestamp(lo - 86400, timezone.utc).year
         last = datetime.fromtimestamp(hi + 86400, timezone.utc).year
@@ -359,6 +366,11 @@ def _epoch(dt: datetime) -> float:
     if dt.tzinfo is None:
         raise ValueError(f"{dt!r} is naive: business hours need aware datetimes")
     return dt.timestamp()
+
+
+def _utc_year_start(year: int) -> float:
+    """Epoch seconds of 1 January of `year`, 00:00 UTC (infinite past the last year datetime knows)."""
+    return datetime(year, 1, 1, tzinfo=timezone.utc).timestamp() if year <= MAXYEAR else math.inf
 
 
 def _local_epoch(day: date, minutes: int, tz: ZoneInfo) -> float:

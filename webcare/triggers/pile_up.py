@@ -7,6 +7,7 @@ in it). An auto-reply is not an answer.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -52,6 +53,10 @@ class State:
     brand_posts: dict[str, str] = field(default_factory=dict)  # thread key of our posts -> text
     full: set[str] = field(default_factory=set)  # threads with at least min_waiting complaints
     last_sweep: float = 0.0
+    # what the hourly sweep must look at, so it need not walk every thread: a heap of
+    # (created ts, thread key) per complaint added, and the threads answered down to nothing
+    expiry: list[tuple[float, str]] = field(default_factory=list)
+    emptied: set[str] = field(default_factory=set)
 
 
 class PileUp:
@@ -86,6 +91,7 @@ class PileUp:
             thread = state.threads[key] = Thread(message.platform, root, private=not message.public)
         thread.add(seen.uid, seen.ts)
         state.owner[seen.uid] = key
+        heapq.heappush(state.expiry, (seen.ts, key))
         return self._check(state, key, seen.t)
 
     def tick(self, state: State, now: datetime) -> list[Finding]:
@@ -93,8 +99,14 @@ class PileUp:
         if t - state.last_sweep >= 3600:  # forget old complaints once an hour
             state.last_sweep = t
             horizon = t - self.options.forget_hours * 3600
-            for key in list(state.threads):
-                thread = state.threads[key]
+            stale = set(state.emptied)
+            state.emptied.clear()
+            while state.expiry and state.expiry[0][0] < horizon:
+                stale.add(heapq.heappop(state.expiry)[1])
+            for key in stale:
+                thread = state.threads.get(key)
+                if thread is None:
+                    continue
                 for uid in [u for u, ts in thread.waiting.items() if ts < horizon]:
                     thread.remove(uid)
                     state.owner.pop(uid, None)
@@ -114,12 +126,15 @@ class PileUp:
         if key is not None and key in state.threads:
             state.threads[key].remove(target)
             state.owner.pop(target, None)
+            if not state.threads[key].waiting:
+                state.emptied.add(key)
         thread = state.threads.get(root)
         if thread is not None and thread.private:  # in a conversation, a reply answers everything before it
             for uid in list(thread.waiting):
                 state.owner.pop(uid, None)
             thread.waiting.clear()
             thread.ts_sum = 0.0
+            state.emptied.add(root)
 
     def _check(self, state: State, key: str, t: float) -> list[Finding]:
         thread = state.threads[key]

@@ -8,6 +8,7 @@ customer's messages or conversations clears the count.
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +46,10 @@ class State:
     owner: dict[str, str] = field(default_factory=dict)  # message uid / conversation -> customer id
     active: set[str] = field(default_factory=set)  # customers at or over the threshold
     last_sweep: float = 0.0
+    # what the hourly sweep must look at, so it need not walk every customer: a heap of
+    # (ts, customer id) per contact added, and the customers whose contacts ran out
+    expiry: list[tuple[float, str]] = field(default_factory=list)
+    emptied: set[str] = field(default_factory=set)
 
 
 class RepeatContact:
@@ -86,6 +91,7 @@ class RepeatContact:
         if not any(0 <= j < len(contacts) and contacts[j][1] == channel and abs(ts - contacts[j][0]) <= window
                    for j in (i - 1, i)):
             contacts.insert(i, (ts, channel, uid))
+            heapq.heappush(state.expiry, (ts, cid))
         return self._check(state, cid, seen.now, seen.t)
 
     def tick(self, state: State, now: datetime) -> list[Finding]:
@@ -96,8 +102,13 @@ class RepeatContact:
         if t - state.last_sweep >= 3600:  # forget quiet customers once an hour
             state.last_sweep = t
             horizon = t - self.horizon
-            for cid, customer in list(state.customers.items()):
-                if not customer.contacts or customer.contacts[-1][0] < horizon:
+            stale = set(state.emptied)
+            state.emptied.clear()
+            while state.expiry and state.expiry[0][0] < horizon:
+                stale.add(heapq.heappop(state.expiry)[1])
+            for cid in stale:
+                customer = state.customers.get(cid)
+                if customer is not None and (not customer.contacts or customer.contacts[-1][0] < horizon):
                     self._forget(state, cid)
         return found
 
@@ -115,6 +126,7 @@ class RepeatContact:
         else:
             customer.contacts.clear()
             customer.auto_replies = 0
+            state.emptied.add(cid)
 
     def _customer_id(self, state: State, message: Message) -> str:
         author = message.author
@@ -140,6 +152,8 @@ class RepeatContact:
         horizon = t - self.horizon
         if contacts and contacts[0][0] < horizon:
             contacts[:] = [c for c in contacts if c[0] >= horizon]
+            if not contacts:
+                state.emptied.add(cid)
         count = len(contacts)
         if count < self.options.min_contacts or (
                 self.options.min_channels > 1 and len({c[1] for c in contacts}) < self.options.min_channels):

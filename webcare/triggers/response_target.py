@@ -13,6 +13,7 @@ import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from itertools import islice
 from typing import Literal
 
 from webcare.business_hours import BusinessHours
@@ -116,19 +117,21 @@ class ResponseTarget:
         return [self._finding(c, state.late.get(c, {}), state.soon.get(c, {}), t) for c in channels]
 
     def _finding(self, channel: str, late: dict[str, float], soon: dict[str, float], t: float) -> Finding:
-        if late:
-            worst = next(iter(late.values()))
-            title = (f"{len(late)} {channel} message(s) past the response target, "
-                     f"longest overdue {age(t - worst)}")
-        else:
-            title = (f"{len(soon)} {channel} message(s) reach their response target within "
-                     f"{age(min(soon.values()) - t)}")
-        facts = (f"{len(late)} past the target, {len(soon)} due within "
-                 f"{self.options.warn_before_minutes:g} min",
-                 "counted in business hours" if self.options.business_hours else "counted in clock time")
-        ids = [*list(late)[: self.options.examples], *sorted(soon, key=soon.get)]
-        return Finding(key=channel, size=len(late) + len(soon), title=title, facts=facts,
-                       message_ids=tuple(ids[: self.options.examples]),
+        def explain():
+            if late:
+                worst = next(iter(late.values()))
+                title = (f"{len(late)} {channel} message(s) past the response target, "
+                         f"longest overdue {age(t - worst)}")
+            else:
+                title = (f"{len(soon)} {channel} message(s) reach their response target within "
+                         f"{age(min(soon.values()) - t)}")
+            facts = (f"{len(late)} past the target, {len(soon)} due within "
+                     f"{self.options.warn_before_minutes:g} min",
+                     "counted in business hours" if self.options.business_hours else "counted in clock time")
+            ids = [*islice(late, self.options.examples), *sorted(soon, key=soon.get)]
+            return title, facts, tuple(ids[: self.options.examples])
+
+        return Finding(key=channel, size=len(late) + len(soon), explain=explain,
                        severity=self.options.breach_severity if late else None)
 
     def _answered(self, state: State, reply: Message) -> None:
