@@ -18,6 +18,7 @@ import pytest
 import test_connector_mastodon as t_mastodon
 import test_connector_reddit as t_reddit
 import test_connector_x as t_x
+import test_telegram_sink as t_sink
 from connector_kit import coordinator, status, stored
 from conftest import T0, msg
 from connectors import MAX_WAIT, ConnectorContext
@@ -267,3 +268,30 @@ def test_a_config_file_saved_with_a_byte_order_mark_loads(tmp_path):
     config = tmp_path / "webcare.toml"
     config.write_bytes('\ufeff[store]\npath = "w.db"\n'.encode("utf-8"))
     assert load_config(config).store.path == "w.db"
+
+
+# --- Telegram: a group upgraded to a supergroup --------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+def test_alerts_follow_a_group_upgraded_to_a_supergroup_and_none_is_stuck_or_sent_twice(tmp_path, caplog):
+    """Editing a message in the upgraded group raised ChatMigrated out of the sink: every
+    flush failed there, and every alert queued behind it waited for good."""
+    supergroup = -1001999
+
+    async def body(w):
+        w.record(t_sink.alert())
+        assert await w.flush() == 1
+        w.fake.migrate(t_sink.TEAM, supergroup)
+        w.record(t_sink.alert(seq=1, kind="update", minutes=15, reasons=("grew from 8 to 14",)),
+                 t_sink.alert(incident="storm-2", minutes=16, title="Complaint storm on x"))
+        assert await w.flush() == 2
+        first, second = w.fake.sent(supergroup)
+        assert "grew from 8 to 14" in first["text"] and "edit_date" in first  # edited in place
+        assert "Complaint storm on x" in second["text"]
+        w.record(t_sink.alert(incident="storm-2", seq=1, kind="update", minutes=20, reasons=("grew",)))
+        assert await w.flush() == 1
+        assert len(w.fake.sent(supergroup)) == 2 and w.store.pending_count("telegram") == 0
+        said = [m for m in warnings_of(caplog, "webcare.telegram.sink") if str(supergroup) in m]
+        assert len(said) == 1
+
+    t_sink.scenario(tmp_path, body)

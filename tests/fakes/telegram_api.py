@@ -114,6 +114,7 @@ class FakeBotApi:
         self.calls: list[tuple[str, dict]] = []
         self.chats: dict[int, dict] = {}
         self.blocked: set[int] = set()
+        self.migrated: dict[int, int] = {}  # a group -> the supergroup it was upgraded to
         self.messages: dict[tuple[int, int], dict] = {}
         self.rang: dict[tuple[int, int], bool] = {}  # (chat, message id) -> sent with notification
         self.updates: list[dict] = []
@@ -276,6 +277,9 @@ class FakeBotApi:
         return True
 
     def _chat(self, chat_id: Any) -> dict:
+        if chat_id in self.migrated:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           {"migrate_to_chat_id": self.migrated[chat_id]})
         if chat_id not in self.chats:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.blocked:
@@ -306,6 +310,14 @@ class FakeBotApi:
                 else {"id": chat_id, "type": "supergroup", "title": title or f"group{chat_id}"})
         self.chats[chat_id] = chat
         return chat
+
+    def migrate(self, chat_id: int, new_id: int) -> None:
+        """The group becomes a supergroup: its messages move along, the old id is refused."""
+        self.migrated[chat_id] = new_id
+        self.chats[new_id] = {**self.chats.pop(chat_id), "id": new_id, "type": "supergroup"}
+        for (chat, message_id) in [key for key in self.messages if key[0] == chat_id]:
+            msg = self.messages.pop((chat, message_id))
+            self.messages[(new_id, message_id)] = {**msg, "chat": self.chats[new_id]}
 
     @staticmethod
     def user(user_id: int, name: str) -> dict:

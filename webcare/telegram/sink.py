@@ -109,6 +109,7 @@ class TelegramSink(AlertSink):
         self.blocked_until: datetime | None = None
         self._lock = asyncio.Lock()
         self._warned: set[str] = set()
+        self._moved: dict[int, int] = {}  # a configured group -> the supergroup it became
 
     def attach(self, bot) -> None:
         self.bot = bot
@@ -251,12 +252,6 @@ class TelegramSink(AlertSink):
         try:
             msg = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
                                               disable_notification=silent, link_preview_options=NO_PREVIEW)
-        except ChatMigrated as exc:
-            self._warn_once(f"migrated:{chat_id}", "chat %s became %s: update [telegram] chats",
-                            chat_id, exc.new_chat_id)
-            msg = await self.bot.send_message(exc.new_chat_id, text, parse_mode=ParseMode.HTML,
-                                              reply_markup=keyboard, disable_notification=silent,
-                                              link_preview_options=NO_PREVIEW)
         except BadRequest as exc:
             if _chat_gone(exc):
                 raise
@@ -284,15 +279,26 @@ class TelegramSink(AlertSink):
     async def _retire(self, chat_id: int, message_id: int, alert: Alert, reason: str) -> None:
         """Turn the older copy into a pointer to the new message (cosmetic: errors are ignored)."""
         try:
-            await self.bot.edit_message_text(superseded_message(alert, reason or "update"), chat_id=chat_id,
+            await self.bot.edit_message_text(superseded_message(alert, reason or "update"),
+                                             chat_id=self._moved.get(chat_id, chat_id),
                                              message_id=message_id, parse_mode=ParseMode.HTML)
         except TelegramError as exc:
             log.debug("could not retire telegram message %s in chat %s: %s", message_id, chat_id, exc)
 
     async def _call(self, fn, chat_id: int, *args):
-        """Run one Telegram call; map flood control and outages to SinkUnavailable."""
+        """Run one Telegram call; map flood control and outages to SinkUnavailable.
+
+        A group upgraded to a supergroup keeps its messages under a new id: the call is made
+        again there, and so is every later one, while the store keeps the configured id.
+        """
         try:
-            result = await fn(chat_id, *args)
+            try:
+                result = await fn(self._moved.get(chat_id, chat_id), *args)
+            except ChatMigrated as exc:
+                self._warn_once(f"migrated:{chat_id}", "telegram chat %s became supergroup %s: alerts go "
+                                "there now; put the new id in [telegram] chats", chat_id, exc.new_chat_id)
+                self._moved[chat_id] = exc.new_chat_id
+                result = await fn(exc.new_chat_id, *args)
         except RetryAfter as exc:
             seconds = _retry_seconds(exc)
             self.blocked_until = self.now() + timedelta(seconds=seconds)
