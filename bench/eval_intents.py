@@ -8,7 +8,7 @@ The yardstick in the same run is what plain VADER alone allows: negative -> comp
 question mark -> question, positive -> praise, else other.
 
     python bench/eval_intents.py            # every file
-    python bench/eval_intents.py --misses   # also list what webcare got wrong
+    python bench/eval_intents.py --misses --only round2   # what webcare got wrong in one file
 """
 
 from __future__ import annotations
@@ -47,11 +47,14 @@ def recall(gold: list[str], pred: list[str], label: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list webcare's mistakes")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="just these files (e.g. round2)")
     args = parser.parse_args()
     vader, webcare = SentimentIntensityAnalyzer(), Classifier()
     print(f"{'file':24} {'n':>4} | {'rule acc':>8} {'F1':>5} {'compl.R':>7} | "
           f"{'webcare acc':>11} {'F1':>5} {'compl.R':>7} | signals found/labelled (false alarms)")
     for path in sorted(DATA.glob("webcare_intents_*.jsonl")):
+        if args.only and path.stem.removeprefix("webcare_intents_") not in args.only:
+            continue
         rows = intent_examples(path)
         gold = [r["intent"] for r in rows]
         plain = [vader_intent(vader, r["text"]) for r in rows]

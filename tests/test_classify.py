@@ -270,3 +270,41 @@ def test_the_fast_english_engine_gives_vaders_exact_compound(text):
     expected = PLAIN_VADER.polarity_scores(text)
     assert FAST_VADER.polarity_scores(text) == expected
     assert FAST_VADER.compound(text) == expected["compound"]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Is er een storing? Vraag voor mijn ouders", "question"),
+    ("Is the app down?", "question"),
+    ("Is er een storing? Mijn internet ligt er al de hele ochtend uit", "complaint"),
+    ("Is the app down again?? Third time this week", "complaint"),
+])
+def test_asking_about_an_outage_is_a_question_reporting_one_a_complaint(clf, text, intent):
+    assert clf.score_text(text).intent == intent
+
+
+def test_a_journalist_asking_for_comment_is_a_question_with_the_press_signal(clf):
+    score = clf.score_text("Ik ben verslaggever bij de regionale omroep en werk aan een item over de storing "
+                           "van gisteren. Kunt u mij vertellen hoeveel klanten getroffen waren?")
+    assert score.intent == "question"
+    assert any(r.startswith("press") for r in score.reasons)
+
+
+@pytest.mark.parametrize("text", ["ok thanks, I'll check my spam folder", "oké dank je, ik kijk het even na"])
+def test_a_closing_reply_is_not_praise(clf, text):
+    assert clf.score_text(text).intent == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Ordered a blue jacket in size M, got a pink one in XXL. Brilliant.",
+    "Op 3 mei besteld, sinds 5 mei staat de status op 'onderweg'. Vandaag is het de 20e.",
+    "Paid for priority boarding, then they boarded everyone at once anyway.",
+])
+def test_a_complaint_told_as_a_story_is_a_complaint(clf, text):
+    assert clf.score_text(text).complaint
+
+
+def test_the_brand_cancelling_is_not_the_customer_leaving(clf):
+    leaving = clf.score_text("Cancelled my subscription today, done with the buffering.")
+    cancelled = clf.score_text("Your engineer has cancelled our repair for the third time.")
+    assert any(r.startswith("refund/cancel/churn") for r in leaving.reasons)
+    assert not any(r.startswith("refund/cancel/churn") for r in cancelled.reasons)

@@ -124,7 +124,9 @@ BROKEN = cue(
     r"foutcode\w*", r"geen (?:internet|stroom|bereik|signaal|verbinding|wifi|tv|beeld|water|warm water)",
     r"haper\w*", r"(?:stroom|internet|tv|wifi|water|licht|verwarming) (?:is |valt |ligt )?(?:al \w+ \w+ |weer |steeds )?(?:uit|weg|eruit)",
     r"(?:rijdt|rijden|vertrekt|vertrekken) (?:\w+ )?niet", "geen druppel", r"remt (?:niet|slecht)", "werkt nooit", r"(?:doet|doen) (?:het )?(?:nog steeds |alweer |weer )?niet",
-    "broken", r"doesn'?t work", "not working", r"(?:internet|connection|wifi|signal|call|line)s? (?:keeps? )?drop\w*", r"won'?t work", "stopped working", "outage",
+    r"uitval\w*", r"(?:4g|5g|signaal|bereik|internet|wifi|verbinding|beeld|geluid) (?:\w+ ){0,6}?verdwijnt",
+    "broken", r"doesn'?t work", "not working", r"(?:snapped|cracked|shattered|dented|torn|ripped) (?:at|in|off|after|on|when)", r"(?:gebarsten|gescheurd|afgebroken) (?:na|bij|toen)",
+    r"(?:lekt|lekte|lekken|leaks|leaking) (?:er )?(?:water|gas|olie)", r"(?:internet|connection|wifi|signal|call|line)s? (?:keeps? )?drop\w*", r"won'?t work", "stopped working", "outage",
     r"(?:is|are|went|goes|down) (?:down|offline)", r"(?:internet|wifi|app|site|website|network) (?:is )?down",
     "keeps crashing", "error", r"no (?:signal|internet|power|connection|wifi|service)",
     "black screen")
@@ -139,7 +141,7 @@ NOT_DELIVERED = cue(
     "damaged", r"wrong (?:item|order|size)", r"never (?:came|showed up|turned up)",
     r"(?:didn'?t|did not|never) (?:show up|turn up)", r"no record of", r"(?:lost|missing) (?:my )?(?:parcel|package|luggage|bag|order)",
     r"there is no parcel", r"no sign of (?:the|my|our|any)", r"(?:niks|niets) (?:ontvangen|binnen|gekregen|bezorgd)",
-    r"niet meegekomen", "ontbrak", "ontbreekt", r"missing from", r"nothing (?:here|arrived|came)", r"never (?:arrives|arrived)",
+    r"niet meegekomen", "ontbrak", "ontbreekt", r"missing from", r"(?:was|were|is|are) missing (?:the|my|our|\w+)", r"nothing (?:here|arrived|came)", r"never (?:arrives|arrived)",
     r"(?:nobody|no one|niemand) (?:could|kon) (?:find|vinden)", r"(?:nobody|no one|no-one) (?:came|showed|turned up)",
     r"(?:arrived|came|delivered) (?:\w+ ){0,2}?(?:wilted|broken|damaged|smashed|crushed|opened|leaking|rotten|mouldy|moldy)",
     r"(?:kwam|kwamen|kwam er) (?:\w+ ){0,2}?(?:kapot|beschadigd|verwelkt|open|lek|beschimmeld)")
@@ -156,7 +158,11 @@ NO_ANSWER = cue(
     "ignoring me", r"(?:dan )?wel (?:reageren|antwoorden|terugbellen)", r"zit er (?:\w+ )?iemand",
     r"not (?:one|a single) (?:response|reply|answer|word)", r"(?:reading|read) (?:these|my (?:emails|messages|mails))",
     r"(?:komt|kom) er (?:nu )?(?:\w+ )?(?:wel )?(?:een )?(?:reactie|antwoord)", r"get a (?:reply|response|answer) out of", r"(?:is )?any ?(?:one|body) (?:actually )?(?:working|there|reading this|home)",
-    r"on hold for", r"hung up on me", r"(?:nobody|no one|no-one) (?:answers|picks up|responds|replies|got back)")
+    r"on hold for", r"hung up on me", r"(?:nobody|no one|no-one) (?:answers|picks up|responds|replies|got back)",
+    r"(?:reageert|reageren|reageerde|antwoordt|antwoorden) (?:\w+ )?(?:niet|nooit)", r"(?:niets|niks) (?:meer )?(?:van )?vernomen",
+    r"tot op heden (?:\w+ ){0,4}?(?:niets|niks|geen)", r"(?:nobody|no one|no-one) has (?:emailed|called|replied|responded|rung|contacted|got back)",
+    r"(?:instead of|rather than) (?:answering|replying|responding|helping)", r"deleted my (?:comment|post|review|message|question)",
+    r"(?:een )?automatisch (?:antwoord|bericht|mailtje)", r"(?:an )?(?:automated|automatic) (?:reply|response|message|email)")
 # Someone says they waited: a verb of waiting (or queueing, being on hold) with how long.
 WAITING = cue(
     "waiting",
@@ -173,7 +179,10 @@ WAITING = cue(
     r"(?:wacht|wachten|wachtte|zit|zitten|sta|staan|ligt|liggen|staat) (?:\w+ ){0,3}?sinds", rf"na {_SPAN_NL} nog steeds",
     r"(?:week|dag|day) \d+ (?:of|van) (?:waiting|wachten)", rf"{_NUM_EN} (?:days?|weeks?|months?|hours?) and counting",
     rf"dat was (?:al |nu )?{_SPAN_NL} geleden", rf"that was {_SPAN_EN} ago", rf"held (?:\w+ ){{0,4}}?for {_SPAN_EN}",
-    r"te wachten op", r"(?:in de|in een) (?:wachtrij|rij) (?:\w+ ){0,3}?(?:gestaan|gezeten|gehangen)")
+    r"te wachten op", r"(?:in de|in een) (?:wachtrij|rij) (?:\w+ ){0,3}?(?:gestaan|gezeten|gehangen)",
+    r"sinds (?:\w+ ){1,3}?(?:wacht|wachten|wachtte|staat|staan|ligt|zit)",
+    rf"(?:parcel|package|order|delivery|refund|claim|case|repair|pakket|pakketje|bestelling|levering|terugbetaling|aanvraag|reparatie|melding) (?:\S+ ){{1,6}}?(?:for {_SPAN_EN}|al {_SPAN_NL})", rf"it'?s (?:now )?been {_SPAN_EN} since",
+    r"(?:termijn|beslistermijn|deadline) (?:\w+ ){0,3}?(?:verstreken|verlopen|overschreden|passed)")
 # How long something has been going on, without saying who waited: weaker on its own.
 LASTING = cue(
     "waiting",
@@ -184,7 +193,9 @@ LASTING = cue(
     r"(?:het is nu|it'?s now|inmiddels) (?:al )?(?:\d|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
     r"november|december|january|february|march|may|june|july|august|october)", rf"for {_SPAN_EN} now",
     r"sinds (?:vorige week|gisteren|vanochtend|vanmorgen|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)",
-    r"since (?:yesterday|this morning|last week|monday|tuesday|wednesday|thursday|friday|saturday|sunday|easter|christmas)")
+    r"since (?:yesterday|this morning|last week|monday|tuesday|wednesday|thursday|friday|saturday|sunday|easter|christmas)",
+    r"sinds (?:\d+ )?(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)",
+    r"(?:vandaag|nu) is het (?:al )?(?:de \d+\w*|\w+dag)", r"(?:and )?(?:today|now) it'?s (?:the \d+\w*|\w+day)")
 AGAIN = cue(
     "repeat contact mentioned",
     "alweer", "weer eens", "zoveelste", r"(?:voor )?de (?:\w+de|\w+ste) keer", "nogmaals",
@@ -195,7 +206,14 @@ WRONG = cue(
     r"klopt (?:nog steeds |weer |alweer )?niet", r"niet klopt", "onjuist", "onjuiste",
     r"verkeerd\w*", "fout", "fouten", r"wrong", "incorrect", "mistake",
     r"(?:corrigeren|rechtzetten|rechttrekken|terugdraaien|terugboeken|herstellen|crediteren)",
-    r"(?:please|could you|can you) (?:\w+ )?(?:fix|correct|reverse|sort out|cancel) (?:this|it|that|the)")
+    r"(?:please|could you|can you) (?:\w+ )?(?:fix|correct|reverse|sort out|cancel) (?:this|it|that|the)",
+    r"someone else'?s", r"teruggedraaid",
+    r"(?:bestelde|besteld|ordered|booked|geboekt|paid for|betaald voor) (?:\S+ ){1,10}?(?:kreeg|kregen|gekregen|got|received|were given|was given)", r"(?:van )?iemand anders", r"in plaats van (?:de|het|een|mijn|onze)",)
+# What was promised or paid for did not happen: "was told to return it full ... charged anyway".
+BROKEN_PROMISE = cue(
+    "broken promise",
+    r"(?:stond|staat|zei|zeiden|beloofd|said|says|promised|stated) (?:\S+ ){0,6}?(?:maar|but|then|en nu|op de factuur|instead)",
+    r"(?:charged|billed|boarded|sent|cancel+ed|closed|rejected|afgeschreven|gefactureerd|geannuleerd) (?:\S+ ){0,5}?(?:anyway|toch|alsnog)")
 PROBLEM = cue(
     "problem",
     r"geblokkeerd", "ingeslikt", r"kwijt(?:geraakt)?", "vermist", "geweigerd", "weigert", "weigeren",
@@ -230,14 +248,22 @@ PROBLEM = cue(
     r"(?:over het hek|in de struiken|voor de deur|in de bosjes|over the fence|in the bushes) (?:\w+ )?(?:gegooid|geworpen|thrown|dumped|left)",
     r"(?:gegooid|thrown|chucked) over", r"verschillende (?:antwoorden|verhalen)", r"(?:different|another) (?:answer|story) (?:each|every)",
     r"for nothing", r"voor (?:niks|niets) (?:gekomen|gereden|gewacht|thuisgebleven)", r"(?:come|kom|terugkomen) (?:back )?(?:tomorrow|morgen)",
-    r"(?:no one|nobody|niemand) (?:told|informed|mentioned|zei|meldde|vertelde|had)", "sneaky", r"logged (?:\w+ )?out")
+    r"(?:no one|nobody|niemand) (?:told|informed|mentioned|zei|meldde|vertelde|had)", "sneaky",
+    r"niemand heeft (?:\w+ ){0,3}?(?:gevraagd|verteld|gemeld|laten weten|gebeld)", r"logged (?:\w+ )?out",
+    r"(?:was |been |got |is |werd )?(?:rescheduled|omgezet|verzet|moved from|changed from)", r"missed (?:our|my|the) (?:flight|train|connection|bus|appointment|ferry)",
+    r"cut (?:us |me |it )?off", r"afgesloten", r"went (?:up )?from [£€$]?\d+", r"van [€£$]?\d+(?:,\d+)? naar [€£$]?\d+",
+    r"(?:prijs|prijzen|tarief|abonnement) (?:\w+ )?(?:weer |alweer |ineens |opeens )?(?:omhoog|verhoogd)", r"(?:price|prices|bill|premium|quote) (?:\w+ )?(?:went |gone |goes )?up",
+    r"(?:rekent|rekenen|rekende) (?:\w+ )?(?:ineens|opeens|nu|zomaar)", r"niet eens", r"(?:didn'?t|did not|doesn'?t|does not|couldn'?t) even", r"not even",
+    r"(?:niet|not) (?:meer )?(?:op voorraad|in stock|beschikbaar|available)", r"ended up (?:standing|paying|waiting|sleeping|stuck|having to)",
+    r"(?:couldn'?t|could not|can'?t) (?:see|hear) (?:a thing|anything)", r"(?:had|have) to pay (?:for )?(?:a |an )?(?:taxi|hotel|extra|£|€|\$)",
+    r"voor (?:m'?n|mijn|onze) neus (?:weg|dicht)", r"(?:op het laatste moment|last minute) (?:\w+ ){0,2}?(?:omgezet|gewijzigd|geannuleerd|changed|cancel+ed)")
 MONEY = cue(
     "money",
     "geld terug", r"terugbetal\w*", "dubbel betaald", r"twee ?keer betaald", "te veel betaald",
     r"(?:dubbel|onterecht) afgeschreven", r"(?:nog steeds|nog altijd|toch|weer) (?:\S+ ){0,4}?afgeschreven",
     "extra kosten", r"verborgen kosten", "refund", "money back", r"charged (?:twice|double)",
     "overcharged", "hidden fees", r"(?:cancellation|admin|administration|booking|late|service) (?:\w+ )?(?:fee|charge)s?",
-    r"(?:annulerings|administratie|verzend|servicekosten|reserverings)kosten", r"geld (?:weggegooid|kwijt)", r"charged (?:me )?(?:\w+ )?(?:times|twice|double|again|for)", r"(?:still|keep|keeps) (?:takes|charges|taking|charging|billing)", r"(?:still|keep) (?:taking|charging|billing)", r"extra (?:costs|charges|fees)")
+    r"(?:annulerings|administratie|verzend|servicekosten|reserverings)kosten", r"geld (?:weggegooid|kwijt)", r"charged (?:me )?(?:\w+ )?(?:times|twice|double|again|for)", r"(?:still|keep|keeps) (?:takes|charges|taking|charging|billing)", r"(?:still|keep) (?:taking|charging|billing)", r"extra (?:costs|charges|fees)", r"(?:got |was |were |been )charged", r"in rekening gebracht")
 COMPLAINT_WORDS = cue(
     "complaint word",
     r"klacht\w*", r"klaag\w*", "klagen", "opgelicht", r"oplicht\w*", "schandalig", "waardeloos",
@@ -251,7 +277,7 @@ COMPLAINT_WORDS = cue(
     "never again", "worst", "terrible service", "disappointed", r"not (?:happy|impressed|good enough)",
     r"how (?:does|did|can|could) (?:this|that) (?:even )?happen", "sort it out", r"seriously\?+",
     "gutted", "shambles", "absolute joke", "this is a joke", "fuming", "beyond frustrated", "shocking",
-    r"(?:is this|this is) how you treat", r"i'?m done", r"klaar met (?:jullie|je|u)", "smoesjes", "om te huilen",
+    r"(?:is this|this is) how you treat", r"(?:you|jullie) (?:treat|behandelen) (?:\w+ ){0,3}?(?:worse|slechter|like)", r"i'?m done", r"klaar met (?:jullie|je|u)", "smoesjes", "om te huilen",
     "lachwekkend", "wat een drama", "echt balen", "zo irritant", r"schandal\w*", r"wanprestatie", r"hallo+\?+", r"hello+\?+")
 LEGAL = cue(
     "legal threat",
@@ -262,7 +288,7 @@ LEGAL = cue(
     "skgz", "kifid", "autoriteit persoonsgegevens", r"(?:maak|maken|teken) (?:ik |we )?bezwaar",
     "juridische stappen", "sommatie", r"(?:report(?:ed|ing)?|complain(?:ed|ing)?) (?:\w+ ){0,4}?to (?:the )?(?:acm|regulator|ombudsman)",
     "trading standards", "consumer (?:authority|protection)", r"rechtsbijstand\w*", "legal aid", "legal insurance",
-    "ombudsman", "klachtencommissie", "huurcommissie", "small claims court")
+    "ombudsman", "klachtencommissie", "huurcommissie", "small claims court", r"solicitors?", r"claims? (?:firm|company|management)", r"(?:claim|claiming) (?:\w+ ){0,3}?back through", "dwangsom")
 SAFETY = cue(
     "safety risk",
     "gevaarlijk", "gevaarlijke", "levensgevaarlijk", "gevaar", "gewond", "gewonden", "ongeluk",
@@ -296,20 +322,25 @@ SAFETY_NL = cue("safety risk", "(?<!uit de )brand", "brandje", "vlam gevat", r"i
 CHURN = cue(
     "refund/cancel/churn",
     "geld terug", r"terugbetal\w*", r"terug ?storten", "opzeggen", r"opzegging\w*",
-    r"zeg\w* (?:mijn|het|ons) \w+ op", r"zeg (?:ik|we) (?:\w+ )?op", r"(?:heb|hebben) (?:ik|we) (?:\w+ ){0,3}?opgezegd",
+    r"zeg\w* (?:mijn|het|ons) \w+ op", r"zeg (?:ik|we) (?:\w+ ){0,2}?op", r"(?:heb|hebben) (?:ik|we) (?:\w+ ){0,3}?opgezegd",
     "overstappen", r"stap(?:pen)? (?:ik |we )?over", r"(?:ik|we) zeg(?:gen)? (?:\w+ )?op\b", r"(?:ik|we) (?:heb|hebben) (?:\w+ ){0,5}?(?:opgezegd|beëindigd|stopgezet|geannuleerd)",
     r"(?:heb|hebben) (?:ik|we) (?:\w+ ){0,5}?(?:beëindigd|stopgezet|geannuleerd)",
-    r"(?:ga|gaan) (?:\w+ )?over naar", r"ik ben (?:hier |er )?klaar mee", "als dit zo doorgaat", "nooit meer", "klant af", "laatste keer",
+    r"(?:ga|gaan) (?:\w+ )?over naar", r"ik ben (?:hier |er )?klaar mee", "als dit zo doorgaat", r"nooit meer (?:\w+ )?(?:bij|naar|met|via)", r"nooit meer(?=\s*(?:[.!]|$))", "klant af", "laatste keer",
     r"(?:ik )?(?:bestel|koop|boek|ga) (?:\w+ )?(?:voortaan|wel|liever|dan maar) (?:bij|naar) (?:de concurrent|\w+)",
     r"(?:mijn|het|ons) geld (?:\w+ ){0,2}?terug", r"refund\w*", "money back",
-    r"(?:want|get) (?:my|our|every|all|the) (?:\S+ )?(?:back)", r"(?:cancel|cancelling|cancelled|canceling) (?:my|our)",
-    r"(?:i'?m|i am|i will|i'?ll|going to|gonna) cancel\w*", r"(?:i'?m|i am) (?:switching|leaving|moving)", r"moving (?:banks|providers|insurers|to)",
+    r"(?:want|get) (?:my|our|every|all|the) (?:\S+ )?(?:back)",
+    r"(?:cancel|cancelling|canceling) (?:my|our)", r"(?<!has )(?<!have )(?<!had )(?<!you )(?<!they )cancel+ed (?:my|our)",
+    r"(?:i'?m|i am|i will|i'?ll|going to|gonna) cancel\w*", r"(?:i'?m|i am) (?:switching|leaving)", r"(?:i'?m|i am) moving (?:banks|providers|insurers|networks|over|my)", r"moving (?:banks|providers|insurers|to)",
     "unsubscribe", r"switching (?:to|insurers|banks|providers)", "never again", "chargeback", "lost a customer",
     r"never (?:coming|going|ordering|flying|shopping|buying) (?:back|again|here|with)", r"won'?t be (?:back|coming back|ordering|using)",
-    "close my account")
+    "close my account", r"(?:i'?ve|i have|we'?ve|we have) (?:already )?gone elsewhere", r"(?:go|going|take|taking) (?:my|our) (?:\w+ )?(?:business |money )?elsewhere",
+    r"last time i (?:fly|book|order|shop|use|buy|stay|travel|eat)", r"(?:i'?m|i am|we'?re) off", r"moving my (?:\w+ )?(?:to|elsewhere)",
+    r"(?:to|with) (?:another|a different|a new) (?:bank|provider|network|supplier|insurer|airline|company|shop)",
+    r"opgezegd", r"(?:bij|naar) (?:een )?(?:andere|ander) (?:bank|provider|aanbieder|leverancier|verzekeraar|festival|winkel|webshop|maatschappij|club)",
+    r"(?:voortaan |dan )?(?:wel )?ergens anders", r"(?:rekening|account|abonnement) (?:\w+ ){0,3}?geopend bij (?:een )?(?:andere|de concurrent)")
 PRESS = cue(
     "press",
-    "journalist", "journalisten", "redactie", "pers", "de krant", "het nieuws", "radar",
+    "journalist", "journalisten", r"verslaggev\w+", "redacteur", "correspondent", r"omroep\w*", "redactie", "pers", "de krant", "het nieuws", "radar",
     r"(?:naar|aan|bij) kassa", r"kassa (?:ge\w+|in\w+|mailen|bellen)", "telegraaf", "volkskrant",
     "rtl nieuws", "de nos", r"(?:naar|de) media", "media inschakelen", "opsporing verzocht",
     "reporter", "press", "newspaper", "the news", "media attention", r"local (?:paper|news|radio|tv)",
@@ -334,7 +365,10 @@ COMPLIMENT = cue(
     r"(?:zo|super|heel) snel (?:geholpen|geleverd|bezorgd|opgelost|gereageerd|geregeld)",
     "probleemloos", "zonder problemen", r"(?:problem|issue) (?:sorted|solved|fixed|resolved)", "legend",
     r"can'?t fault", "no complaints", r"not a (?:single )?(?:issue|problem)", r"(?:will|would) (?:definitely )?(?:order|come|book|buy) (?:again|back)",
-    r"best (?:customer )?service", r"(?:made|make) my (?:day|week)", "lifesaver", "spot on")
+    r"best (?:customer )?service", r"(?:made|make) my (?:day|week)", "lifesaver", "spot on",
+    r"good job", r"goed gedaan", r"above and beyond", "verademing", r"(?:so|zo|super|really|echt|heel) (?:well|goed) (?:organised|organized|georganiseerd|geregeld)",
+    r"best \w+ (?:\w+ )?i'?ve (?:ever )?had", r"worth (?:the trip|every)", r"(?:zero|no) hassle", r"saved my (?:day|trip|flight|life|holiday|evening)",
+    r"(?:echt|bizar|super|zo) (?:chill|lekker)", r"10/10")
 
 # A failure that has been put right ("werkt weer", "problem solved"): praise, not a complaint.
 # The lookbehinds keep "niet snel opgelost" and "not fixed" out.
@@ -357,18 +391,19 @@ MOCK_PRAISE = cue(
     r"(?:wonderful|great|fantastic|brilliant|perfect|lovely|nice|geweldig|fantastisch|prachtig|heerlijk|fijn)[.!,]",
     r"fijn dat (?:ik|je|we)", r"(?:very|how|so) (?:clever|convenient)", r"top work", r"weer een (?:heel |echt )?(?:soepel|fijn|geweldig|top)",
     r"ja hoor", r"oh (?:wat|hoe) (?:fijn|leuk|mooi|handig)", r"wederom (?:een )?(?:fantastische|geweldige|top|topervaring|heerlijke)",
-    r"cheers for nothing")
+    r"cheers for nothing", r"(?:geweldig|fantastisch|top|super|prachtig|great|brilliant|fantastic|lovely) (?:weer|again)",
+    r"(?:wat |how )?(?:fijn|leuk|handig|nice|lovely|great) dat (?:mijn|de|het|je|jullie|ons|onze)")
 
 # Markers that turn praise into its opposite whatever else is said: "#not", "yeah right",
 # "ja ja", "lekker bezig" (eye-roll emoji are looked for apart: they need no word boundary).
 SARCASM = cue(
     "sarcasm",
     "#not", r"yeah,? right", r"ja,? ja", "jaja", "lekker bezig", "goed bezig hoor", r"bedankt voor (?:niks|niets)",
-    "thanks for nothing", "what a joke")
+    "thanks for nothing", "what a joke", r"oh (?:good|great|joy|lovely|wonderful|fantastic|brilliant),? (?:another|more|just what)")
 
 ALL_CUES: tuple[Cue, ...] = (
-    BROKEN, NOT_DELIVERED, NO_ANSWER, WAITING, LASTING, AGAIN, WRONG, PROBLEM, MONEY, COMPLAINT_WORDS, LEGAL,
-    SAFETY, SAFETY_NL, CHURN, PRESS, THANKS, COMPLIMENT, RESOLVED, MOCK_PRAISE, SARCASM,
+    BROKEN, NOT_DELIVERED, NO_ANSWER, WAITING, LASTING, AGAIN, WRONG, BROKEN_PROMISE, PROBLEM, MONEY, COMPLAINT_WORDS,
+    LEGAL, SAFETY, SAFETY_NL, CHURN, PRESS, THANKS, COMPLIMENT, RESOLVED, MOCK_PRAISE, SARCASM,
 )
 
 

@@ -8,7 +8,8 @@ only a failure that has been put right ("werkt weer", "problem solved") turns it
 praise. Questions are recognised by a question mark or an interrogative opening; praise by
 positive sentiment plus thanks or compliments, or by strong positive sentiment that is not
 cheering ("Hup Holland hup!", "Happy King's Day everyone"). A question to other customers
-("Weet iemand...", "Anyone selling...") is chatter among them, not a question to us.
+("Weet iemand...", "Anyone selling...") is chatter among them, not a question to us; asking
+whether there is an outage, or a journalist asking for comment, is a question, not a complaint.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from webcare.classify.cues import (
-    AGAIN, BROKEN, CHURN, COMPLAINT_WORDS, COMPLIMENT, LASTING, LEGAL, MOCK_PRAISE, MONEY, NO_ANSWER,
-    NOT_DELIVERED, PRESS, PROBLEM, RESOLVED, SAFETY, SAFETY_NL, THANKS, WAITING, WRONG, Cue,
+    AGAIN, BROKEN, BROKEN_PROMISE, CHURN, COMPLAINT_WORDS, COMPLIMENT, LASTING, LEGAL, MOCK_PRAISE, MONEY, NO_ANSWER,
+    NOT_DELIVERED, PRESS, PROBLEM, RESOLVED, SAFETY, SAFETY_NL, THANKS, WAITING, WRONG, Cue, find_cues,
 )
 
 COMPLAINT_THRESHOLD = 0.5
@@ -28,11 +29,11 @@ NEGATIVITY_WEIGHT = 0.9  # compound -0.56 or lower alone makes a complaint
 # Evidence that a message reports a failure, with how much each family alone weighs.
 COMPLAINT_CUES: tuple[tuple[Cue, float], ...] = (
     (BROKEN, 0.5), (NOT_DELIVERED, 0.5), (NO_ANSWER, 0.5), (WAITING, 0.5), (LASTING, 0.3), (AGAIN, 0.3),
-    (WRONG, 0.3), (PROBLEM, 0.35), (MONEY, 0.3), (COMPLAINT_WORDS, 0.45), (LEGAL, 0.5),
+    (WRONG, 0.3), (BROKEN_PROMISE, 0.5), (PROBLEM, 0.35), (MONEY, 0.3), (COMPLAINT_WORDS, 0.45), (LEGAL, 0.5),
     (SAFETY, 0.5), (SAFETY_NL, 0.45), (CHURN, 0.45), (PRESS, 0.5), (MOCK_PRAISE, 0.2),
 )
 # "Waarom duurt het 3 weken ...?": a why-question about a failure reproaches, it does not ask.
-REPROACH = re.compile(r"(?:^|[.!?\n]\s*)(?:waarom|hoezo|why|how come)\b")
+REPROACH = re.compile(r"(?:^|[.!?\n]\s*)(?:waarom|hoezo|hoe kan het dat|why|how come|how is it that|so what exactly)\b")
 REPROACH_WEIGHT = 0.3
 PRAISE_CUES: tuple[tuple[Cue, float], ...] = ((THANKS, 0.35), (COMPLIMENT, 0.35), (RESOLVED, 0.35))
 # Positive words that cheer someone on or wish everyone well: not praise of us.
@@ -42,9 +43,22 @@ CHEER = re.compile(
     r"merry christmas|happy new year|gelukkig nieuwjaar)\b")
 # Questions put to other customers, not to us: "Weet iemand...", "Who else...", "Anyone selling..."
 PEER_QUESTION = re.compile(
-    r"(?:^|[.!?\n]\s*)(?:weet iemand|heeft iemand|is er iemand die|wie (?:gaat|is|heeft|loopt|komt|wil) er|wie nog meer|"
-    r"does anyone|anyone (?:know|got|selling|else|going|want)|anybody (?:know|got|selling|else|going)|who else|"
-    r"is anyone else)\b")
+    r"(?:^|[.!?,:\n]\s*)(?:weet iemand|heeft iemand|is er iemand die|iemand (?:zin|interesse|ervaring)|wie (?:gaat|is|heeft|loopt|komt|wil) er|wie nog meer|"
+    r"does anyone|anyone (?:know|got|selling|else|going|want|fancy|up for)|anybody (?:know|got|selling|else|going)|who else|"
+    r"is anyone else|who'?s (?:watching|going|coming|in)|vraag aan de groep)\b")
+# "Is er een storing?" asks whether there is an outage; when the rest of the message reports
+# no failure of its own (and the outage word is all that is negative) it is a question.
+OUTAGE_QUESTION = re.compile(
+    r"(?:^|[.!?]\s*)(?:is (?:er|there) (?:\w+ )?(?:een |an? )?(?:storing|outage|problem|probleem|issue|störung)|"
+    r"(?:is|are) (?:\w+ ){0,3}?(?:down|offline|plat|eruit))\b")
+# A journalist asking us for comment: a question (the press signal still raises urgency).
+JOURNALIST = re.compile(
+    r"\b(?:ik ben|i'?m|i am) (?:een |a |an )?(?:\w+ )?(?:journalist|verslaggever|redacteur|reporter|correspondent)\b"
+    r"|\bwriting (?:a|an) (?:piece|article|story)\b|\bwerk aan een (?:item|artikel|reportage|stuk)\b")
+# "ok thanks, I'll check my spam folder": a reply that closes the exchange, not praise.
+ACKNOWLEDGEMENT = re.compile(
+    r"^(?:ok(?:ay|é|e|ido)?|oké|prima|alright|right|helder|duidelijk),? (?:thanks|thank you|thx|cheers|dank je(?: wel)?|"
+    r"dankje(?:wel)?|bedankt|merci)\b")
 PEER_ADDRESSEES = re.compile(r"\b(?:jullie|u|uw|you|your)\b")
 
 # Interrogatives that open a question even without "?" ("Waar blijft mijn pakket").
@@ -106,9 +120,12 @@ def classify_intent(
     complaint = (score >= COMPLAINT_THRESHOLD and (compound < 0.3 or not put_right)
                  and not (settled and compound > -0.5))
     reasons = tuple(reason for _, reason in complaint_hits)
+    asks = is_question(text, text_lower)
+    if complaint and asks and (JOURNALIST.search(text_lower) or _asks_about_outage(text_lower, negativity)):
+        complaint = False
     if complaint:
         return Intent("complaint", True, score, reasons)
-    if is_question(text, text_lower):
+    if asks:
         if PEER_QUESTION.search(text_lower) and not PEER_ADDRESSEES.search(text_lower):
             return Intent("other", False, score, ("asks other customers",))
         return Intent("question", False, score, reasons)
@@ -116,7 +133,8 @@ def classify_intent(
     cue_praise = sum(w for w, _ in praise_hits)
     praise = max(0.0, compound) * 0.7 + cue_praise
     cheering = not praise_hits and CHEER.search(text_lower) is not None
-    if not cheering and praise >= 0.5 and (compound >= 0.05 or (cue_praise >= 0.7 and compound > -0.3)):
+    closing = ACKNOWLEDGEMENT.search(text_lower) is not None and COMPLIMENT not in found and len(text_lower) < 80
+    if not (cheering or closing) and praise >= 0.5 and (compound >= 0.05 or (cue_praise >= 0.7 and compound > -0.3)):
         return Intent("praise", False, score, tuple(reason for _, reason in praise_hits))
     return Intent("other", False, score, reasons)
 
@@ -130,6 +148,13 @@ def mocking(found: Mapping[Cue, str]) -> str | None:
     if MOCK_PRAISE in found and RESOLVED not in found and any(c in found for c in FAILURES):
         return found[MOCK_PRAISE]
     return None
+
+
+def _asks_about_outage(text_lower: str, negativity: float) -> bool:
+    if negativity >= 0.5 or not OUTAGE_QUESTION.search(text_lower):
+        return False
+    rest = find_cues(OUTAGE_QUESTION.sub(" ", text_lower), "und")
+    return not any(c in rest for c, _ in COMPLAINT_CUES)
 
 
 def _product(values) -> float:
