@@ -1,9 +1,10 @@
 """Benchmark: first-response metrics over a million stored messages.
 
 Target (issue 7): computing the metrics over 1,000,000 stored messages takes under 2 s on
-one core. The script builds a synthetic SQLite store with the store's `messages` schema
-(cached in bench/out/, rebuilt with --fresh; like the store should, it marks recognised
-auto-replies as `automated` at insert), then measures what `webcare metrics --db` does:
+one core. The script builds a synthetic SQLite store through the store itself (`Store`,
+its schema and `save_messages`, so every row gets its thread id; cached in bench/out/,
+rebuilt with --fresh; like the pipeline, it marks recognised auto-replies as `automated`
+before storing), then measures what `webcare metrics --db` does:
 
   cold   a fresh Python process per run (modules imported, database file never opened by
          it before; the OS page cache holds the file, since it was just built or read):
@@ -39,24 +40,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from webcare.commands_metrics import read_columns, responder_names  # noqa: E402
 from webcare.metrics import (  # noqa: E402
     CompactRows, MetricsConfig, compact_rows_query, first_responses_from_columns,
-    first_responses_from_rows, format_report, looks_like_auto_reply, report_from_pairs,
+    first_responses_from_rows, format_report, mark_auto_reply, report_from_pairs,
 )
+from webcare.models import Author, Message  # noqa: E402
+from webcare.store import Store  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4  # 4: written through `Store` (schema 3, thread ids)
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 DAYS = 180
-
-SCHEMA = """
-CREATE TABLE messages (
-  platform TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, public INTEGER NOT NULL,
-  author_id TEXT NOT NULL, author_name TEXT, author_followers INTEGER, text TEXT NOT NULL,
-  created_at TEXT NOT NULL, ts REAL NOT NULL, conversation_id TEXT, in_reply_to TEXT,
-  from_brand INTEGER NOT NULL DEFAULT 0, automated INTEGER NOT NULL DEFAULT 0, url TEXT,
-  lang TEXT, extra TEXT, PRIMARY KEY (platform, id));
-CREATE INDEX messages_ts ON messages (ts);
-CREATE INDEX messages_conversation ON messages (platform, conversation_id);
-"""
 
 CUSTOMER_TEXTS = [
     "Mijn pakket is nog steeds niet bezorgd, wat is er aan de hand?",
@@ -88,13 +80,13 @@ CHANNELS = [  # (platform, kind, public, weight)
 ]
 
 
-def generate(rows_wanted: int, seed: int = 7) -> list[tuple]:
+def generate(rows_wanted: int, seed: int = 7) -> list[Message]:
     """Conversations with delays, auto-replies, follow-ups and unanswered messages."""
     rnd = random.Random(seed)
     weights = [c[3] for c in CHANNELS]
     span = DAYS * 86400
     base = START.timestamp()
-    out: list[tuple] = []
+    out: list[Message] = []
     seq = 0
     post_of: dict[str, tuple[str, float]] = {}
 
@@ -102,9 +94,10 @@ def generate(rows_wanted: int, seed: int = 7) -> list[tuple]:
         nonlocal seq
         seq += 1
         mid = f"{platform[:2]}{seq}"
-        created = datetime.fromtimestamp(ts, timezone.utc).isoformat()
-        out.append((platform, mid, kind, public, author, author, None, text, created, ts, conv,
-                    reply_to, brand, automated, None, None, "{}"))
+        out.append(Message(
+            platform=platform, id=mid, kind=kind, public=bool(public), author=Author(author, author),
+            text=text, created_at=datetime.fromtimestamp(ts, timezone.utc), conversation_id=conv,
+            in_reply_to=reply_to, from_brand=bool(brand), automated=bool(automated)))
         return mid
 
     while len(out) < rows_wanted:
@@ -142,23 +135,24 @@ def generate(rows_wanted: int, seed: int = 7) -> list[tuple]:
                 mid if public else None, 1, 0)
             t += rnd.expovariate(1 / 3600)
     out = out[:rows_wanted]
-    out.sort(key=lambda r: r[9] + rnd.random() * 30)  # arrival order, slightly out of order
-    # what the store does at insert (webcare.metrics.mark_auto_reply)
-    return [r[:13] + (1,) + r[14:] if r[12] and not r[13] and looks_like_auto_reply(r[7]) else r
-            for r in out]
+    out.sort(key=lambda m: m.created_at.timestamp() + rnd.random() * 30)  # arrival order, slightly out of order
+    return [mark_auto_reply(m) for m in out]  # what the pipeline does before storing
 
 
 def build_db(path: Path, rows_wanted: int) -> None:
+    """The synthetic store, written in the pipeline's batches of 5,000 per transaction."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
+    for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+        leftover.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    rows = generate(rows_wanted)
-    db = sqlite3.connect(tmp)
-    db.executescript(SCHEMA)
-    db.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    db.commit()
-    db.close()
+    messages = generate(rows_wanted)
+    store = Store(tmp)
+    for i in range(0, len(messages), 5000):
+        with store.transaction():
+            store.save_messages(messages[i:i + 5000], "bench", START)
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
     tmp.replace(path)
     print(f"built {path.name}: {rows_wanted:,} rows in {time.perf_counter() - t0:.1f} s")
 

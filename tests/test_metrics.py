@@ -344,31 +344,16 @@ def test_row_order_does_not_change_the_figures():
 
 # -- the store's fast path -------------------------------------------------------------------------
 
-SCHEMA = """
-CREATE TABLE messages (platform TEXT, id TEXT, kind TEXT, public INTEGER, author_id TEXT,
-  author_name TEXT, author_followers INTEGER, text TEXT, created_at TEXT, ts REAL,
-  conversation_id TEXT, in_reply_to TEXT, from_brand INTEGER, automated INTEGER, url TEXT,
-  lang TEXT, extra TEXT, PRIMARY KEY (platform, id));
-CREATE INDEX messages_ts ON messages (ts);
-CREATE INDEX messages_conversation ON messages (platform, conversation_id);
-"""
-
-
 def store(messages: list[Message], *, mark: bool = True, fill_threads: bool = True) -> sqlite3.Connection:
-    """An in-memory store with the store's schema, filled the way the store is asked to."""
-    db = sqlite3.connect(":memory:")
-    db.executescript(SCHEMA)
+    """An in-memory store (the store's schema and insert path), filled the way the pipeline
+    fills it (`mark`) and the way `thread_key` asks a store to fill reply chains."""
     keys = thread_keys(messages)
-    for m, key in zip(messages, keys):
-        if mark:
-            m = mark_auto_reply(m)
-        conv = m.conversation_id or (key if fill_threads and m.in_reply_to else None)
-        db.execute("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-            m.platform, m.id, m.kind, int(m.public), m.author.id, m.author.name, None, m.text,
-            m.created_at.isoformat(), m.created_at.timestamp(), conv, m.in_reply_to,
-            int(m.from_brand), int(m.automated), None, None, "{}"))
-    db.commit()
-    return db
+    filled = Store(":memory:")
+    filled.save_messages([replace(
+        mark_auto_reply(m) if mark else m,
+        conversation_id=m.conversation_id or (key if fill_threads and m.in_reply_to else None))
+        for m, key in zip(messages, keys)], "test", MONDAY)
+    return filled.conn
 
 
 def mixed_messages() -> list[Message]:

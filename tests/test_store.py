@@ -1,11 +1,18 @@
 """The store keeps every message exactly once and every alert queued until delivered."""
 
-from datetime import timedelta
+import sqlite3
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+import webcare.store as store_module
+from webcare.commands_metrics import read_columns
+from webcare.metrics import compute_metrics, first_responses, metrics_from_columns
 from webcare.models import Alert, Rejected, Score
-from webcare.store import Store, StoreError
+from webcare.store import SCHEMA_VERSION, Store, StoreError
 
 from conftest import T0, msg
 
@@ -105,3 +112,82 @@ def test_human_actions_are_logged_and_shown_on_the_incident(store):
         store.record_human_action("inc-1", "resolve", "bram", T0 + timedelta(minutes=5))
     assert store.incident("inc-1")["status"] == "resolved"
     assert store.incident("nope") is None
+
+
+# -- schema 3: thread ids -------------------------------------------------------------------
+
+SCHEMA_2 = Path(__file__).parent / "data" / "store_schema2.sql"
+
+
+def schema_2_database(path: Path) -> Path:
+    """A database as schema 2 wrote it: 15 messages on four platforms, no thread ids."""
+    connection = sqlite3.connect(path)
+    connection.executescript(SCHEMA_2.read_text(encoding="utf-8"))
+    connection.close()
+    return path
+
+
+def test_a_schema_2_database_gets_thread_ids_and_reads_as_before(tmp_path):
+    path = schema_2_database(tmp_path / "old.db")
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    unmigrated = read_columns(sqlite3.connect(f"file:{path}?mode=ro", uri=True))  # `metrics --db` before the bot restarts
+    assert not isinstance(unmigrated.thread, np.ndarray)  # read one row at a time
+    names = {"anna": "Anna", "bram": "Bram"}
+    before = metrics_from_columns(unmigrated, now, responder_names=names).to_dict()
+
+    store = Store(path)
+    versions = [v for (v,) in store.conn.execute("SELECT version FROM schema_version")]
+    threads = dict(store.conn.execute("SELECT platform || ':' || id, thread FROM messages"))
+    messages = list(store.iter_messages())
+    assert max(versions) == SCHEMA_VERSION == 3 and len(threads) == 15
+    assert None not in threads.values()
+    assert threads["facebook:d1"] == threads["facebook:d2"] == threads["facebook:d3"]  # conversation t_lisa
+    assert len({threads["facebook:d4"], threads["facebook:d5"], threads["facebook:d1"]}) == 3  # '@tom', '@anna'
+    assert threads["facebook:p1"] == threads["facebook:c1"] == threads["facebook:r1"]  # post p1
+    assert threads["x:x1"] == threads["x:x2"] != threads["x:x3"]  # a reply without conversation id
+    assert threads["email:e1"] == threads["email:e2"]
+    assert len(set(threads.values())) == 8  # and the review
+
+    migrated = read_columns(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+    assert isinstance(migrated.thread, np.ndarray)  # the bulk read
+    assert metrics_from_columns(migrated, now, responder_names=names).to_dict() == before
+    assert before == compute_metrics(messages, now).to_dict()
+    total, top = store.waiting_customers(now - timedelta(days=7), 10, (0.8, 0.5))  # /queue
+    waiting = {r.message.uid for r in first_responses(messages) if r.answered_at is None}
+    assert total == len(waiting) and {m.uid for m, _ in top} == waiting
+
+    with store.transaction():  # a message stored after the migration joins its thread
+        (lisa, _), = store.get_messages(["facebook:d1"])
+        store.save_messages([replace(lisa, id="d6", created_at=now)], "c", now)
+    (thread,), = store.conn.execute("SELECT thread FROM messages WHERE id = 'd6'")
+    assert thread == threads["facebook:d1"]
+    store.close()
+
+
+def test_a_migration_cut_short_loses_nothing_and_runs_again(tmp_path, monkeypatch):
+    path = schema_2_database(tmp_path / "old.db")
+    monkeypatch.setattr("webcare.store._BACKFILL_THREADS",
+                        (store_module._BACKFILL_THREADS[0], "SELECT * FROM gone"))  # dies half-way
+    with pytest.raises(StoreError):
+        Store(path)
+    connection = sqlite3.connect(path)
+    columns = [c[1] for c in connection.execute("PRAGMA table_info(messages)")]
+    assert "thread" not in columns and connection.execute("SELECT count(*) FROM messages").fetchone() == (15,)
+    assert connection.execute("SELECT count(*) FROM threads").fetchone() == (0,)
+    assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
+    connection.close()
+    monkeypatch.undo()
+    store = Store(path)
+    assert store.count_messages() == 15
+    assert store.conn.execute("SELECT count(*) FROM messages WHERE thread IS NULL").fetchone() == (0,)
+    store.close()
+
+
+def test_rows_written_around_the_store_are_read_one_at_a_time(tmp_path):
+    store = Store(tmp_path / "webcare.db")
+    with store.transaction():
+        store.save_messages([msg("1"), msg("2")], "c", T0)
+    store.conn.execute("UPDATE messages SET thread = NULL WHERE id = '2'")  # as a foreign writer leaves it
+    columns = read_columns(store.conn)
+    assert not isinstance(columns.thread, np.ndarray) and len(columns) == 2
+    store.close()

@@ -27,14 +27,16 @@ One algorithm serves every input: messages (`message_columns`), the store read i
   ts       epoch seconds (UTC)
   flags    BRAND | AUTO | PUBLIC | len(kind) << 3 | platform index << 6 (the six kinds
            differ in length where it matters; see `channel_codes`)
-  thread   thread key within the platform
+  thread   thread key within the platform; from the store, its thread id instead (an
+           integer the store assigns at insert, unique across platforms; see `thread_sql`)
   author   the author id where pairing looks at it: brand messages (who answered) and
            public ones (whose bucket); None for private customer messages
   ref      public only: a customer message's own id, or the id a brand message replies to
 Reading a million rows one tuple at a time costs more than all the pairing, so the bulk
 query has SQLite aggregate each column into one string (numbers as decimal integers that
-numpy parses in C, strings as JSON arrays) and does no per-row work in Python. For the
-same reason the SQL trusts the stored `automated` flag: the store should mark recognised
+numpy parses in C, strings as JSON arrays) and does no per-row work in Python; it reads
+the stored integer thread ids, since coding a million thread strings in Python costs more
+than the rest of the read. For the same reason the SQL trusts the stored `automated` flag: the store should mark recognised
 auto-replies once, at insert (`mark_auto_reply`); `recheck_text=True` re-reads every brand
 text instead (exact for old data, slower).
 """
@@ -314,7 +316,7 @@ class MessageColumns:
     platforms: tuple[str, ...]
     ts: np.ndarray
     flags: np.ndarray
-    thread: Sequence[str]
+    thread: Sequence[str] | np.ndarray  # keys, or the store's integer thread ids
     author: Sequence[str | None]
     ref: Sequence[str | None]
 
@@ -373,7 +375,23 @@ def mark_auto_reply(message: Message, auto_reply: Callable[[str], bool] = looks_
 
 _FLAGS = """from_brand + 2 * ({auto}) + 4 * public + 8 * (length(kind) & 7)
     + 64 * CASE platform {platforms} END"""
-_THREAD = "coalesce(conversation_id, in_reply_to, CASE WHEN public IS 0 THEN '@' || author_id END, id)"
+
+
+def thread_sql(column: Callable[[str], str] = str) -> str:
+    """SQL for a stored message's thread key, as the store's reads see threads (a reply
+    chain is one thread when the store filled `conversation_id`, see `thread_key`).
+
+    `column` spells each column: as is, with a table alias, or as a statement parameter.
+    The store interns this key per platform as the message's `thread` id at insert, so
+    that the bulk read gets integers.
+    """
+    conversation_id, in_reply_to, public, author_id, mid = map(
+        column, ("conversation_id", "in_reply_to", "public", "author_id", "id"))
+    return (f"coalesce({conversation_id}, {in_reply_to}, "
+            f"CASE WHEN {public} IS 0 THEN '@' || {author_id} END, {mid})")
+
+
+_THREAD = thread_sql()
 
 _SQL = f"""
 SELECT ts,
@@ -388,22 +406,27 @@ FROM messages"""
 # ts * 2**26 is a whole number below 2**63 for every double in [2**26, 2**37) (1972 to the
 # year 6325), so decimal integers carry those timestamps exactly.
 TS_SCALE = 1 << 26
-TS_RANGE_SQL = "SELECT (SELECT min(ts) FROM messages), (SELECT max(ts) FROM messages)"
+# What `columns_fit` needs: the smallest and largest timestamp (two probes of the `ts`
+# index) and whether a row lacks its thread id (one probe of the store's partial index).
+BULK_CHECK_SQL = ("SELECT (SELECT min(ts) FROM messages), (SELECT max(ts) FROM messages), "
+                  "EXISTS (SELECT 1 FROM messages WHERE thread IS NULL)")
 
 _COLUMNS_SQL = f"""
 SELECT group_concat(CAST(ts * {TS_SCALE} AS INTEGER)),
   group_concat({_FLAGS}),
-  json_group_array({_THREAD}),
+  group_concat(thread),
   json_group_array(CASE WHEN from_brand IS 1 OR public IS 1 THEN author_id END),
   json_group_array(CASE WHEN public IS 1 THEN
                      CASE WHEN from_brand IS 1 THEN coalesce(in_reply_to, '') ELSE id END END)
 FROM messages"""
 
 
-def columns_fit(ts_range: Sequence[Any]) -> bool:
-    """Whether `columns_query` carries every timestamp exactly, given the smallest and the
-    largest (`TS_RANGE_SQL`: two index probes instead of a check on every row)."""
-    return all(isinstance(t, (int, float)) and 2 ** 26 <= t < 2 ** 37 for t in ts_range)
+def columns_fit(check: Sequence[Any]) -> bool:
+    """Whether `columns_query` reads the store exactly, from what `BULK_CHECK_SQL` found (a
+    few index probes instead of a check on every row): every timestamp fits in its decimal
+    integer and every row has its thread id (rows written around the store may not)."""
+    *ts_range, threadless = check
+    return not threadless and all(isinstance(t, (int, float)) and 2 ** 26 <= t < 2 ** 37 for t in ts_range)
 
 
 def compact_rows_query(
@@ -427,7 +450,8 @@ def columns_query(
     platforms: Sequence[str], since: datetime | None = None, *, gap: float = DEFAULT_GAP,
     recheck_text: bool = False,
 ) -> tuple[str, tuple[Any, ...]]:
-    """`compact_rows_query` as one row of aggregated columns, for `columns_from_sql`."""
+    """`compact_rows_query` as one row of aggregated columns, for `columns_from_sql`; it
+    reads the store's thread ids, so it needs a store at schema 3 (`columns_fit`)."""
     return _query(_COLUMNS_SQL, platforms, since, gap, recheck_text)
 
 
@@ -448,15 +472,22 @@ def columns_from_sql(result: Sequence[Any], platforms: Sequence[str]) -> Message
     """The columns from the one row `columns_query` returns, when `columns_fit` (`platforms`
     as for `compact_rows_query`, plus the name for the others)."""
     ts, flags, thread, author, ref = result
-    thread = json.loads(thread)
-    if not thread:
-        return MessageColumns(tuple(platforms), np.empty(0), np.empty(0, dtype=np.int64), [], [], [])
+    author = json.loads(author)
+    if not author:
+        return MessageColumns(tuple(platforms), np.empty(0), np.empty(0, dtype=np.int64),
+                              np.empty(0, dtype=np.int64), [], [])
     columns = MessageColumns(
-        tuple(platforms), np.fromstring(ts, dtype=np.int64, sep=",") / TS_SCALE,
-        np.fromstring(flags, dtype=np.int64, sep=","), thread, json.loads(author), json.loads(ref))
-    if columns.ts.size != len(thread) or columns.flags.size != len(thread):  # group_concat skips NULLs
-        raise ValueError("messages: ts, kind, public, from_brand and automated must not be NULL")
+        tuple(platforms), _integers(ts) / TS_SCALE, _integers(flags), _integers(thread), author,
+        json.loads(ref))
+    if not columns.ts.size == columns.flags.size == columns.thread.size == len(author):
+        raise ValueError("messages: ts, kind, public, from_brand, automated and thread must not "
+                         "be NULL")  # group_concat skips NULLs
     return columns
+
+
+def _integers(concatenated: str | None) -> np.ndarray:
+    """The decimal integers of a `group_concat`, parsed in C."""
+    return np.fromstring(concatenated or "", dtype=np.int64, sep=",")
 
 
 # The name `compact_rows_query` rows get for a platform not in the list it was given.
@@ -531,6 +562,19 @@ def _codes(strings: Iterable[str], table: dict[str, int]) -> np.ndarray:
     return np.searchsorted(counters, first_seen)
 
 
+def _thread_codes(thread: Sequence[str] | np.ndarray, platform: np.ndarray, platforms: int) -> np.ndarray:
+    """A non-negative code per row, equal exactly for rows of the same thread on the same
+    platform. The store's thread ids are such codes already; keys are coded by where they
+    were first seen, per platform."""
+    if isinstance(thread, np.ndarray):
+        return thread.astype(np.int64)  # a copy: the caller's column stays as it is
+    seen: dict[str, int] = {}
+    codes = np.fromiter(map(seen.setdefault, thread, count()), dtype=np.int64, count=platform.size)
+    codes *= max(platforms, 1)
+    codes += platform
+    return codes
+
+
 def _pair(columns: MessageColumns, gap: float) -> FirstResponses:
     ts, flags, platforms = columns.ts, columns.flags, columns.platforms
     n = ts.size
@@ -538,11 +582,7 @@ def _pair(columns: MessageColumns, gap: float) -> FirstResponses:
     rank = np.empty(n, dtype=np.int64)
     rank[by_time] = np.arange(n)
     platform = flags >> PLATFORM_SHIFT
-    # thread code: where the key was first seen, per platform
-    seen: dict[str, int] = {}
-    thread = np.fromiter(map(seen.setdefault, columns.thread, count()), dtype=np.int64, count=n)
-    thread *= max(len(platforms), 1)
-    thread += platform
+    thread = _thread_codes(columns.thread, platform, len(platforms))
     low = (flags & 7).astype(np.int8)  # BRAND | AUTO | PUBLIC
     brand = (low & BRAND) != 0
     public = (low & PUBLIC) != 0
