@@ -23,6 +23,7 @@ from webcare.classify.sentiment import (
 )
 from webcare.classify.urgency import UrgencyContext, urgency
 from webcare.classify.vader_fast import FastVader
+from webcare.classify.wording import ComplaintWording
 from webcare.models import Message, MessageFormatError, Score
 
 __all__ = ["Classifier", "UrgencyContext", "classify_record"]
@@ -42,6 +43,7 @@ class Classifier:
         self._symbols = SymbolSentiment(vader.lexicon, rules.emoji)
         self._english_words = vader.lexicon.keys()
         self._detector = LanguageDetector(nl_words=dutch_vocabulary(), en_words=vader.lexicon)
+        self._wording = ComplaintWording.load()
 
     def polarity(self, text: str, lang: str) -> Polarity:
         """Sentiment with the engine for `lang`.
@@ -83,7 +85,7 @@ class Classifier:
             strength = min(1.0, abs(compound) / 0.5)
             base = guess.confidence if lang != "und" else 0.3
             confidence = round(base * (0.6 + 0.4 * strength), 4)
-        intent = classify_intent(text, compound, found, text_lower)
+        intent = classify_intent(text, compound, found, text_lower, self._wording.probability)
         level, urgency_reasons = urgency(
             compound, intent.complaint, found, public=public, followers=followers,
             context=context,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 from webcare.classify.cues import (
     AGAIN, BROKEN, BROKEN_PROMISE, CHURN, COMPLAINT_WORDS, COMPLIMENT, LASTING, LEGAL, MOCK_PRAISE, MONEY, NO_ANSWER,
@@ -35,6 +35,9 @@ COMPLAINT_CUES: tuple[tuple[Cue, float], ...] = (
 # "Waarom duurt het 3 weken ...?": a why-question about a failure reproaches, it does not ask.
 REPROACH = re.compile(r"(?:^|[.!?\n]\s*)(?:waarom|hoezo|hoe kan het dat|why|how come|how is it that|so what exactly)\b")
 REPROACH_WEIGHT = 0.3
+# A message with some complaint evidence (score 0.3 or more) that is worded like the
+# complaints agents filed (`wording.ComplaintWording`, 0.8 or more) is a complaint.
+WORDING_GATE, WORDING_THRESHOLD = 0.3, 0.8
 PRAISE_CUES: tuple[tuple[Cue, float], ...] = ((THANKS, 0.35), (COMPLIMENT, 0.35), (RESOLVED, 0.35))
 # Positive words that cheer someone on or wish everyone well: not praise of us.
 CHEER = re.compile(
@@ -99,8 +102,10 @@ def is_question(text: str, text_lower: str) -> bool:
 
 def classify_intent(
     text: str, compound: float, found: Mapping[Cue, str], text_lower: str | None = None,
+    wording: Callable[[str], float] | None = None,
 ) -> Intent:
-    """Combine sentiment (`compound`, -1..1) with the cues `found` in the text."""
+    """Combine sentiment (`compound`, -1..1) with the cues `found` in the text, and with
+    `wording(text)`, the probability that its words are a complaint's, when that decides."""
     if text_lower is None:
         text_lower = text.lower()
     complaint_hits = matched(COMPLAINT_CUES, found)
@@ -120,6 +125,11 @@ def classify_intent(
     complaint = (score >= COMPLAINT_THRESHOLD and (compound < 0.3 or not put_right)
                  and not (settled and compound > -0.5))
     reasons = tuple(reason for _, reason in complaint_hits)
+    if not complaint and wording is not None and score >= WORDING_GATE and not settled:
+        likely = wording(text)
+        if likely >= WORDING_THRESHOLD:
+            complaint = True
+            reasons += (f"worded like a complaint ({likely:.2f})",)
     asks = is_question(text, text_lower)
     if complaint and asks and (JOURNALIST.search(text_lower) or _asks_about_outage(text_lower, negativity)):
         complaint = False
