@@ -259,6 +259,7 @@ class Scripted:
 
     kind = "scripted"
     sees_unmatched = False
+    sees_brand = False
     tick_seconds = 60.0
 
     @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from webcare.triggers import TRIGGERS, Finding, Seen
 
 # Part of Engine.version, under which the store keeps the pickled state: raise it whenever the
 # state's layout changes, so a saved state of another layout is set aside for a fresh one
-# rather than loaded into code that cannot read it. 2: sweep indexes in pile_up, repeat_contact.
-ENGINE_VERSION = "2"
+# rather than loaded into code that cannot read it. 2: sweep indexes in pile_up and
+# repeat_contact; 3: storm's hourly cache holds the ratio to other traffic too.
+ENGINE_VERSION = "3"
 HUMAN_ACTIONS = ("acknowledge", "claim", "snooze", "resolve", "reopen")
 
 
@@ -78,10 +79,10 @@ class Engine:
     def on_message(self, state: EngineState, message: Message, score: Score, now: datetime) -> list[Alert]:
         alerts: list[Alert] = []
         seen = Seen(message, score, now)
-        customer = not message.from_brand
+        brand = message.from_brand
         for book, trigger in self.books:
-            matched = customer and book.match.test(message, score)
-            if not matched and not trigger.sees_unmatched:
+            matched = not brand and book.match.test(message, score)
+            if not matched and not (trigger.sees_brand if brand else trigger.sees_unmatched):
                 continue
             for finding in trigger.observe(state.triggers[book.name], seen, matched):
                 alerts.extend(self._found(state, book, finding, now))
@@ -163,9 +164,9 @@ class Engine:
         rules = book.incident
         severity = _max_severity(inc.severity, f.severity)
         rose = severity != inc.severity
-        grew = f.size >= inc.size * (1 + rules.update_growth) and f.size > inc.size
-        if not rose and not (grew and now - inc.last_alert >= _minutes(rules.update_every_minutes)):
-            return []
+        if not rose and not (f.size > inc.size and f.size >= inc.size * (1 + rules.update_growth)
+                             and now - inc.last_alert >= _minutes(rules.update_every_minutes)):
+            return []  # the common case, a situation going on as it was: checked cheapest first
         inc.severity = severity
         note = f"severity rose to {severity}" if rose else f"grew from {inc.size:g} to {f.size:g}"
         return [self._alert(book, inc, f, now, "update", book.notify, note)]

@@ -1,11 +1,12 @@
 """Triggers: the situations playbooks can watch for. One module per trigger kind.
 
 A trigger keeps its own state (created by `new_state`, stored inside the engine state) and
-reports `Finding`s: the situations that hold right now. `observe` sees each customer message
-the playbook's `[match]` accepts (`matched=True`) and, if the trigger sets `sees_unmatched`,
-every other message too, brand replies included, as a `Seen`; `tick` re-checks timers and
-windows. The engine turns findings into incidents, so a trigger never decides about alerts,
-cooldowns or escalation.
+reports `Finding`s: the situations that hold right now. `observe` sees, as a `Seen`, each
+customer message the playbook's `[match]` accepts (`matched=True`), the customer messages it
+turns away if the trigger sets `sees_unmatched`, and the brand's own messages (never
+matched) if it sets `sees_brand`; the engine does not call it for the rest, which keeps the
+per-message cost down. `tick` re-checks timers and windows. The engine turns findings into
+incidents, so a trigger never decides about alerts, cooldowns or escalation.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ class Seen:
         self.message = message
         self.score = score
         self.now = now
-        self.t = now.timestamp()
         self.ts = message.created_at.timestamp()
+        self.t = self.ts if now is message.created_at else now.timestamp()
         self.uid = message.uid
 
 
@@ -77,7 +78,8 @@ class Finding:
 class Trigger(Protocol):
     kind: ClassVar[str]
     Options: ClassVar[type]
-    sees_unmatched: ClassVar[bool]
+    sees_unmatched: ClassVar[bool]  # customer messages the [match] turns away
+    sees_brand: ClassVar[bool]  # the brand's own posts and replies
     tick_seconds: ClassVar[float]  # how often `tick` needs to run at most
 
     def new_state(self) -> Any: ...

@@ -62,7 +62,8 @@ class State:
 class PileUp:
     kind = "pile_up"
     Options = Options
-    sees_unmatched = True  # brand posts name the thread; brand replies answer complaints
+    sees_unmatched = False
+    sees_brand = True  # brand posts name the thread; brand replies answer complaints
     tick_seconds = 300.0  # the oldest-waiting figure moves in minutes; 5-minute steps suffice
 
     def __init__(self, options: Options, sensitivity: str = "balanced"):
@@ -79,8 +80,6 @@ class PileUp:
                 state.brand_posts[root] = message.text
             if not message.automated:
                 self._answer(state, message, root)
-            return []
-        if not matched:
             return []
         owned = root in state.brand_posts or not message.public
         if self.options.owned_only and not owned:

@@ -55,7 +55,8 @@ class State:
 class RepeatContact:
     kind = "repeat_contact"
     Options = Options
-    sees_unmatched = True  # brand replies (matched=False) answer or auto-answer contacts
+    sees_unmatched = False
+    sees_brand = True  # brand replies answer or auto-answer contacts
     tick_seconds = 3600.0  # contacts expire after days; an hourly look is plenty
 
     def __init__(self, options: Options, sensitivity: str = "balanced"):
@@ -72,8 +73,6 @@ class RepeatContact:
         message = seen.message
         if message.from_brand:
             self._brand_reply(state, message)
-            return []
-        if not matched:
             return []
         cid = self._customer_id(state, message)
         customer = state.customers[cid]

@@ -63,7 +63,8 @@ class State:
 class ResponseTarget:
     kind = "response_target"
     Options = Options
-    sees_unmatched = True  # brand replies stop the clock
+    sees_unmatched = False
+    sees_brand = True  # brand replies stop the clock
     tick_seconds = 300.0  # five-minute steps are fine against a 15-minute warning
 
     def __init__(self, options: Options, sensitivity: str = "balanced"):
@@ -86,7 +87,7 @@ class ResponseTarget:
                 self._answered(state, message)
             return []
         target = self.options.targets.get(message.platform, self.options.targets.get(message.kind))
-        if not matched or target is None or uid in state.waiting:
+        if target is None or uid in state.waiting:
             return []
         due = self.calendar.add_business_time_ts(seen.ts, target * 60)
         state.waiting[uid] = Waiting(_channel(message), seen.ts, due)

@@ -75,7 +75,8 @@ class Group:
     hours_seen: float = 0.0
     storming: bool = False
     checked: float = 0.0  # when a storm was last confirmed; re-tested at most every RECHECK s
-    expected: tuple[float, float] = (-1.0, 0.0)  # (hour, normal matching per hour): changes hourly
+    # (hour, normal matching per hour, usual matching per other message): these change hourly
+    expected: tuple[float, float, float] = (-1.0, 0.0, 0.0)
     stormy_hour: bool = False  # a storm was seen during the hour being counted: do not learn it
 
 
@@ -83,6 +84,7 @@ class Storm:
     kind = "storm"
     Options = Options
     sees_unmatched = True  # other traffic tells a busy day from a storm
+    sees_brand = True  # any message moves the hour being counted on
     tick_seconds = 60.0
 
     def __init__(self, options: Options, sensitivity: str = "balanced"):
@@ -102,7 +104,8 @@ class Storm:
         ts = min(seen.ts, t)
         key = self._key(message)
         group = state.get(key) or state.setdefault(key, self._group(ts))
-        self._roll(group, ts)
+        if ts >= group.hour + HOUR:
+            self._roll(group, ts)
         if not matched:
             if message.public and not message.from_brand:
                 for window in group.others:
@@ -149,9 +152,8 @@ class Storm:
             group.storming = False
             return []
         if group.expected[0] != group.hour:
-            group.expected = (group.hour, self._expected_hourly(group, t))
-        hourly = group.expected[1]
-        ratio = self._ratio_to_others(group)
+            group.expected = (group.hour, self._expected_hourly(group, t), self._ratio_to_others(group))
+        _, hourly, ratio = group.expected
         # other traffic in a short window is a handful of messages: its rate over the longest
         # window is steadier, and a sudden rush still counts through the window's own count
         other_rate = len(group.others[-1]) / self.windows[-1]

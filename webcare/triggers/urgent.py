@@ -33,6 +33,7 @@ class Urgent:
     kind = "urgent"
     Options = Options
     sees_unmatched = False
+    sees_brand = False
     tick_seconds = 3600.0
 
     def __init__(self, options: Options, sensitivity: str = "balanced"):
