@@ -14,6 +14,7 @@ import pickle
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Iterator, Sequence, TypeVar
 
@@ -33,12 +34,14 @@ _MESSAGE_COLUMNS = (
 # --- schema 3: each message's thread key (`metrics.thread_sql`) is interned per platform in
 # `threads`, and the message keeps the integer as `thread`: `webcare metrics` then reads a
 # million integers instead of coding a million strings in Python.
-_THREAD_OF_ROW = thread_sql(lambda column: f":{column}")  # of a `_message_row` by column name
-_INSERT_THREAD = f"INSERT OR IGNORE INTO threads (platform, key) VALUES (:platform, {_THREAD_OF_ROW})"
+_THREAD_KEY_COLUMNS = ("platform", "conversation_id", "in_reply_to", "public", "author_id", "id")
+_thread_key_of_row = itemgetter(*map(_MESSAGE_COLUMNS.index, _THREAD_KEY_COLUMNS))  # of a `_message_row`
+_INSERT_THREAD = (f"INSERT OR IGNORE INTO threads (platform, key) VALUES "
+                  f"(?1, {thread_sql(lambda column: f'?{_THREAD_KEY_COLUMNS.index(column) + 1}')})")
 _INSERT_MESSAGE = (
     f"INSERT OR IGNORE INTO messages ({', '.join(_MESSAGE_COLUMNS)}, thread) VALUES "
-    f"({', '.join(':' + c for c in _MESSAGE_COLUMNS)}, "
-    f"(SELECT t.id FROM threads t WHERE t.platform = :platform AND t.key = {_THREAD_OF_ROW}))")
+    f"({', '.join(f'?{i + 1}' for i in range(len(_MESSAGE_COLUMNS)))}, (SELECT t.id FROM threads t "
+    f"WHERE t.platform = ?1 AND t.key = {thread_sql(lambda column: f'?{_MESSAGE_COLUMNS.index(column) + 1}')}))")
 _THREAD_OF_MESSAGE = thread_sql(lambda column: f"m.{column}")
 _BACKFILL_THREADS = (
     f"INSERT OR IGNORE INTO threads (platform, key) SELECT m.platform, {_THREAD_OF_MESSAGE} "
@@ -194,16 +197,17 @@ class Store:
         """
         new = []
         ingested = now.timestamp()
-        for m in messages:
-            row = dict(zip(_MESSAGE_COLUMNS, _message_row(m, source, ingested)))
-            self.conn.execute(_INSERT_THREAD, row)
+        messages = list(messages)
+        rows = [_message_row(m, source, ingested) for m in messages]
+        self.conn.executemany(_INSERT_THREAD, map(_thread_key_of_row, rows))  # first, in one go
+        for m, row in zip(messages, rows):
             if self.conn.execute(_INSERT_MESSAGE, row).rowcount:
                 new.append(m)
             else:
                 self.conn.execute(
-                    "UPDATE messages SET text = :text, url = :url, extra = :extra WHERE "
-                    "platform = :platform AND id = :id AND (text IS NOT :text OR url IS NOT :url "
-                    "OR extra IS NOT :extra)", row)
+                    "UPDATE messages SET text = ?, url = ?, extra = ? WHERE platform = ? AND id = ? "
+                    "AND (text IS NOT ? OR url IS NOT ? OR extra IS NOT ?)",
+                    (row[7], row[14], row[16], m.platform, m.id, row[7], row[14], row[16]))
         return new
 
     def count_messages(self) -> int:
