@@ -145,7 +145,11 @@ class PileUp:
         oldest = next(iter(thread.waiting.values()))  # arrival order: the first waited longest
         if t - oldest < self.options.min_oldest_minutes * 60:
             return []
+        return [self._finding(state, key, thread, n, t, oldest)]
 
+    def _finding(self, state: State, key: str, thread: Thread, n: int, t: float, oldest: float) -> Finding:
+        """The finding, its words composed only if an alert is written (kept out of `_check`,
+        where the closure's set-up would cost every thread that is below the threshold)."""
         def explain():
             hours = (n * t - thread.ts_sum) / 3600
             post = state.brand_posts.get(thread.root)
@@ -157,7 +161,7 @@ class PileUp:
                      "auto-replies do not count as an answer"),
                     tuple(newest))
 
-        return [Finding(key=key, size=n, explain=explain)]
+        return Finding(key=key, size=n, explain=explain)
 
 
 def _root(message: Message) -> str:

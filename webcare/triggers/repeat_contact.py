@@ -155,10 +155,17 @@ class RepeatContact:
                 state.emptied.add(cid)
         count = len(contacts)
         if count < self.options.min_contacts or (
-                self.options.min_channels > 1 and len({c[1] for c in contacts}) < self.options.min_channels):
+                self.options.min_channels > 1 and not _channels_at_least(contacts, self.options.min_channels)):
             state.active.discard(cid)
             return []
         state.active.add(cid)
+        return [self._finding(cid, customer, count, now, t)]
+
+    @staticmethod
+    def _finding(cid: str, customer: Customer, count: int, now: datetime, t: float) -> Finding:
+        """The finding, its words composed only if an alert is written (kept out of `_check`,
+        where the closure's set-up would cost every customer who is below the threshold)."""
+        contacts = customer.contacts
 
         def explain():
             channels = sorted({c[1] for c in contacts})
@@ -169,9 +176,9 @@ class RepeatContact:
             return (f"{customer.name} contacted us {count} times in {days} days, {answered}",
                     (f"{count} contacts via {', '.join(channels)} since {since:%d %b}",
                      f"{answered}; an auto-reply is not an answer"),
-                    tuple(c[2] for c in contacts))
+                    tuple([c[2] for c in contacts]))
 
-        return [Finding(key=cid, size=count, explain=explain)]
+        return Finding(key=cid, size=count, explain=explain)
 
     @staticmethod
     def _forget(state: State, cid: str) -> None:
@@ -179,6 +186,16 @@ class RepeatContact:
             state.identity.pop(key, None)
             state.owner.pop(key, None)
         state.active.discard(cid)
+
+
+def _channels_at_least(contacts: list[tuple[float, str, str]], n: int) -> bool:
+    """Whether the contacts span `n` channels; stops looking once they do."""
+    channels: set[str] = set()
+    for _, channel, _ in contacts:
+        channels.add(channel)
+        if len(channels) >= n:
+            return True
+    return False
 
 
 @lru_cache(maxsize=4096)
