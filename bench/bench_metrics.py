@@ -2,7 +2,7 @@
 
 Target (issue 7): computing the metrics over 1,000,000 stored messages takes under 2 s on
 one core. The script builds a synthetic SQLite store through the store itself (`Store`,
-its schema and `save_messages`, so every row gets its thread id; cached in bench/out/,
+its schema and `save_messages`, so every row gets its thread id and author key; cached in bench/out/,
 rebuilt with --fresh; like the pipeline, it marks recognised auto-replies as `automated`
 before storing), then measures what `webcare metrics --db` does:
 
@@ -46,7 +46,7 @@ from webcare.models import Author, Message  # noqa: E402
 from webcare.store import Store  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
-GENERATOR_VERSION = 4  # 4: written through `Store` (schema 3, thread ids)
+GENERATOR_VERSION = 5  # 4: written through `Store` (thread ids), 5: and author keys
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 DAYS = 180
 

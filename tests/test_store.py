@@ -114,7 +114,7 @@ def test_human_actions_are_logged_and_shown_on_the_incident(store):
     assert store.incident("nope") is None
 
 
-# -- schema 3: thread ids -------------------------------------------------------------------
+# -- schemas 3 and 4: thread ids and author keys ----------------------------------------------
 
 SCHEMA_2 = Path(__file__).parent / "data" / "store_schema2.sql"
 
@@ -127,7 +127,7 @@ def schema_2_database(path: Path) -> Path:
     return path
 
 
-def test_a_schema_2_database_gets_thread_ids_and_reads_as_before(tmp_path):
+def test_a_schema_2_database_gets_thread_ids_and_author_keys_and_reads_as_before(tmp_path):
     path = schema_2_database(tmp_path / "old.db")
     now = datetime(2026, 12, 1, tzinfo=timezone.utc)
     unmigrated = read_columns(sqlite3.connect(f"file:{path}?mode=ro", uri=True))  # `metrics --db` before the bot restarts
@@ -138,9 +138,11 @@ def test_a_schema_2_database_gets_thread_ids_and_reads_as_before(tmp_path):
     store = Store(path)
     versions = [v for (v,) in store.conn.execute("SELECT version FROM schema_version")]
     threads = dict(store.conn.execute("SELECT platform || ':' || id, thread FROM messages"))
+    authors = dict(store.conn.execute("SELECT author_key, author_id FROM messages"))
     messages = list(store.iter_messages())
-    assert max(versions) == SCHEMA_VERSION == 3 and len(threads) == 15
-    assert None not in threads.values()
+    assert max(versions) == SCHEMA_VERSION == 4 and len(threads) == 15
+    assert None not in threads.values() and None not in authors
+    assert len(authors) == len({m.author.id for m in messages}) == 12  # one key per author id
     assert threads["facebook:d1"] == threads["facebook:d2"] == threads["facebook:d3"]  # conversation t_lisa
     assert len({threads["facebook:d4"], threads["facebook:d5"], threads["facebook:d1"]}) == 3  # '@tom', '@anna'
     assert threads["facebook:p1"] == threads["facebook:c1"] == threads["facebook:r1"]  # post p1
@@ -159,27 +161,30 @@ def test_a_schema_2_database_gets_thread_ids_and_reads_as_before(tmp_path):
     with store.transaction():  # a message stored after the migration joins its thread
         (lisa, _), = store.get_messages(["facebook:d1"])
         store.save_messages([replace(lisa, id="d6", created_at=now)], "c", now)
-    (thread,), = store.conn.execute("SELECT thread FROM messages WHERE id = 'd6'")
-    assert thread == threads["facebook:d1"]
+    (thread, author), = store.conn.execute("SELECT thread, author_key FROM messages WHERE id = 'd6'")
+    assert thread == threads["facebook:d1"] and authors[author] == "lisa"
     store.close()
 
 
 def test_a_migration_cut_short_loses_nothing_and_runs_again(tmp_path, monkeypatch):
     path = schema_2_database(tmp_path / "old.db")
-    monkeypatch.setattr("webcare.store._BACKFILL_THREADS",
-                        (store_module._BACKFILL_THREADS[0], "SELECT * FROM gone"))  # dies half-way
+    monkeypatch.setattr("webcare.store._BACKFILL_AUTHORS",
+                        (store_module._BACKFILL_AUTHORS[0], "SELECT * FROM gone"))  # dies half-way
     with pytest.raises(StoreError):
         Store(path)
     connection = sqlite3.connect(path)
     columns = [c[1] for c in connection.execute("PRAGMA table_info(messages)")]
-    assert "thread" not in columns and connection.execute("SELECT count(*) FROM messages").fetchone() == (15,)
-    assert connection.execute("SELECT count(*) FROM threads").fetchone() == (0,)
+    assert "thread" in columns and "author_key" not in columns  # the thread step was done
+    assert connection.execute("SELECT count(*), count(thread) FROM messages").fetchone() == (15, 15)
+    assert connection.execute("SELECT count(*) FROM authors").fetchone() == (0,)
     assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
     connection.close()
+    assert not isinstance(read_columns(sqlite3.connect(path)).thread, np.ndarray)  # still readable
     monkeypatch.undo()
     store = Store(path)
     assert store.count_messages() == 15
-    assert store.conn.execute("SELECT count(*) FROM messages WHERE thread IS NULL").fetchone() == (0,)
+    assert store.conn.execute(
+        "SELECT count(*) FROM messages WHERE thread IS NULL OR author_key IS NULL").fetchone() == (0,)
     store.close()
 
 
@@ -187,7 +192,10 @@ def test_rows_written_around_the_store_are_read_one_at_a_time(tmp_path):
     store = Store(tmp_path / "webcare.db")
     with store.transaction():
         store.save_messages([msg("1"), msg("2")], "c", T0)
-    store.conn.execute("UPDATE messages SET thread = NULL WHERE id = '2'")  # as a foreign writer leaves it
-    columns = read_columns(store.conn)
-    assert not isinstance(columns.thread, np.ndarray) and len(columns) == 2
+    assert isinstance(read_columns(store.conn).thread, np.ndarray)
+    for column in ("thread", "author_key"):  # as a foreign writer leaves them
+        store.conn.execute(f"UPDATE messages SET {column} = NULL WHERE id = '2'")
+        columns = read_columns(store.conn)
+        assert not isinstance(columns.thread, np.ndarray) and len(columns) == 2
+        store.conn.execute("UPDATE messages SET thread = 1, author_key = 1")
     store.close()

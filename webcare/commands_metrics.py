@@ -14,14 +14,15 @@ import gc
 import json
 import sqlite3
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from webcare.jsonl import read_messages
 from webcare.metrics import (
-    BULK_CHECK_SQL, DEFAULT_GAP, OTHER_PLATFORM, CompactRows, MessageColumns, MetricsConfig,
-    columns_fit, columns_from_rows, columns_from_sql, columns_query, compact_rows_query,
+    AUTHOR_NAMES_SQL, BULK_CHECK_SQL, DEFAULT_GAP, OTHER_PLATFORM, CompactRows, MessageColumns, MetricsConfig,
+    brand_author_keys, columns_fit, columns_from_rows, columns_from_sql, columns_query, compact_rows_query,
     compute_metrics, first_responses_from_columns, format_report, register_sql_functions,
     report_from_pairs,
 )
@@ -99,21 +100,25 @@ def read_columns(connection: sqlite3.Connection, since: datetime | None = None, 
                  gap: float = DEFAULT_GAP, recheck_text: bool = False) -> MessageColumns:
     """The pairing columns of a store database (from `gap` before `since`, when given).
 
-    In bulk when the store has thread ids for every row (schema 3); a database the bot has
-    not migrated yet is read one row at a time, which is slower but gives the same figures.
+    In bulk when the store has thread ids and author keys for every row (schema 4); a
+    database the bot has not migrated yet is read one row at a time, which is slower but
+    gives the same figures.
     """
     platforms = platforms_in(connection)
     if recheck_text:
         register_sql_functions(connection)
-    if not (_has_thread_ids(connection) and columns_fit(connection.execute(BULK_CHECK_SQL).fetchone())):
+    if not (_has_keys(connection) and columns_fit(connection.execute(BULK_CHECK_SQL).fetchone())):
         sql, params = compact_rows_query(platforms, since, gap=gap, recheck_text=recheck_text)
         return columns_from_rows(CompactRows((*platforms, OTHER_PLATFORM), _fetch(connection, sql, params)))
     sql, params = columns_query(platforms, since, gap=gap, recheck_text=recheck_text)
-    return columns_from_sql(connection.execute(sql, params).fetchone(), (*platforms, OTHER_PLATFORM))
+    columns = columns_from_sql(connection.execute(sql, params).fetchone(), (*platforms, OTHER_PLATFORM))
+    names = connection.execute(AUTHOR_NAMES_SQL, (json.dumps(brand_author_keys(columns)),))
+    return replace(columns, author_names=dict(names))
 
 
-def _has_thread_ids(connection: sqlite3.Connection) -> bool:
-    return any(column[1] == "thread" for column in connection.execute("PRAGMA table_info(messages)"))
+def _has_keys(connection: sqlite3.Connection) -> bool:
+    columns = {column[1] for column in connection.execute("PRAGMA table_info(messages)")}
+    return {"thread", "author_key"} <= columns
 
 
 def platforms_in(connection: sqlite3.Connection) -> list[str]:

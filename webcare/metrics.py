@@ -30,15 +30,18 @@ One algorithm serves every input: messages (`message_columns`), the store read i
   thread   thread key within the platform; from the store, its thread id instead (an
            integer the store assigns at insert, unique across platforms; see `thread_sql`)
   author   the author id where pairing looks at it: brand messages (who answered) and
-           public ones (whose bucket); None for private customer messages
+           public ones (whose bucket); None for private customer messages. From the store,
+           every row's author key instead (an integer the store assigns, the same on every
+           platform), with `author_names` naming the brand's
   ref      public only: a customer message's own id, or the id a brand message replies to
 Reading a million rows one tuple at a time costs more than all the pairing, so the bulk
 query has SQLite aggregate each column into one string (numbers as decimal integers that
 numpy parses in C, strings as JSON arrays) and does no per-row work in Python; it reads
-the stored integer thread ids, since coding a million thread strings in Python costs more
-than the rest of the read. For the same reason the SQL trusts the stored `automated` flag: the store should mark recognised
-auto-replies once, at insert (`mark_auto_reply`); `recheck_text=True` re-reads every brand
-text instead (exact for old data, slower).
+the stored integer thread ids and author keys, since coding a million thread and author
+strings in Python costs more than the rest of the read. For the same reason the SQL
+trusts the stored `automated` flag: the store should mark recognised auto-replies once,
+at insert (`mark_auto_reply`); `recheck_text=True` re-reads every brand text instead
+(exact for old data, slower).
 """
 
 from __future__ import annotations
@@ -317,8 +320,9 @@ class MessageColumns:
     ts: np.ndarray
     flags: np.ndarray
     thread: Sequence[str] | np.ndarray  # keys, or the store's integer thread ids
-    author: Sequence[str | None]
+    author: Sequence[str | None] | np.ndarray  # ids, or the store's integer author keys
     ref: Sequence[str | None]
+    author_names: Mapping[int, str] = field(default_factory=dict)  # the brand's author keys
 
     def __len__(self) -> int:
         return int(self.ts.size)
@@ -409,7 +413,9 @@ TS_SCALE = 1 << 26
 # What `columns_fit` needs: the smallest and largest timestamp (two probes of the `ts`
 # index) and whether a row lacks its thread id (one probe of the store's partial index).
 BULK_CHECK_SQL = ("SELECT (SELECT min(ts) FROM messages), (SELECT max(ts) FROM messages), "
-                  "EXISTS (SELECT 1 FROM messages WHERE thread IS NULL)")
+                  "EXISTS (SELECT 1 FROM messages WHERE thread IS NULL OR author_key IS NULL)")
+# The author ids of the author keys in a JSON array (the brand's: a few), for `author_names`.
+AUTHOR_NAMES_SQL = "SELECT id, author_id FROM authors WHERE id IN (SELECT value FROM json_each(?))"
 
 # The thread id and the flags but the platform travel as one integer; the platform comes
 # from the thread (a thread is on one platform), with the ids of each platform's threads read
@@ -417,7 +423,7 @@ BULK_CHECK_SQL = ("SELECT (SELECT min(ts) FROM messages), (SELECT max(ts) FROM m
 _COLUMNS_SQL = f"""
 SELECT group_concat(CAST(ts * {TS_SCALE} AS INTEGER)),
   group_concat(thread * {1 << PLATFORM_SHIFT} + {_KIND_FLAGS}),
-  json_group_array(CASE WHEN from_brand IS 1 OR public IS 1 THEN author_id END),
+  group_concat(author_key),
   json_group_array(CASE WHEN public IS 1 THEN
                      CASE WHEN from_brand IS 1 THEN coalesce(in_reply_to, '') ELSE id END END),
   (SELECT json_group_object(platform, ids) FROM
@@ -428,7 +434,8 @@ FROM messages"""
 def columns_fit(check: Sequence[Any]) -> bool:
     """Whether `columns_query` reads the store exactly, from what `BULK_CHECK_SQL` found (a
     few index probes instead of a check on every row): every timestamp fits in its decimal
-    integer and every row has its thread id (rows written around the store may not)."""
+    integer and every row has its thread id and author key (rows written around the store
+    may not)."""
     *ts_range, threadless = check
     return not threadless and all(isinstance(t, (int, float)) and 2 ** 26 <= t < 2 ** 37 for t in ts_range)
 
@@ -455,7 +462,8 @@ def columns_query(
     recheck_text: bool = False,
 ) -> tuple[str, tuple[Any, ...]]:
     """`compact_rows_query` as one row of aggregated columns, for `columns_from_sql`; it
-    reads the store's thread ids, so it needs a store at schema 3 (`columns_fit`)."""
+    reads the store's thread ids and author keys, so it needs a store at schema 4
+    (`columns_fit`)."""
     return _query(_COLUMNS_SQL, platforms, since, gap, recheck_text)
 
 
@@ -474,22 +482,23 @@ def _query(template: str, platforms: Sequence[str], since: datetime | None, gap:
 
 def columns_from_sql(result: Sequence[Any], platforms: Sequence[str]) -> MessageColumns:
     """The columns from the one row `columns_query` returns, when `columns_fit` (`platforms`
-    as for `compact_rows_query`, plus the name for the others)."""
+    as for `compact_rows_query`, plus the name for the others). Their `author_names` are
+    still to be read: `brand_author_keys`, `AUTHOR_NAMES_SQL`."""
     ts, packed, author, ref, threads_by_platform = result
-    author = json.loads(author)
-    if not author:
-        return MessageColumns(tuple(platforms), np.empty(0), np.empty(0, dtype=np.int64),
-                              np.empty(0, dtype=np.int64), [], [])
-    packed = _integers(packed)
+    ts, packed, author, ref = _integers(ts), _integers(packed), _integers(author), json.loads(ref)
     thread = packed >> PLATFORM_SHIFT
     flags = packed & ((1 << PLATFORM_SHIFT) - 1)
-    flags |= _thread_platforms(json.loads(threads_by_platform), platforms, thread) << PLATFORM_SHIFT
-    columns = MessageColumns(tuple(platforms), _integers(ts) / TS_SCALE, flags, thread, author,
-                             json.loads(ref))
-    if not columns.ts.size == thread.size == len(author):  # group_concat skips NULLs
-        raise ValueError("messages: ts, kind, public, from_brand, automated and thread must not "
-                         "be NULL")
-    return columns
+    if not ts.size == thread.size == author.size == len(ref):  # group_concat skips NULLs
+        raise ValueError("messages: ts, kind, public, from_brand, automated, thread and "
+                         "author_key must not be NULL")
+    if ts.size:
+        flags |= _thread_platforms(json.loads(threads_by_platform), platforms, thread) << PLATFORM_SHIFT
+    return MessageColumns(tuple(platforms), ts / TS_SCALE, flags, thread, author, ref)
+
+
+def brand_author_keys(columns: MessageColumns) -> list[int]:
+    """The distinct author keys of the brand's messages in store columns."""
+    return np.unique(np.asarray(columns.author)[(columns.flags & BRAND) != 0]).tolist()
 
 
 def _thread_platforms(ids_by_platform: Mapping[str, str], platforms: Sequence[str],
@@ -608,14 +617,13 @@ def _pair(columns: MessageColumns, gap: float) -> FirstResponses:
     brand = (low & BRAND) != 0
     public = (low & PUBLIC) != 0
     kind = (low & BRAND) * (1 + ((low >> 1) & 1))  # customer 0 (INBOUND), 1 (ANSWER), auto 2 (ACK)
-    author_column = np.fromiter(columns.author, dtype=object, count=n)
+    authors = _Authors(columns)
     ref_column = np.fromiter(columns.ref, dtype=object, count=n)
 
     # who answered: brand author codes
-    responder_names: dict[str, int] = {}
     author = np.full(n, -1, dtype=np.int64)
-    private_brand = np.flatnonzero(brand & ~public)
-    author[private_brand] = _codes(author_column[private_brand], responder_names)
+    brand_rows = np.flatnonzero(brand)
+    author[brand_rows], responders = authors.responders(brand_rows)
 
     # the bucket of each row: its thread when private; (thread, customer) when public, where
     # a brand reply joins the bucket of the customer it answers and any other brand message
@@ -625,9 +633,9 @@ def _pair(columns: MessageColumns, gap: float) -> FirstResponses:
     customers = np.flatnonzero(public & ~brand)
     replies = np.flatnonzero(public & brand)
     if customers.size or replies.size:
-        pairs = thread[customers] * customers.size + _codes(author_column[customers], {})
+        customer = authors.customers(customers)
+        pairs = thread[customers] * (int(customer.max(initial=0)) + 1) + customer
         bucket[customers] = int(thread.max()) + 1 + np.unique(pairs, return_inverse=True)[1].reshape(-1)
-        author[replies] = _codes(author_column[replies], responder_names)
         target = np.full(replies.size, -1, dtype=np.int64)
         for code in np.unique(platform[replies]).tolist():  # ids are unique within a platform
             mine = np.flatnonzero(platform[replies] == code)
@@ -692,8 +700,31 @@ def _pair(columns: MessageColumns, gap: float) -> FirstResponses:
         opener=(before < 0) | (ts_in - ts[before] >= gap),
         ack=np.where(acked >= 0, ts[acked], np.nan), answer=np.where(answered >= 0, ts[answered], np.nan),
         responder=np.where(answered >= 0, author[answered], -1),
-        platforms=list(platforms), responders=list(responder_names),
+        platforms=list(platforms), responders=responders,
     )
+
+
+class _Authors:
+    """Codes for the author column: ids coded by where they were first seen, or the store's
+    author keys, which are codes already (the brand's named by `author_names`)."""
+
+    def __init__(self, columns: MessageColumns):
+        self.keys = columns.author if isinstance(columns.author, np.ndarray) else None
+        self.names = columns.author_names
+        if self.keys is None:
+            self.ids = np.fromiter(columns.author, dtype=object, count=len(columns))
+
+    def responders(self, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """A code per row and the author id of each code."""
+        if self.keys is None:
+            names: dict[str, int] = {}
+            return _codes(self.ids[rows], names), list(names)
+        keys, codes = np.unique(self.keys[rows], return_inverse=True)
+        return codes.reshape(-1), [self.names[key] for key in keys.tolist()]
+
+    def customers(self, rows: np.ndarray) -> np.ndarray:
+        """Small non-negative codes, equal exactly for the same author."""
+        return _codes(self.ids[rows], {}) if self.keys is None else self.keys[rows].astype(np.int64)
 
 
 def _broadcast(

@@ -23,7 +23,7 @@ import sqlite_utils
 from webcare.metrics import thread_sql
 from webcare.models import Alert, Author, Message, Rejected, Score
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MESSAGE_COLUMNS = (
     "platform", "id", "kind", "public", "author_id", "author_name", "author_followers", "text",
@@ -31,23 +31,37 @@ _MESSAGE_COLUMNS = (
     "extra", "source", "ingested_at",
 )
 
-# --- schema 3: each message's thread key (`metrics.thread_sql`) is interned per platform in
-# `threads`, and the message keeps the integer as `thread`: `webcare metrics` then reads a
-# million integers instead of coding a million strings in Python.
+# --- schemas 3 and 4: each message's thread key (`metrics.thread_sql`) is interned per
+# platform in `threads`, and its author id in `authors` (across platforms, as responders are
+# told apart); the message keeps the integers as `thread` and `author_key`. `webcare metrics`
+# then reads a million integers instead of coding a million strings in Python.
 _THREAD_KEY_COLUMNS = ("platform", "conversation_id", "in_reply_to", "public", "author_id", "id")
 _thread_key_of_row = itemgetter(*map(_MESSAGE_COLUMNS.index, _THREAD_KEY_COLUMNS))  # of a `_message_row`
 _INSERT_THREAD = (f"INSERT OR IGNORE INTO threads (platform, key) VALUES "
                   f"(?1, {thread_sql(lambda column: f'?{_THREAD_KEY_COLUMNS.index(column) + 1}')})")
+_INSERT_AUTHOR = "INSERT OR IGNORE INTO authors (author_id) VALUES (?)"
+
+
+def _parameter(column: str) -> str:
+    """The numbered statement parameter of a `_message_row` column."""
+    return f"?{_MESSAGE_COLUMNS.index(column) + 1}"
+
+
 _INSERT_MESSAGE = (
-    f"INSERT OR IGNORE INTO messages ({', '.join(_MESSAGE_COLUMNS)}, thread) VALUES "
-    f"({', '.join(f'?{i + 1}' for i in range(len(_MESSAGE_COLUMNS)))}, (SELECT t.id FROM threads t "
-    f"WHERE t.platform = ?1 AND t.key = {thread_sql(lambda column: f'?{_MESSAGE_COLUMNS.index(column) + 1}')}))")
+    f"INSERT OR IGNORE INTO messages ({', '.join(_MESSAGE_COLUMNS)}, thread, author_key) VALUES "
+    f"({', '.join(map(_parameter, _MESSAGE_COLUMNS))}, "
+    f"(SELECT t.id FROM threads t WHERE t.platform = ?1 AND t.key = {thread_sql(_parameter)}), "
+    f"(SELECT a.id FROM authors a WHERE a.author_id = {_parameter('author_id')}))")
 _THREAD_OF_MESSAGE = thread_sql(lambda column: f"m.{column}")
 _BACKFILL_THREADS = (
     f"INSERT OR IGNORE INTO threads (platform, key) SELECT m.platform, {_THREAD_OF_MESSAGE} "
     f"FROM messages m ORDER BY m.rowid",
     f"UPDATE messages AS m SET thread = (SELECT t.id FROM threads t WHERE t.platform = m.platform "
     f"AND t.key = {_THREAD_OF_MESSAGE})",
+)
+_BACKFILL_AUTHORS = (
+    "INSERT OR IGNORE INTO authors (author_id) SELECT author_id FROM messages ORDER BY rowid",
+    "UPDATE messages AS m SET author_key = (SELECT a.id FROM authors a WHERE a.author_id = m.author_id)",
 )
 
 
@@ -84,12 +98,15 @@ class Store:
             "author_name": str, "author_followers": int, "text": str, "created_at": str,
             "ts": float, "conversation_id": str, "in_reply_to": str, "from_brand": int,
             "automated": int, "url": str, "lang": str, "extra": str, "source": str,
-            "ingested_at": float, "thread": int,
+            "ingested_at": float, "thread": int, "author_key": int,
         }, pk=("platform", "id"), if_not_exists=True)
         db["threads"].create({"id": int, "platform": str, "key": str}, pk="id", if_not_exists=True)
         db["threads"].create_index(["platform", "key"], unique=True, if_not_exists=True)
-        if "thread" not in db["messages"].columns_dict:
-            self._add_thread_ids()
+        db["authors"].create({"id": int, "author_id": str}, pk="id", if_not_exists=True)
+        db["authors"].create_index(["author_id"], unique=True, if_not_exists=True)
+        for column, backfill in (("thread", _BACKFILL_THREADS), ("author_key", _BACKFILL_AUTHORS)):
+            if column not in db["messages"].columns_dict:
+                self._add_column(column, backfill)
         db["scores"].create({
             "platform": str, "id": str, "lang": str, "compound": float, "label": str,
             "intent": str, "complaint": int, "complaint_score": float, "urgency": float,
@@ -148,19 +165,22 @@ class Store:
         # only private rows are indexed, so the index costs little on insert
         self.conn.execute("CREATE INDEX IF NOT EXISTS idx_messages_private ON messages (platform, ts) "
                           "WHERE public = 0")
-        # --- schema 3: finds a row without its thread id (written around the store) in one
-        # probe, so `webcare metrics` knows whether its bulk read applies; holds no row else
-        self.conn.execute("CREATE INDEX IF NOT EXISTS idx_messages_threadless ON messages (thread) "
-                          "WHERE thread IS NULL")
+        # --- schema 4: finds a row without its thread id or author key (written around the
+        # store) in one probe, so `webcare metrics` knows whether its bulk read applies; holds
+        # no row else (schema 3 had it for the thread alone)
+        self.conn.execute("DROP INDEX IF EXISTS idx_messages_threadless")
+        self.conn.execute("CREATE INDEX IF NOT EXISTS idx_messages_unkeyed ON messages (thread) "
+                          "WHERE thread IS NULL OR author_key IS NULL")
         if found and max(found) < SCHEMA_VERSION:
             db["schema_version"].insert({"version": SCHEMA_VERSION})
 
-    def _add_thread_ids(self) -> None:
-        """Schema 3 for a database written before it: the `thread` column, filled for every
-        stored message, in one transaction (killed half-way, the next start does it again)."""
+    def _add_column(self, column: str, backfill: Sequence[str]) -> None:
+        """Schema 3 or 4 for a database written before it: the integer `column` of messages,
+        filled for every stored message by `backfill`, in one transaction (killed half-way,
+        the next start does it again)."""
         with self.transaction():
-            self.conn.execute("ALTER TABLE messages ADD COLUMN thread INTEGER")
-            for statement in _BACKFILL_THREADS:
+            self.conn.execute(f"ALTER TABLE messages ADD COLUMN {column} INTEGER")
+            for statement in backfill:
                 self.conn.execute(statement)
 
     # --- transactions -------------------------------------------------------------------
@@ -200,6 +220,7 @@ class Store:
         messages = list(messages)
         rows = [_message_row(m, source, ingested) for m in messages]
         self.conn.executemany(_INSERT_THREAD, map(_thread_key_of_row, rows))  # first, in one go
+        self.conn.executemany(_INSERT_AUTHOR, ((m.author.id,) for m in messages))
         for m, row in zip(messages, rows):
             if self.conn.execute(_INSERT_MESSAGE, row).rowcount:
                 new.append(m)
