@@ -69,6 +69,9 @@ class Engine:
         books = [b for b in playbooks if b.enabled]
         self.books = [(b, TRIGGERS[b.trigger](b.options, sensitivity)) for b in books]
         self.by_name = {b.name: b for b in books}
+        # what on_message asks per playbook, looked up once here rather than per message
+        self._observers = [(b, b.name, t, b.match.test, t.sees_unmatched, t.sees_brand)
+                           for b, t in self.books]
         digest = hashlib.sha1(repr((books, sensitivity)).encode()).hexdigest()[:12]
         self.version = f"{ENGINE_VERSION}:{digest}"
 
@@ -80,11 +83,12 @@ class Engine:
         alerts: list[Alert] = []
         seen = Seen(message, score, now)
         brand = message.from_brand
-        for book, trigger in self.books:
-            matched = not brand and book.match.test(message, score)
-            if not matched and not (trigger.sees_brand if brand else trigger.sees_unmatched):
+        triggers = state.triggers
+        for book, name, trigger, test, sees_unmatched, sees_brand in self._observers:
+            matched = not brand and test(message, score)
+            if not matched and not (sees_brand if brand else sees_unmatched):
                 continue
-            for finding in trigger.observe(state.triggers[book.name], seen, matched):
+            for finding in trigger.observe(triggers[name], seen, matched):
                 alerts.extend(self._found(state, book, finding, now))
         return alerts
 

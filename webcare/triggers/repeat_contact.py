@@ -87,8 +87,10 @@ class RepeatContact:
         contacts = customer.contacts
         i = bisect.bisect(contacts, (ts,))
         window = self.options.merge_minutes * 60
-        if not any(0 <= j < len(contacts) and contacts[j][1] == channel and abs(ts - contacts[j][0]) <= window
-                   for j in (i - 1, i)):
+        for near, on, _ in contacts[max(i - 1, 0):i + 1]:
+            if on == channel and abs(ts - near) <= window:
+                break
+        else:
             contacts.insert(i, (ts, channel, uid))
             heapq.heappush(state.expiry, (ts, cid))
         return self._check(state, cid, seen.now, seen.t)
@@ -128,19 +130,20 @@ class RepeatContact:
             state.emptied.add(cid)
 
     def _customer_id(self, state: State, message: Message) -> str:
-        author = message.author
+        author, identity = message.author, state.identity
         keys = [f"{message.platform}:{author.id}"]
         name_key, full_name = _name_key(author.name)
         if (self.options.link_by_name and full_name) or name_key in self.linked:
             keys.append(name_key)
-        explicit = next((self.linked[k] for k in keys if k in self.linked), None) if self.linked else None
-        cid = explicit or next((state.identity[k] for k in keys if k in state.identity), keys[0])
+        cid = next((self.linked[k] for k in keys if k in self.linked), None) if self.linked else None
+        if not cid:  # not explicitly linked: the customer one of its keys already names, or a new one
+            cid = next((identity[k] for k in keys if k in identity), keys[0])
         customer = state.customers.get(cid)
         if customer is None:
             customer = state.customers[cid] = Customer(author.name or author.id)
         for k in keys:
-            if k not in state.identity:
-                state.identity[k] = cid
+            if k not in identity:
+                identity[k] = cid
                 customer.keys.append(k)
         return cid
 
