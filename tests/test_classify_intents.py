@@ -145,12 +145,12 @@ def test_the_one_scan_finds_what_each_family_alone_finds():
             assert {c.name for c in find_cues(lower, lang)} == expected, text
 
 
-def test_the_shipped_wording_model_is_the_one_the_labelled_files_train():
-    from webcare.classify.build_wording import render, train, training_examples
-    from webcare.classify.wording import DATA as SHIPPED
+def test_the_shipped_wording_models_are_the_ones_the_labelled_files_train():
+    from webcare.classify.build_wording import build, training_rows
 
-    assert render(*train(training_examples(DATA))) == SHIPPED.read_text(encoding="utf-8"), (
-        "webcare/classify/data/complaint_wording.tsv is stale: python -m webcare.classify.build_wording tests/data")
+    for path, content in build(training_rows(DATA)).items():
+        assert content == path.read_text(encoding="utf-8"), (
+            f"{path.name} is stale: python -m webcare.classify.build_wording tests/data")
 
 
 def test_a_plain_story_of_a_failure_is_filed_as_a_complaint_by_its_wording(clf):
@@ -159,3 +159,10 @@ def test_a_plain_story_of_a_failure_is_filed_as_a_complaint_by_its_wording(clf):
     assert score.intent == "complaint"
     assert any(r.startswith("worded like a complaint") for r in score.reasons)
     assert clf.score_text("Op 12 oktober besteld en op 13 oktober al binnen, top!").intent == "praise"
+
+
+def test_danger_told_in_words_no_cue_lists_is_still_a_safety_risk(clf):
+    score = clf.score_text("De lift is al weken stuk en mijn buurvrouw in een rolstoel kan haar flat niet uit.")
+    assert any(r.startswith("safety risk") for r in score.reasons)
+    assert score.urgency >= 0.5
+    assert not any(r.startswith("safety risk") for r in clf.score_text("Mijn mes is bot, kan ik een nieuwe bestellen?").reasons)

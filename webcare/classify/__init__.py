@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from webcare.classify.intent import classify_intent, mocking
 from webcare.classify.language import LanguageDetector
-from webcare.classify.cues import MOCK_PRAISE, SARCASM, find_cues
+from webcare.classify.cues import MOCK_PRAISE, SAFETY, SAFETY_NL, SARCASM, find_cues
 from webcare.classify.lexicon_nl import dutch_rules, dutch_vocabulary
 from webcare.classify.sentiment import (
     NEG_THRESHOLD, POS_THRESHOLD, EnglishSentiment, Polarity, RuleSentiment, SymbolSentiment,
@@ -23,13 +23,16 @@ from webcare.classify.sentiment import (
 )
 from webcare.classify.urgency import UrgencyContext, urgency
 from webcare.classify.vader_fast import FastVader
-from webcare.classify.wording import ComplaintWording
+from webcare.classify.wording import COMPLAINT_WORDING, SAFETY_WORDING, Wording
 from webcare.models import Message, MessageFormatError, Score
 
 __all__ = ["Classifier", "UrgencyContext", "classify_record"]
 
 # Dutch labels: thresholds on the compound score, chosen on the Dutch TRAIN splits.
 NL_POS, NL_NEG = 0.35, -0.05
+# How sure the learned safety model must be to flag a risk no cue found (chosen beforehand:
+# a false alarm costs a look, a miss can cost much more, but the model saw few examples).
+SAFETY_CERTAINTY = 0.95
 
 
 class Classifier:
@@ -43,7 +46,8 @@ class Classifier:
         self._symbols = SymbolSentiment(vader.lexicon, rules.emoji)
         self._english_words = vader.lexicon.keys()
         self._detector = LanguageDetector(nl_words=dutch_vocabulary(), en_words=vader.lexicon)
-        self._wording = ComplaintWording.load()
+        self._complaint_wording = Wording.load(COMPLAINT_WORDING)
+        self._safety_wording = Wording.load(SAFETY_WORDING)
 
     def polarity(self, text: str, lang: str) -> Polarity:
         """Sentiment with the engine for `lang`.
@@ -71,6 +75,8 @@ class Classifier:
         compound = self.polarity(text, lang).compound
         text_lower = text.lower()
         found = find_cues(text_lower, lang)
+        if SAFETY not in found and SAFETY_NL not in found and self._safety_wording.probability(text) >= SAFETY_CERTAINTY:
+            found[SAFETY] = self._safety_wording.strongest(text)  # "rolstoel": danger in words no cue lists
         sarcasm = None
         if compound > 0:  # "Top georganiseerd hoor 🙄", "Bedankt he" after a failure: the praise is the complaint
             sarcasm = _eye_roll(text) or found.get(SARCASM) or mocking(found)
@@ -85,7 +91,7 @@ class Classifier:
             strength = min(1.0, abs(compound) / 0.5)
             base = guess.confidence if lang != "und" else 0.3
             confidence = round(base * (0.6 + 0.4 * strength), 4)
-        intent = classify_intent(text, compound, found, text_lower, self._wording.probability)
+        intent = classify_intent(text, compound, found, text_lower, self._complaint_wording.probability)
         level, urgency_reasons = urgency(
             compound, intent.complaint, found, public=public, followers=followers,
             context=context,

@@ -1,8 +1,9 @@
-"""Generate `data/complaint_wording.tsv`: the `wording.ComplaintWording` model.
+"""Generate `data/complaint_wording.tsv` and `data/safety_wording.tsv`: the `wording` models.
 
 Trained on the labelled webcare messages the cue lists were written against (tests/data:
-dev, test, holdout, round2), never on the held-out `final` sets, so those still measure it.
-A feature is kept when it occurs in at least `MIN_COUNT` messages: rarer ones are noise.
+dev, test, holdout, round2), never on the held-out `final` sets, so those still measure them.
+A feature is kept when it occurs in at least so many messages (rarer ones are noise; safety
+risks are fewer, so their model keeps features seen twice).
 
 Run it again when those files change (a test checks the shipped file matches):
 
@@ -16,22 +17,27 @@ import math
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
-from webcare.classify.wording import DATA, wording_features
+from webcare.classify.wording import COMPLAINT_WORDING, SAFETY_WORDING, wording_features
 
 TRAINING = ("dev", "test", "holdout", "round2")
-MIN_COUNT = 3
 ALPHA = 0.5  # additive smoothing of the per-class feature counts
+# model file: (what a labelled row must be to count as the label, least messages per feature)
+MODELS: dict[Path, tuple[Callable[[dict], bool], int]] = {
+    COMPLAINT_WORDING: (lambda row: row["intent"] == "complaint", 3),
+    SAFETY_WORDING: (lambda row: "safety" in row["signals"], 2),
+}
 
 
-def train(texts_and_labels: list[tuple[str, bool]]) -> tuple[float, dict[str, float]]:
+def train(texts_and_labels: list[tuple[str, bool]], min_count: int) -> tuple[float, dict[str, float]]:
     """Prior log-odds and per-feature log-likelihood ratios of complaint vs the rest."""
     counts = {True: Counter(), False: Counter()}
     docs = Counter()
     for text, complaint in texts_and_labels:
         counts[complaint].update(wording_features(text))
         docs[complaint] += 1
-    vocabulary = sorted(f for f in counts[True] | counts[False] if counts[True][f] + counts[False][f] >= MIN_COUNT)
+    vocabulary = sorted(f for f in counts[True] | counts[False] if counts[True][f] + counts[False][f] >= min_count)
     totals = {label: sum(counts[label][f] for f in vocabulary) for label in (True, False)}
     size = len(vocabulary)
 
@@ -42,11 +48,19 @@ def train(texts_and_labels: list[tuple[str, bool]]) -> tuple[float, dict[str, fl
     return math.log(docs[True] / docs[False]), weights
 
 
-def training_examples(folder: Path) -> list[tuple[str, bool]]:
+def training_rows(folder: Path) -> list[dict]:
     out = []
     for name in TRAINING:
         with (folder / f"webcare_intents_{name}.jsonl").open(encoding="utf-8") as fh:
-            out += [(row["text"], row["intent"] == "complaint") for row in map(json.loads, fh)]
+            out += [json.loads(line) for line in fh]
+    return out
+
+
+def build(rows: list[dict]) -> dict[Path, str]:
+    """Each model file's content, trained on `rows`."""
+    out = {}
+    for path, (is_label, min_count) in MODELS.items():
+        out[path] = render(*train([(row["text"], is_label(row)) for row in rows], min_count))
     return out
 
 
@@ -59,9 +73,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    prior, weights = train(training_examples(Path(argv[0])))
-    DATA.write_text(render(prior, weights), encoding="utf-8")
-    print(f"wrote {DATA} ({len(weights)} features)")
+    for path, content in build(training_rows(Path(argv[0]))).items():
+        path.write_text(content, encoding="utf-8")
+        print(f"wrote {path} ({content.count(chr(10)) - 1} features)")
     return 0
 
 

@@ -107,10 +107,10 @@ def cue(name: str, *expressions: str, langs: tuple[str, ...] = ANY) -> Cue:
     return Cue(name, ordered, frozenset(langs))
 
 
-_NUM = r"(?:\d+|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|twintig)"
+_NUM = r"(?:\d+(?:[.,]\d+)?|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|twintig)"
 _NUM_EN = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)"
 # a stretch of time someone spent waiting: "45 minuten", "een uur", "drie weken", "an hour"
-_SPAN_NL = (rf"(?:{_NUM}|een|een half|anderhalf|ruim een|bijna een) "
+_SPAN_NL = (rf"(?:{_NUM}|een|een half|anderhalf|anderhalve|ruim een|bijna een) "
             r"(?:min|minuten|minuutjes|kwartier|uur|uren|dag|dagen|werkdagen|week|weken|maand|maanden)")
 _SPAN_EN = (rf"(?:{_NUM_EN}|an|a|half an|over an|over a) "
             r"(?:mins?|minutes|hours?|days|working days|weeks?|months?)")
@@ -162,7 +162,10 @@ NO_ANSWER = cue(
     r"(?:reageert|reageren|reageerde|antwoordt|antwoorden) (?:\w+ )?(?:niet|nooit)", r"(?:niets|niks) (?:meer )?(?:van )?vernomen",
     r"tot op heden (?:\w+ ){0,4}?(?:niets|niks|geen)", r"(?:nobody|no one|no-one) has (?:emailed|called|replied|responded|rung|contacted|got back)",
     r"(?:instead of|rather than) (?:answering|replying|responding|helping)", r"deleted my (?:comment|post|review|message|question)",
-    r"(?:een )?automatisch (?:antwoord|bericht|mailtje)", r"(?:an )?(?:automated|automatic) (?:reply|response|message|email)")
+    r"(?:een )?automatisch (?:antwoord|bericht|mailtje)", r"(?:nooit|never) (?:\w+ ){0,2}?(?:antwoord|reactie|reply|response|answer)",
+    r"(?:krijg|kreeg|get|got) (?:steeds |alleen |elke keer |only )?(?:een |het |a )?(?:bandje|antwoordapparaat|voicemail|answering machine|recorded message)",
+    r"(?:nobody|no one|no-one) (?:ever )?(?:picked up|picks up|calls? (?:me )?back|called (?:me )?back|rang back|rings back)",
+    r"no (?:call ?back|callback)", r"geen (?:terugbel\w*|telefoontje)", r"(?:terug ?bellen|call back) (?:\w+ ){0,4}?(?:nooit|never)", r"(?:an )?(?:automated|automatic) (?:reply|response|message|email)")
 # Someone says they waited: a verb of waiting (or queueing, being on hold) with how long.
 WAITING = cue(
     "waiting",
@@ -181,6 +184,8 @@ WAITING = cue(
     rf"dat was (?:al |nu )?{_SPAN_NL} geleden", rf"that was {_SPAN_EN} ago", rf"held (?:\w+ ){{0,4}}?for {_SPAN_EN}",
     r"te wachten op", r"(?:in de|in een) (?:wachtrij|rij) (?:\w+ ){0,3}?(?:gestaan|gezeten|gehangen)",
     r"sinds (?:\w+ ){1,3}?(?:wacht|wachten|wachtte|staat|staan|ligt|zit)",
+    rf"{_SPAN_NL} (?:vertraagd|vertraging|te laat)", rf"{_SPAN_EN} (?:late|delayed|delay)", rf"{_SPAN_NL} thuis ?(?:gebleven|gewerkt|gewacht|gezeten)",
+    r"(?:number|nummer) \d+ in (?:the|de) (?:queue|rij|wachtrij)", rf"{_SPAN_NL} (?:op|in|bij) (?:de|het) (?:\w+ )?(?:gezeten|gestaan|gewacht)",
     rf"(?:parcel|package|order|delivery|refund|claim|case|repair|pakket|pakketje|bestelling|levering|terugbetaling|aanvraag|reparatie|melding) (?:\S+ ){{1,6}}?(?:for {_SPAN_EN}|al {_SPAN_NL})", rf"it'?s (?:now )?been {_SPAN_EN} since",
     r"(?:termijn|beslistermijn|deadline) (?:\w+ ){0,3}?(?:verstreken|verlopen|overschreden|passed)")
 # How long something has been going on, without saying who waited: weaker on its own.
@@ -190,10 +195,11 @@ LASTING = cue(
     "nog steeds niks", "nog steeds niets", r"still (?:no|not)", rf"(?:for|after) {_NUM_EN} (?:days|weeks|months|hours)",
     rf"(?:you'?ve|you have) had {_SPAN_EN}", rf"(?:jullie hebben|je hebt|u heeft) (?:nu )?(?:al )?{_SPAN_NL} gehad",
     r"takes? (?:ages|forever)",
-    r"(?:het is nu|it'?s now|inmiddels) (?:al )?(?:\d|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
+    r"(?:het is nu|it'?s now|inmiddels) (?:al )?(?:the )?(?:\d+(?:[:.]\d+)?\w*|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
     r"november|december|january|february|march|may|june|july|august|october)", rf"for {_SPAN_EN} now",
     r"sinds (?:vorige week|gisteren|vanochtend|vanmorgen|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)",
     r"since (?:yesterday|this morning|last week|monday|tuesday|wednesday|thursday|friday|saturday|sunday|easter|christmas)",
+    rf"{_SPAN_NL} geleden", rf"{_SPAN_EN} ago",
     r"sinds (?:\d+ )?(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)",
     r"(?:vandaag|nu) is het (?:al )?(?:de \d+\w*|\w+dag)", r"(?:and )?(?:today|now) it'?s (?:the \d+\w*|\w+day)")
 AGAIN = cue(
@@ -316,6 +322,22 @@ SAFETY = cue(
     "gas smell", "carbon monoxide", "electric shock", "choking", "unconscious", "fainted",
     r"collaps(?:e|ed|ing)", r"allergic reaction", r"(?:severe )?(?:peanut|nut) allergy", "epipen",
     r"anaphyla\w*", r"(?:a&e|emergency room)", r"(?:shards|pieces?) of glass", "sparks", "sparking",
+    r"(?:verkeerde|wrong) (?:\w+ ){0,2}?(?:dosering|dosis|sterkte|medicijn\w*|medicatie|pillen|dose|dosage|strength)",
+    r"(?:hart|insuline|epilepsie|levensreddende )?medicatie (?:\w+ ){0,2}?op", r"(?:medication|medicine|insulin|inhaler|prescription) (?:\w+ ){0,2}?(?:runs?|ran|running) out",
+    r"(?:water|lekkage|lekt|leaking|leaks) (?:\w+ ){0,5}?(?:stopcontact|meterkast|elektr\w*|bedrading|socket|fuse ?box|wiring)",
+    r"brandgevaar\w*", "fire hazard", r"fire (?:alarm|exit|escape|door)s?", r"nooduitgang\w*", "brandalarm",
+    r"(?:looks|seems|is|was|werd|wordt|ziet er) (?:\w+ )?(?:really |very |erg |heel )?(?:unwell|onwel)", r"violently (?:sick|ill)", r"(?:been|being) sick",
+    r"(?:remt|remmen|brakes?) (?:\w+ )?(?:niet|slecht|failed|don'?t|not working)", r"bijna (?:\w+ ){0,4}?(?:onder|aangereden|geraakt)",
+    r"(?:band|tyre|tire) (?:\w+ )?(?:klapte|klapt|burst|blew)", r"(?:klapte|blew|burst) (?:de |the |a |my )?(?:band|tyre|tire)",
+    r"wheel (?:\w+ )?(?:came|fell) off", r"wiel (?:\w+ )?(?:eraf|los)", r"(?:wheel nuts|wielmoeren|wielbouten)",
+    r"(?:came|come|comes|kwam|komt) loose", r"(?:head|hand|finger|arm|leg|hoofd|vinger) (?:\w+ )?(?:stuck|klem|bekneld)",
+    r"grabbed (?:him|her|me|my \w+) by", r"(?:vastgegrepen|geschopt|mishandeld)",
+    r"(?:downed|fallen) (?:power )?(?:line|cable)s?", r"(?:power line|powerline|hoogspanningskabel|stroomkabel)s?",
+    r"(?:speeding|te hard|on (?:his|her|their) phone) (?:\w+ ){0,6}?(?:school|kinderen|children|zone)",
+    r"(?:met|trekt|trok|zwaait|zwaaide|heeft) (?:een |zijn |z'n )?(?:mes|wapen|pistool|vuurwapen)", r"messteek\w*", "neergestoken",
+    r"(?:with|pulled|waving|holding|carrying|has) (?:a |an )?(?:knife|gun|weapon)", "stabbed", "armed", r"(?:alleen|zonder begeleiding) (?:\w+ ){0,2}?achtergelaten", r"left (?:alone|behind) (?:on|in|at)",
+    r"(?:nearly|almost) (?:\w+ )?(?:fell|fall|fallen|tripped|hit|run over|electrocuted|drowned|choked|crushed)",
+    r"(?:batterij\w*|magneet\w*|knoopcel\w*|button batter\w*|magnets?) (?:\w+ ){0,3}?(?:ingeslikt|swallowed)",
     r"(?:wrong|someone else'?s) (?:\w+ ){0,2}?(?:medication|medicine|pills|prescription)", "got sick", "were ill")
 # "brand" is fire in Dutch but a brand in English; "uit de brand helpen" is an idiom (to rescue)
 SAFETY_NL = cue("safety risk", "(?<!uit de )brand", "brandje", "vlam gevat", r"in brand", langs=("nl",))

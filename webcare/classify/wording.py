@@ -1,14 +1,16 @@
-"""How much a message is worded like the complaints webcare agents filed: a second opinion.
+"""How much a message is worded like the complaints (or safety risks) agents flagged: a second opinion.
 
 The cue lists recognise failures by their expressions ("werkt niet", "still waiting"); a
 complaint told as a plain story ("Op 12 oktober besteld, sinds 14 oktober in het depot")
 often has none of them. Its words still lean one way: "besteld", "factuur", "monteur",
 "since", "booked" are far more common in complaints than in questions, praise or chatter.
-`ComplaintWording` is a naive Bayes model over words and word pairs, trained on labelled
-webcare messages (`build_wording`), that says how likely a text is a complaint by its
-wording alone. The intent rules only use it to settle a message that already carries some
-complaint evidence, so a text far from what it was trained on cannot become a complaint by
-wording alone.
+Safety risks are the same: "bloedverdunners", "rolstoel", "nooduitgang" are no cue words,
+but they are how people write about danger. `Wording` is a naive Bayes model over words and
+word pairs, trained on labelled webcare messages (`build_wording`), that says how likely a
+text is a complaint, or reports a safety risk, by its wording alone. The intent rules only
+use the complaint model to settle a message that already carries some complaint evidence, so
+a text far from what it was trained on cannot become a complaint by wording alone; the
+safety model needs to be very sure (it only ever adds a reason for a human to look).
 """
 
 from __future__ import annotations
@@ -17,25 +19,26 @@ import math
 import re
 from pathlib import Path
 
-DATA = Path(__file__).with_name("data") / "complaint_wording.tsv"
+COMPLAINT_WORDING = Path(__file__).with_name("data") / "complaint_wording.tsv"
+SAFETY_WORDING = Path(__file__).with_name("data") / "safety_wording.tsv"
 _TOKEN = re.compile(r"[^\W\d_]+|[!?]|\d+")
 
 
 def wording_features(text: str) -> set[str]:
     """Lower-cased words, numbers, '!' and '?', and each pair of neighbours."""
     words = _TOKEN.findall(text.lower())
-    return {*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))}
+    return {*words, *map(" ".join, zip(words, words[1:]))}
 
 
-class ComplaintWording:
-    """P(complaint | words) from per-feature log-likelihood ratios; keeps no per-call state."""
+class Wording:
+    """P(label | words) from per-feature log-likelihood ratios; keeps no per-call state."""
 
     def __init__(self, prior: float, weights: dict[str, float]) -> None:
         self.prior = prior
         self.weights = weights
 
     @classmethod
-    def load(cls, path: Path = DATA) -> "ComplaintWording":
+    def load(cls, path: Path) -> "Wording":
         """`feature<TAB>weight` lines; the line `#prior<TAB>x` holds the prior log-odds."""
         prior, weights = 0.0, {}
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -48,5 +51,10 @@ class ComplaintWording:
 
     def probability(self, text: str) -> float:
         weights = self.weights
-        odds = self.prior + sum(weights.get(f, 0.0) for f in wording_features(text))
+        odds = self.prior + sum(map(weights.__getitem__, weights.keys() & wording_features(text)))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, odds))))
+
+    def strongest(self, text: str) -> str:
+        """The feature of `text` that speaks most for the label: what a reason can quote."""
+        weights = self.weights
+        return max(wording_features(text), key=lambda f: weights.get(f, float("-inf")), default="")
