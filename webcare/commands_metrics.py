@@ -21,9 +21,9 @@ from typing import Any, Sequence, TextIO
 
 from webcare.jsonl import read_messages
 from webcare.metrics import (
-    AUTHOR_NAMES_SQL, BULK_CHECK_SQL, DEFAULT_GAP, OTHER_PLATFORM, CompactRows, MessageColumns, MetricsConfig,
-    brand_author_keys, columns_fit, columns_from_rows, columns_from_sql, columns_query, compact_rows_query,
-    compute_metrics, first_responses_from_columns, format_report, register_sql_functions,
+    AUTHOR_NAMES_SQL, BULK_CHECK_SQL, DEFAULT_GAP, OTHER_PLATFORM, CompactRows, MessageColumns,
+    MetricsConfig, brand_author_keys, columns_fit, columns_from_rows, columns_from_sql,
+    columns_query, compact_rows_query, compute_metrics, first_responses_from_columns, format_report, register_sql_functions,
     report_from_pairs,
 )
 from webcare.models import Author, Message, MessageFormatError, Rejected, parse_time

@@ -411,7 +411,8 @@ FROM messages"""
 # year 6325), so decimal integers carry those timestamps exactly.
 TS_SCALE = 1 << 26
 # What `columns_fit` needs: the smallest and largest timestamp (two probes of the `ts`
-# index) and whether a row lacks its thread id (one probe of the store's partial index).
+# index) and whether a row lacks its thread id or author key (one probe of the store's
+# partial index).
 BULK_CHECK_SQL = ("SELECT (SELECT min(ts) FROM messages), (SELECT max(ts) FROM messages), "
                   "EXISTS (SELECT 1 FROM messages WHERE thread IS NULL OR author_key IS NULL)")
 # The author ids of the author keys in a JSON array (the brand's: a few), for `author_names`.
@@ -436,8 +437,8 @@ def columns_fit(check: Sequence[Any]) -> bool:
     few index probes instead of a check on every row): every timestamp fits in its decimal
     integer and every row has its thread id and author key (rows written around the store
     may not)."""
-    *ts_range, threadless = check
-    return not threadless and all(isinstance(t, (int, float)) and 2 ** 26 <= t < 2 ** 37 for t in ts_range)
+    *ts_range, unkeyed = check
+    return not unkeyed and all(isinstance(t, (int, float)) and 2 ** 26 <= t < 2 ** 37 for t in ts_range)
 
 
 def compact_rows_query(
@@ -723,7 +724,7 @@ class _Authors:
         return codes.reshape(-1), [self.names[key] for key in keys.tolist()]
 
     def customers(self, rows: np.ndarray) -> np.ndarray:
-        """Small non-negative codes, equal exactly for the same author."""
+        """Non-negative codes, equal exactly for the same author."""
         return _codes(self.ids[rows], {}) if self.keys is None else self.keys[rows].astype(np.int64)
 
 
