@@ -522,6 +522,12 @@ def test_command_json_from_the_store_with_facebook_outlook(tmp_path):
     assert "text" in data["facebook"]["forecast"]
 
 
+def test_command_on_a_store_without_messages_reports_nothing(tmp_path):
+    Store(tmp_path / "webcare.db").close()
+    code, out, _ = run_cli(["--db", str(tmp_path / "webcare.db"), "--json", "--now", "2025-04-01T00:00:00Z"])
+    assert code == 0 and json.loads(out)["metrics"]["total"]["messages"] == 0
+
+
 def test_command_refuses_a_missing_database(tmp_path):
     code, _, err = run_cli(["--db", str(tmp_path / "nope.db")])
     assert code == 2 and "no such database" in err

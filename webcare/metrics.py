@@ -378,7 +378,7 @@ def mark_auto_reply(message: Message, auto_reply: Callable[[str], bool] = looks_
 
 
 _KIND_FLAGS = "from_brand + 2 * ({auto}) + 4 * public + 8 * (length(kind) & 7)"  # below 64
-_FLAGS = _KIND_FLAGS + "\n    + 64 * CASE platform {platforms} END"
+_FLAGS = _KIND_FLAGS + "\n    + 64 * {platform_code}"
 
 
 def thread_sql(column: Callable[[str], str] = str) -> str:
@@ -471,10 +471,10 @@ def columns_query(
 def _query(template: str, platforms: Sequence[str], since: datetime | None, gap: float,
            recheck_text: bool) -> tuple[str, tuple[Any, ...]]:
     cases = " ".join(f"WHEN ? THEN {i}" for i in range(len(platforms)))
-    cases += f" ELSE {len(platforms)}"
+    code = f"CASE platform {cases} ELSE {len(platforms)} END" if platforms else "0"  # an empty store
     auto = ("automated OR (from_brand AND webcare_auto_reply(text))" if recheck_text else "automated")
-    sql = template.format(auto=auto, platforms=cases)
-    params: tuple[Any, ...] = tuple(platforms) if "{platforms}" in template else ()
+    sql = template.format(auto=auto, platform_code=code)
+    params: tuple[Any, ...] = tuple(platforms) if "{platform_code}" in template else ()
     if since is not None:
         sql += "\nWHERE ts >= ?"
         params += (since.timestamp() - gap,)
