@@ -179,6 +179,8 @@ class Store:
         filled for every stored message by `backfill`, in one transaction (killed half-way,
         the next start does it again)."""
         with self.transaction():
+            if column in self.db["messages"].columns_dict:  # another process just did it
+                return
             self.conn.execute(f"ALTER TABLE messages ADD COLUMN {column} INTEGER")
             for statement in backfill:
                 self.conn.execute(statement)
