@@ -45,7 +45,7 @@ class Urgent:
 
     def observe(self, state: dict, seen: Seen, matched: bool) -> list[Finding]:
         message, score = seen.message, seen.score
-        why = [r for r in score.reasons if r.startswith(self.prefixes)]
+        why = [r for r in score.reasons if r.startswith(self.prefixes)] if score.reasons else []
         followers = message.author.followers or 0
         unhappy = score.label == "neg" or score.complaint
         if self.options.min_followers and followers >= self.options.min_followers and unhappy:
