@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -67,16 +68,24 @@ async def request_json(session: aiohttp.ClientSession, method: str, url: str | U
         async with session.request(method, url, params=params, headers=headers) as resp:
             body = await resp.read()
             status, resp_headers, final_url = resp.status, resp.headers, str(resp.url)
-    except asyncio.TimeoutError:
-        raise TransientError(f"{what}: no answer within the timeout") from None
-    except aiohttp.ClientError as exc:
-        raise TransientError(f"{what}: {type(exc).__name__}: {exc}") from None
+    except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        raise transport_error(what, exc) from None
     data = _json_or_none(body)
     if status >= 500:
         raise TransientError(f"{what}: server error HTTP {status}{_snippet(data, body)}")
     if 200 <= status < 300 and data is None:
         raise TransientError(f"{what}: HTTP {status} but the body is not JSON{_snippet(None, body)}")
     return JsonResponse(status, resp_headers, data, final_url)
+
+
+def transport_error(what: str, exc: BaseException) -> TransientError:
+    """The error for a request that got no usable answer, without the query strings of the URLs
+    aiohttp puts in its messages (a redirect loop names the first URL): they can hold
+    `access_token` or `appsecret_proof`."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return TransientError(f"{what}: no answer within the timeout")
+    text = re.sub(r"(\w+://[^\s'\"?#]*)[?#][^\s'\"]*", r"\1?…", str(exc))
+    return TransientError(f"{what}: {type(exc).__name__}: {text}")
 
 
 REQUIRED: Any = object()  # `expect(..., missing=REQUIRED)`: the field must be there
@@ -203,7 +212,6 @@ def _snippet(data: Any, body: bytes, limit: int = 200) -> str:
 # streams: the pieces every polling connector repeats.
 
 import logging  # noqa: E402
-import re  # noqa: E402
 from html.parser import HTMLParser  # noqa: E402
 from typing import Callable  # noqa: E402
 
@@ -240,10 +248,8 @@ async def request_raw(session: aiohttp.ClientSession, method: str, url: str | UR
                                    data=form) as resp:
             body = await resp.read()
             status, resp_headers, final_url = resp.status, resp.headers, str(resp.url)
-    except asyncio.TimeoutError:
-        raise TransientError(f"{what}: no answer within the timeout") from None
-    except aiohttp.ClientError as exc:
-        raise TransientError(f"{what}: {type(exc).__name__}: {exc}") from None
+    except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        raise transport_error(what, exc) from None
     if status >= 500:
         raise TransientError(f"{what}: server error HTTP {status}{_snippet(_json_or_none(body), body)}")
     return RawResponse(status, resp_headers, body, final_url)
@@ -397,22 +403,33 @@ class Rounds:
         return json.dumps({"v": 1, "stage": self.stage, "streams": self.streams}, sort_keys=True)
 
 
-def onward(state: dict, next_page: Any, where: str, key: str = "page") -> Any:
-    """`next_page`, or None (the walk ends here) when the platform offers the page just read again.
+TRAIL = 8  # pages of a walk remembered to notice a pointer cycle (A -> B -> A)
 
-    Followed, such a pointer has every poll read one page `MAX_PAGES` times, and the walk, its
-    mark and every stream after it never move again. `state[key]` is the page just read. The
-    repeat is noted in the state (so in the cursor), which keeps the warning to one per stream
-    until a walk ends normally again.
+
+def onward(state: dict, next_page: Any, where: str, key: str = "page") -> Any:
+    """`next_page`, or None (the walk ends here) when the platform offers a page this walk read.
+
+    Followed, such a pointer has every poll read the same pages `MAX_PAGES` times, and the walk,
+    its mark and every stream after it never move again. `state[key]` is the page just read;
+    `state["trail"]` the few read before it in this walk (a walk from the top starts a new
+    trail). The repeat is noted in the state (so in the cursor), which keeps the warning to one
+    per stream until a walk ends normally again.
     """
-    if next_page and next_page == state.get(key):
+    current = state.get(key)
+    trail = state.get("trail", []) if current else []
+    if next_page and (next_page == current or next_page in trail):
         if state.get("stuck") != next_page:
-            _log.warning("%s: unexpected answer: the next page is the page just read (%s); "
-                         "ending the walk there", where, next_page)
+            again = "the page just read" if next_page == current else "a page read earlier in this walk"
+            _log.warning("%s: unexpected answer: the next page is %s (%s); ending the walk there",
+                         where, again, next_page)
         state["stuck"] = next_page
-        return None
-    if not next_page:
+        next_page = None
+    elif not next_page:
         state.pop("stuck", None)
+    if next_page:
+        state["trail"] = [*trail, current][-TRAIL:] if current else []
+    else:
+        state.pop("trail", None)
     return next_page
 
 

@@ -29,7 +29,8 @@ from tweepy.asynchronous import AsyncClient
 
 from connectors import AuthFailed, ConnectorContext, ConnectorError, RateLimited, TransientError
 from connectors.http import (
-    Pause, RebasedSession, expect, from_epoch, header_number, new_session, onward, unexpected,
+    Pause, RebasedSession, expect, from_epoch, header_number, new_session, onward,
+    transport_error, unexpected,
 )
 from webcare.models import Author, Batch, Message, MessageFormatError, Rejected, parse_time
 from webcare.settings import at_least, env_name, positive, setting
@@ -307,7 +308,7 @@ class XConnector:
         except asyncio.TimeoutError:
             raise TransientError(f"{label}: no answer within {self.options.timeout_seconds:g} s") from None
         except aiohttp.ClientError as exc:
-            raise TransientError(f"{label}: {type(exc).__name__}: {exc}") from None
+            raise transport_error(label, exc) from None
         except ValueError as exc:  # a body that is not JSON
             raise TransientError(f"{label}: the response is not JSON ({exc})") from None
         expect(body, dict, where)

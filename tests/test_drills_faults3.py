@@ -1,0 +1,176 @@
+"""Fault drill, third round: fault patterns the first two rounds did not try.
+
+Real sockets to the local fakes, the real python-telegram-bot client against the fake Bot API,
+real files and SQLite databases, a simulated clock. Each test is a fault and the promise it
+must keep: nothing crashes, nothing is lost or sent twice, no secret reaches a log, a state
+change is said once, and the bot catches up when the fault is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+from aiohttp import web
+
+import test_connector_facebook as t_facebook
+import test_connector_mastodon as t_mastodon
+from connector_kit import coordinator, status, stored
+from conftest import T0
+from connectors import ConnectorContext
+from connectors.facebook import FacebookPageConnector
+from connectors.http import new_session, request_json
+from fakes.graph_api import EXPIRED, FakeGraphApi
+from fakes.mastodon_api import FakeMastodon
+from webcare.clock import SimClock
+
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+def said(caplog, level: int = logging.WARNING) -> list[str]:
+    """Every log line of webcare at `level` or above (not the fakes' access logs), with its
+    traceback if it had one."""
+    return [caplog.handler.format(r) for r in caplog.records
+            if r.levelno >= level and not r.name.startswith("aiohttp.access")]
+
+
+# --- connectors: answers that are not what they claim ----------------------------------------
+
+async def serve(handler) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+@pytest.mark.parametrize("answer, why", [
+    (b"", "the body is not JSON"),
+    (b"null", "the body is not JSON: null"),
+    (b'{"data": [', "Not enough data"),  # Content-Length 1000, connection closed after 10 bytes
+])
+def test_an_empty_null_or_cut_off_200_is_a_transient_error_not_an_empty_page(answer, why):
+    async def handler(request):
+        if answer.startswith(b"{"):
+            resp = web.StreamResponse(headers={"Content-Length": "1000", "Content-Type": "application/json"})
+            await resp.prepare(request)
+            await resp.write(answer)
+            request.transport.close()
+            return resp
+        return web.Response(body=answer, content_type="application/json")
+
+    async def scenario():
+        runner, base = await serve(handler)
+        try:
+            async with new_session(2) as session:
+                with pytest.raises(Exception) as caught:
+                    await request_json(session, "GET", f"{base}/feed", what="x /feed")
+        finally:
+            await runner.cleanup()
+        assert type(caught.value).__name__ == "TransientError" and why in str(caught.value)
+
+    asyncio.run(scenario())
+
+
+def test_a_redirect_to_another_host_does_not_take_the_authorization_header_along():
+    """aiohttp drops Authorization on a redirect to another origin; the connectors send their
+    tokens in that header (Graph too), so none follows a redirect off the platform."""
+    seen: list[dict] = []
+
+    async def elsewhere(request):
+        seen.append(dict(request.headers))
+        return web.json_response({"data": []})
+
+    async def scenario():
+        other, other_base = await serve(elsewhere)
+
+        async def redirect(request):
+            raise web.HTTPFound(other_base.replace("127.0.0.1", "localhost") + "/collect")
+        runner, base = await serve(redirect)
+        try:
+            async with new_session(2, headers={"Authorization": "Bearer session-secret"}) as session:
+                await request_json(session, "GET", f"{base}/feed", what="x /feed",
+                                   headers={"Authorization": "Bearer request-secret"})
+        finally:
+            await runner.cleanup()
+            await other.cleanup()
+
+    asyncio.run(scenario())
+    assert len(seen) == 1 and "Authorization" not in seen[0]
+
+
+def facebook_with_secret(api: FakeGraphApi, clock: SimClock) -> FacebookPageConnector:
+    options = FacebookPageConnector.Options(page_id=t_facebook.PAGE[0], access_token_env="FB_TOKEN",
+                                            app_secret_env="FB_SECRET", base_url=api.base_url,
+                                            page_size=5, timeout_seconds=0.3)
+    ctx = ConnectorContext(now=clock.now, env={"FB_TOKEN": api.token, "FB_SECRET": "app-secret-xyz"})
+    return FacebookPageConnector.create("fb-page", options, ctx)
+
+
+def test_no_token_or_appsecret_proof_reaches_a_log_line_or_the_status(store, caplog):
+    """A redirect loop raised TooManyRedirects, whose message is the first URL with its whole
+    query: `appsecret_proof` (the token's HMAC) went to the log and to `webcare status`."""
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeGraphApi() as api:
+            t_facebook.seed(api)
+            conn = facebook_with_secret(api, clock)
+            proof = hmac.new(b"app-secret-xyz", api.token.encode(), hashlib.sha256).hexdigest()
+            coord = coordinator(store, conn, clock)
+            api.fail("/111/feed", 302, {}, headers={"Location": f"/{api.version}/111/feed"}, times=11)
+            retry = await coord.poll()
+            looped = status(store)
+            assert looped["status"] == "backoff" and "TooManyRedirects" in looped["last_error"]
+            api.expired = True
+            clock.set(retry)
+            await coord.poll()
+            expired = status(store)
+            assert expired["status"] == "stopped"
+            await conn.aclose()
+        return proof, [looped["last_error"], expired["last_error"]], [a.text for a in store.alerts()]
+
+    with caplog.at_level(logging.DEBUG):
+        proof, errors, alerts = asyncio.run(scenario())
+    for text in said(caplog, logging.DEBUG) + errors + alerts:
+        assert "page-token" not in text and proof not in text and "app-secret-xyz" not in text, text
+    assert alerts and EXPIRED["error"]["message"] in alerts[0]
+
+
+# --- connectors: pagination that runs in circles ---------------------------------------------
+
+def test_a_next_page_cycle_a_b_a_ends_the_walk_once_and_the_other_streams_run(store, caplog):
+    """Only a pointer back to the page just read was caught: A -> B -> A was followed
+    `MAX_PAGES` times a poll, and every stream after notifications never ran."""
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeMastodon() as api:
+            t_mastodon.seed(api)
+            conn = t_mastodon.connector(api, clock)
+            coord = coordinator(store, conn, clock)
+            page = [n["_payload"] for n in api.notifications][:3]
+            a, b = page[-1]["id"], page[0]["id"]
+
+            def to(max_id: str) -> dict:
+                return {"Link": f'<{api.base_url}/api/v1/notifications?max_id={max_id}&limit=20>; rel="next"'}
+            for target in [a] + [b, a] * 600:  # the first page points to A, A to B, B to A ...
+                api.fail("/notifications", 200, page, headers=to(target))
+            await coord.poll()
+            assert len(api.calls("/notifications")) == 3
+            assert status(store)["status"] == "ok"
+            assert {api.statuses[i]["_id"] for i in (-1, -2, -3)} <= set(stored(store))  # the other streams ran
+            warned = [m for m in said(caplog) if "read earlier in this walk" in m]
+            assert len(warned) == 1 and "mastodon /api/v1/notifications" in warned[0]
+            api.faults.clear()
+            clock.advance(60)
+            await coord.poll()  # the next walk starts afresh: no page is taken for a repeat
+            assert status(store)["status"] == "ok"
+            await conn.aclose()
+
+    asyncio.run(scenario())
