@@ -28,6 +28,7 @@ import aiohttp
 from yarl import URL
 
 from connectors import TransientError
+from webcare.models import Batch, Message, MessageFormatError, Rejected, json_type, parse_time
 
 DEFAULT_TIMEOUT = 30.0
 USER_AGENT = "webcare"
@@ -113,18 +114,6 @@ def unexpected(where: str, field: str, expected: str, value: Any) -> TransientEr
     """The error for an answer of the wrong shape: "x /2/dm_events: unexpected answer: data: expected ..."."""
     at = f"{field}: " if field else ""
     return TransientError(f"{where}: unexpected answer: {at}expected {expected}, got {json_type(value)}")
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a parsed value's type, as a platform's docs would call it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    for kind, name in ((dict, "object"), (list, "list"), (str, "string"), ((int, float), "number")):
-        if isinstance(value, kind):
-            return name
-    return type(value).__name__
 
 
 def retry_after(headers: Mapping[str, str], now: datetime) -> datetime | None:
@@ -216,7 +205,6 @@ from html.parser import HTMLParser  # noqa: E402
 from typing import Callable  # noqa: E402
 
 from connectors import MAX_WAIT, RateLimited  # noqa: E402
-from webcare.models import Batch, Message, MessageFormatError, Rejected, parse_time  # noqa: E402
 
 _log = logging.getLogger(__name__)
 

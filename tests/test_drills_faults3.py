@@ -13,7 +13,9 @@ import hashlib
 import hmac
 import json
 import logging
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -21,13 +23,18 @@ from aiohttp import web
 import test_connector_facebook as t_facebook
 import test_connector_mastodon as t_mastodon
 from connector_kit import coordinator, status, stored
-from conftest import T0
+from conftest import T0, msg
 from connectors import ConnectorContext
 from connectors.facebook import FacebookPageConnector
 from connectors.http import new_session, request_json
 from fakes.graph_api import EXPIRED, FakeGraphApi
 from fakes.mastodon_api import FakeMastodon
+from test_drills_faults import replay
 from webcare.clock import SimClock
+from webcare.engine import Engine
+from webcare.models import Message
+from webcare.pipeline import Pipeline
+from webcare.playbooks import load_dir
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -174,3 +181,48 @@ def test_a_next_page_cycle_a_b_a_ends_the_walk_once_and_the_other_streams_run(st
             await conn.aclose()
 
     asyncio.run(scenario())
+
+
+# --- the JSONL input: lines no exporter should write -----------------------------------------
+
+def jsonl(message: Message) -> bytes:
+    return json.dumps(message.to_dict(), ensure_ascii=False).encode()
+
+
+def test_every_hostile_jsonl_line_is_stored_or_quarantined_with_its_line_and_later_lines_still_read(store):
+    path_lines = [
+        jsonl(msg("m1", "eerste versie")),
+        jsonl(msg("big", "x" * 10_000_000)),  # a 10 MB line
+        jsonl(msg("nul-raw", "a\x00b")).replace(b"\\u0000", b"\x00"),  # a raw NUL: not JSON
+        jsonl(msg("nul", "a\x00b")),  # an escaped one is text
+        jsonl(msg("utf", "café")).replace("é".encode(), b"\xff\xfe"),  # invalid UTF-8 mid-line
+        b"[1, 2]", b"42", b"null",
+        jsonl(msg("m1", "tweede versie")),  # the same id again, edited
+    ]
+    inbox = replay_file(b"\n".join(path_lines) + b"\n" + jsonl(msg("tail", "nog niet af"))[:40])
+    conn = replay(inbox, follow=True)
+    pipeline = Pipeline(store, Engine(load_dir(None)), [])
+    batch = asyncio.run(conn.poll(None))
+    pipeline.ingest("inbox", batch, T0)
+    rows = stored(store)
+    assert set(rows) == {"m1", "big", "nul", "utf"}
+    assert rows["m1"]["text"] == "tweede versie" and len(rows["big"]["text"]) == 10_000_000
+    assert rows["nul"]["text"] == "a\x00b" and rows["utf"]["text"] == "caf\ufffd\ufffd"
+    assert [(r.source, r.error.split(" (")[0] if r.error.startswith("not") else r.error)
+            for r in batch.rejected] == [
+        ("inbox.jsonl:3", "not valid JSON"),
+        ("inbox.jsonl:6", "(line): expected a JSON object, got list"),
+        ("inbox.jsonl:7", "(line): expected a JSON object, got number"),  # was "got int"
+        ("inbox.jsonl:8", "(line): expected a JSON object, got null")]  # was "got NoneType"
+    assert "Invalid control character at column" in batch.rejected[0].error  # was "at at column"
+    assert len(store.db.execute("SELECT * FROM quarantine").fetchall()) == 4
+    with open(inbox, "ab") as fh:  # the writer finishes the last line
+        fh.write(jsonl(msg("tail", "nog niet af"))[40:] + b"\n")
+    pipeline.ingest("inbox", asyncio.run(conn.poll(store.get_cursor("inbox"))), T0)
+    assert stored(store)["tail"]["text"] == "nog niet af"
+
+
+def replay_file(data: bytes) -> Path:
+    path = Path(tempfile.mkdtemp()) / "inbox.jsonl"
+    path.write_bytes(data)
+    return path

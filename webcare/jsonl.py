@@ -25,7 +25,8 @@ def parse_line(line: str, where: str) -> Message | Rejected | None:
     try:
         data = json.loads(stripped)
     except json.JSONDecodeError as exc:
-        return Rejected(where, f"not valid JSON ({exc.msg} at column {exc.colno})", stripped)
+        return Rejected(where, f"not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})",
+                        stripped)
     if isinstance(data, dict) and "id" in data and "text" in data and "platform" not in data:
         return Rejected(where, "platform: missing (a bare {id, text} line is not a message)", stripped)
     try:

@@ -70,7 +70,7 @@ class Message:
     def from_dict(cls, data: Any) -> "Message":
         """Validate one interchange object; raises MessageFormatError naming the field."""
         if not isinstance(data, dict):
-            raise MessageFormatError("(line)", f"expected a JSON object, got {type(data).__name__}")
+            raise MessageFormatError("(line)", f"expected a JSON object, got {json_type(data)}")
         platform = _req_str(data, "platform")
         mid = data.get("id")
         if isinstance(mid, int) and not isinstance(mid, bool):
@@ -251,6 +251,18 @@ class Alert:
             message_ids=tuple(data.get("message_ids", ())),
             recipients=tuple(data.get("recipients", ())), reasons=tuple(data.get("reasons", ())),
         )
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, as a platform's docs would call it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    for kind, name in ((dict, "object"), (list, "list"), (str, "string"), ((int, float), "number")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
 
 
 def parse_time(value: Any, field: str = "time") -> datetime:
