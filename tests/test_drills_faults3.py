@@ -22,6 +22,7 @@ from aiohttp import web
 
 import test_connector_facebook as t_facebook
 import test_connector_mastodon as t_mastodon
+import test_telegram_sink as t_sink
 from connector_kit import coordinator, status, stored
 from conftest import T0, msg
 from connectors import ConnectorContext
@@ -226,3 +227,54 @@ def replay_file(data: bytes) -> Path:
     path = Path(tempfile.mkdtemp()) / "inbox.jsonl"
     path.write_bytes(data)
     return path
+
+
+# --- Telegram: what the Bot API refuses -------------------------------------------------------
+
+ANGRY = "😡<b>&amp;</b>"  # astral characters count twice in Telegram's limit; markup must stay text
+
+
+def test_html_refused_as_unparsable_is_sent_once_as_plain_text_that_fits_even_full_of_emoji(tmp_path):
+    """The plain-text fallback was cut at 4,000 code points: 30 reasons of emoji are 8,000
+    UTF-16 units, so Telegram refused it too ("message is too long") and the alert was lost."""
+    async def body(w: t_sink.World):
+        w.save_examples(*(t_sink.post(str(i), ANGRY * 400) for i in range(3)), score=t_sink.NEG)
+        w.fake.fail_next("sendMessage", 400, description="Bad Request: can't parse entities: "
+                         "Unsupported start tag \"x\" at byte offset 12")
+        w.record(t_sink.alert(title=ANGRY * 100, reasons=tuple(ANGRY * 60 for _ in range(30)),
+                              message_ids=("facebook:0", "facebook:1", "facebook:2")))
+        assert await w.flush() == 1
+        (shown,) = w.fake.sent(t_sink.TEAM)
+        assert "<b>&amp;</b>" in shown["text"] and "entities" not in shown  # literal, no markup
+        assert len(w.fake.method_calls("sendMessage")) == 2  # refused once, then plain: no loop
+        assert await w.flush() == 0 and len(w.fake.method_calls("sendMessage")) == 2
+
+    t_sink.scenario(tmp_path, body)
+
+
+def test_a_group_that_kicked_the_bot_does_not_block_alerts_to_the_other_chats(tmp_path, caplog):
+    async def body(w: t_sink.World):
+        w.fake.fail_next("sendMessage", 403, description="Forbidden: bot was kicked from the group chat")
+        w.record(t_sink.alert(recipients=("team", "lead")), t_sink.alert("b", recipients=("team", "lead")))
+        assert await w.flush() == 2
+        assert len(w.fake.sent(t_sink.LEAD)) == 2 and len(w.fake.sent(t_sink.TEAM)) == 1
+        assert w.store.pending_count("telegram") == 0
+
+    t_sink.scenario(tmp_path, body)
+    kicked = [m for m in said(caplog) if "kicked" in m]
+    assert len(kicked) == 1 and str(t_sink.TEAM) in kicked[0]
+
+
+def test_flood_control_does_not_hold_alerts_for_an_hour_when_the_clock_jumps_back(tmp_path):
+    """The flood-control pause was kept as a wall-clock time: with the clock set back an hour
+    (NTP, a VM restored), the sink refused to call Telegram for an hour and 30 s."""
+    async def body(w: t_sink.World):
+        w.fake.fail_next("sendMessage", 429, retry_after=30)
+        w.record(t_sink.alert("a"))
+        assert await w.flush() == 0
+        back = w.clock.now() - timedelta(hours=1)  # a SimClock never runs back: the system clock does
+        w.sink.now = lambda: back
+        assert await w.flush() == 1  # a wait that began in the future is over
+        assert await w.flush() == 0 and len(w.fake.sent(t_sink.TEAM)) == 1  # and nothing twice
+
+    t_sink.scenario(tmp_path, body)

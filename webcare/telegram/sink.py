@@ -33,7 +33,7 @@ from webcare.sinks.text import render as render_plain
 from webcare.store import Store
 from webcare.telegram.directory import Directory, Target
 from webcare.telegram.format import (
-    incident_keyboard, incident_message, severity_rank, superseded_message,
+    LIMIT, incident_keyboard, incident_message, severity_rank, superseded_message,
 )
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,7 @@ class TelegramSink(AlertSink):
         self.tz = tz
         self.bot = None  # set by `attach` once the bot has started
         self.blocked_until: datetime | None = None
+        self._blocked_at: datetime | None = None
         self._lock = asyncio.Lock()
         self._warned: set[str] = set()
         self._moved: dict[int, int] = {}  # a configured group -> the supergroup it became
@@ -187,7 +188,7 @@ class TelegramSink(AlertSink):
         now = self.now()
         if self.bot is None:
             raise SinkUnavailable("the Telegram bot has not started yet")
-        if self.blocked_until is not None and now < self.blocked_until:
+        if self.blocked_until is not None and self._blocked_at <= now < self.blocked_until:
             raise SinkUnavailable(f"Telegram flood control until {self.blocked_until:%H:%M:%S}",
                                   (self.blocked_until - now).total_seconds())
         return now
@@ -257,7 +258,7 @@ class TelegramSink(AlertSink):
                 raise
             # Telegram refused our markup: never drop the alert, send it as plain text.
             log.error("telegram refused alert %s as HTML (%s); sending plain text", alert.key, exc.message)
-            msg = await self.bot.send_message(chat_id, render_plain(alert, list(examples))[:4000],
+            msg = await self.bot.send_message(chat_id, cut_to_limit(render_plain(alert, list(examples))),
                                               disable_notification=silent, reply_markup=keyboard)
         return msg.message_id
 
@@ -301,7 +302,8 @@ class TelegramSink(AlertSink):
                 result = await fn(exc.new_chat_id, *args)
         except RetryAfter as exc:
             seconds = _retry_seconds(exc)
-            self.blocked_until = self.now() + timedelta(seconds=seconds)
+            self._blocked_at = self.now()  # a clock set back before it ends the wait, not stretches it
+            self.blocked_until = self._blocked_at + timedelta(seconds=seconds)
             raise SinkUnavailable(f"Telegram flood control: retry after {seconds:g} s", seconds) from None
         except (Forbidden, BadRequest) as exc:
             if isinstance(exc, BadRequest) and not _chat_gone(exc):
@@ -321,6 +323,14 @@ class TelegramSink(AlertSink):
         if key not in self._warned:
             self._warned.add(key)
             log.warning(fmt, *args)
+
+
+def cut_to_limit(text: str, limit: int = LIMIT) -> str:
+    """`text` cut to what Telegram accepts: `limit` UTF-16 code units (an emoji counts two)."""
+    units = text.encode("utf-16-le")
+    if len(units) <= 2 * limit:
+        return text
+    return units[: 2 * (limit - 1)].decode("utf-16-le", "ignore") + "…"
 
 
 def _chat_gone(exc: BadRequest) -> bool:
