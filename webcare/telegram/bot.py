@@ -20,7 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
-    TypeHandler,
+    TypeHandler, filters,
 )
 
 from webcare.engine import HUMAN_ACTIONS
@@ -38,6 +38,7 @@ from webcare.telegram.sink import NO_PREVIEW, TelegramSink
 log = logging.getLogger(__name__)
 DigestProvider = Callable[[datetime], "str | Awaitable[str]"]
 QUEUE_DAYS = 7
+MAX_SNOOZE_MINUTES = 7 * 24 * 60  # as long as /mute goes
 REPLY_RETRIES = 2  # a command reply may wait out flood control twice (AIORateLimiter)
 LIVE = ("open", "acknowledged", "snoozed")
 DONE = {"acknowledge": "Acknowledged", "claim": "Claimed", "snooze": "Snoozed", "resolve": "Resolved",
@@ -71,8 +72,9 @@ class TelegramBot:
         commands = {"queue": self.cmd_queue, "incidents": self.cmd_incidents, "status": self.cmd_status,
                     "digest": self.cmd_digest, "oncall": self.cmd_oncall, "mute": self.cmd_mute,
                     "help": self.cmd_help, "start": self.cmd_help}
+        typed = filters.UpdateType.MESSAGES & ~filters.FORWARDED  # a forward quotes a command
         for name, callback in commands.items():
-            app.add_handler(CommandHandler(name, callback))
+            app.add_handler(CommandHandler(name, callback, filters=typed))
         app.add_error_handler(self.on_error)
 
     @staticmethod
@@ -107,7 +109,8 @@ class TelegramBot:
             await self._send(query.message.chat.id if query.message else query.from_user.id, text)
             return
         action, _, arg = data.removeprefix("act:").partition(":")
-        if not data.startswith("act:") or action not in HUMAN_ACTIONS:
+        minutes = snooze_minutes(arg) if action == "snooze" else 0.0
+        if not data.startswith("act:") or action not in HUMAN_ACTIONS or minutes is None:
             await query.answer("Unknown button.")
             return
         message = query.message
@@ -120,7 +123,6 @@ class TelegramBot:
         if row["status"] == "closed":
             await query.answer("This incident has already calmed down and closed.")
             return
-        minutes = float(arg) if action == "snooze" and arg.isdigit() else 0.0
         now = self.now()
         self.pipeline.human_action(incident_id, action, person, now, minutes)
         done = DONE[action]
@@ -238,6 +240,14 @@ class TelegramBot:
     async def _send(self, chat_id: int, text: str, keyboard=None) -> None:
         await self.sink.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
                                          link_preview_options=NO_PREVIEW, rate_limit_args=REPLY_RETRIES)
+
+
+def snooze_minutes(arg: str) -> float | None:
+    """The minutes of a snooze button, or None for what no button of ours says: callback_data
+    comes from the client, and a modified one sends anything ("99999999999999", "²")."""
+    if not (arg.isascii() and arg.isdigit()) or not 0 < int(arg) <= MAX_SNOOZE_MINUTES:
+        return None
+    return float(arg)
 
 
 def _what(update: Update) -> str:

@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
 
 from webcare.pipeline import Pipeline
@@ -112,7 +112,7 @@ class TelegramHandle:
         self._retry = (retry_initial, retry_max)
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self._down = False
+        self._down: str | None = None  # the kind of trouble last reported
 
     async def start(self) -> None:
         started = await self._try_start()
@@ -176,19 +176,26 @@ class TelegramHandle:
         return True
 
     def _poll_error(self, exc: TelegramError) -> None:
-        self._went_down(f"polling for updates failed: {exc}")
+        if isinstance(exc, Conflict):
+            self._went_down("another process is polling Telegram with this bot token (a second "
+                            "webcare?): button presses and commands may reach it instead; stop it",
+                            "conflict")
+        else:
+            self._went_down(f"polling for updates failed: {exc}")
 
     async def _on_update(self, update: Update, context) -> None:
         self._came_back()
 
-    def _went_down(self, why: str) -> None:
-        log.log(logging.DEBUG if self._down else logging.WARNING, "telegram: %s (retrying)", why)
-        self._down = True
+    def _went_down(self, why: str, trouble: str = "unreachable") -> None:
+        """Log a problem once per kind of trouble: a conflict after an outage is news, and no
+        update may have arrived in between to say the outage was over."""
+        log.log(logging.DEBUG if self._down == trouble else logging.WARNING, "telegram: %s (retrying)", why)
+        self._down = trouble
 
     def _came_back(self) -> None:
         if self._down:
             log.info("telegram: connection recovered")
-        self._down = False
+        self._down = None
 
 
 async def start_telegram(config, pipeline: Pipeline, now: Callable[[], datetime], *,
