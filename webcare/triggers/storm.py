@@ -32,7 +32,8 @@ SENSITIVITY = {"fewer": (1.5, 1e-9, 4.0), "balanced": (1.0, 1e-7, 3.0), "more": 
 HOUR = 3600.0
 DAY = 86400.0
 RECHECK = 30.0
-COLD_START_RATIO = 0.5  # matching per other public message assumed before two hours are learned
+COLD_START_RATIO = 0.5  # matching per other public message assumed at least, early on
+COLD_START_HOURS = 6.0  # how long "early on" lasts: until this many hours are learned
 
 
 @dataclass(frozen=True)
@@ -206,16 +207,18 @@ class Storm:
     def _ratio_to_others(self, group: Group) -> float:
         """Usual matching messages per other public message, with a prior of one in ten.
 
-        Until two hours are learned the prior is no guide: a busy brand's ordinary complaints
+        Until six hours are learned the prior is no guide: a busy brand's ordinary complaints
         can be a third of its other mentions, and read against one in ten they look like a
-        storm within minutes of a first start. So up to then half is assumed; a real storm,
-        in which complaints outnumber everything else, still stands out.
+        storm within minutes of a first start (after two hours the prior of 48 messages still
+        pulled a true 0.5 down to 0.27, and an unlucky hour read as a storm). So up to then
+        half is assumed; a real storm, in which complaints outnumber everything else, still
+        stands out.
         """
         if not group.hours_seen:
             return COLD_START_RATIO
         prior = self.options.prior_days * 24
         ratio = (group.matching_total + prior * 0.1) / (group.other_total + prior)
-        return max(ratio, COLD_START_RATIO) if group.hours_seen < 2 else ratio
+        return max(ratio, COLD_START_RATIO) if group.hours_seen < COLD_START_HOURS else ratio
 
     def _roll(self, group: Group, t: float) -> None:
         """Close finished hours into the baseline (not while a storm is on)."""
