@@ -30,6 +30,7 @@ from connectors.facebook import FacebookPageConnector
 from connectors.http import new_session, request_json
 from fakes.graph_api import EXPIRED, FakeGraphApi
 from fakes.mastodon_api import FakeMastodon
+import test_drills_storage as storage
 from test_drills_faults import replay
 from webcare.clock import SimClock
 from webcare.engine import Engine
@@ -353,3 +354,47 @@ def test_a_second_instance_polling_with_the_same_token_is_reported_even_after_an
     warned = [m for m in told if "retrying" in m]
     assert [("another process" in m) for m in warned] == [False, True]
     assert told[-2:] == [warned[1], "telegram: connection recovered"]
+
+
+# --- the store: a database that cannot be written ------------------------------------------
+
+def test_a_read_only_database_stops_ingest_with_a_clear_error_and_loses_nothing(tmp_path, caplog):
+    """Made read-only while running (a remount, a restored backup's mode; here SQLite's own
+    `query_only`, since root ignores file modes): the cursor must not move past what was not
+    stored, the runner says it once, and everything arrives when it is writable again."""
+    bot = storage.Bot(tmp_path, "read-only")
+    try:
+        bot.store.conn.execute("PRAGMA query_only = 1")
+        for _ in range(3):
+            asyncio.run(bot.poll())
+            assert bot.coord.status == "store_unavailable" and bot.store.get_cursor("replay") is None
+        assert "read-only.db" in bot.coord.error and "readonly database" in bot.coord.error
+        assert bot.store.count_messages() == 0
+        bot.store.conn.execute("PRAGMA query_only = 0")
+        asyncio.run(bot.poll())
+        assert bot.coord.status == "ok" and bot.store.count_messages() == storage.MESSAGES
+    finally:
+        bot.close()
+    warned = [r.getMessage() for r in caplog.records if r.name == "webcare.runner" and r.levelno >= logging.WARNING]
+    assert len(warned) == 1 and "database is unavailable" in warned[0]
+
+
+# --- clocks: times no clock should show --------------------------------------------------------
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_message_dated_year_1_or_9999_is_quarantined_instead_of_failing_its_batch_for_ever(store, when):
+    """The time passed the format, then the engine's business-hours arithmetic raised
+    ValueError ("year 0 is out of range"): the batch failed on every poll, so neither it nor
+    any message after it was ever stored. 1970 and odd offsets such as +23:59 are real times."""
+    lines = [msg(f"c{i}", "Dit is echt waardeloos, ik wil mijn geld terug!", author=f"u{i}",
+                 at=T0 + timedelta(minutes=i)).to_dict() for i in range(6)]
+    lines[2]["created_at"] = when
+    lines[3]["created_at"] = "1970-01-01T00:00:00Z"
+    lines[4]["created_at"] = "2026-10-04T10:00:00+23:59"
+    inbox = replay_file(b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+    clock = SimClock(T0)
+    coord = coordinator(store, replay(inbox), clock)
+    asyncio.run(coord.poll())
+    assert coord.status == "ok" and set(stored(store)) == {"c0", "c1", "c3", "c4", "c5"}
+    (row,) = store.db.execute("SELECT source, error FROM quarantine").fetchall()
+    assert row[0] == "facebook comment c2" and when in row[1]

@@ -6,6 +6,7 @@ pass values around without anyone changing them behind its back.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -164,6 +165,32 @@ class Batch:
     cursor: str | None
     more: bool = False
     rejected: tuple[Rejected, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Quarantine messages dated outside `EARLIEST`..`LATEST` (or without an offset).
+
+        A year-1 or year-9999 time (an exporter's placeholder) passes the format but not the
+        engine, which adds hours and years to it: the whole batch failed on every poll, and
+        nothing after it was ever stored. Every connector's poll ends in a Batch, so this is
+        the one place to catch it.
+        """
+        if all(_in_range(m.created_at) for m in self.messages):
+            return
+        odd = [m for m in self.messages if not _in_range(m.created_at)]
+        object.__setattr__(self, "messages", tuple(m for m in self.messages if _in_range(m.created_at)))
+        object.__setattr__(self, "rejected", self.rejected + tuple(
+            Rejected(f"{m.platform} {m.kind} {m.id}", f"created_at: {m.created_at.isoformat()} is not "
+                     f"between {EARLIEST.year} and {LATEST.year}", json.dumps(m.to_dict(), ensure_ascii=False))
+            for m in odd))
+
+
+# Message times the engine can compute with (a year of business hours added, and more).
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(3000, 1, 1, tzinfo=timezone.utc)
+
+
+def _in_range(when: datetime) -> bool:
+    return when.tzinfo is not None and EARLIEST <= when < LATEST
 
 
 @dataclass(frozen=True, slots=True)
