@@ -37,7 +37,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from webcare.commands_metrics import read_columns, responder_names  # noqa: E402
+from webcare.commands_metrics import responder_names  # noqa: E402
+from webcare.store import read_columns  # noqa: E402
 from webcare.metrics import (  # noqa: E402
     CompactRows, MetricsConfig, compact_rows_query, first_responses_from_columns,
     first_responses_from_rows, format_report, mark_auto_reply, report_from_pairs,

@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from webcare import config
@@ -100,7 +101,7 @@ def slow_inputs(store: Store, period, now: datetime) -> DigestInputs:
     volume = store.digest_volume(origin, origin, max(period.end, period.start))
     rows = slow_response_rows(store, response_since(period, now).timestamp() - metrics.gap, now.timestamp())
     pairs = first_responses_from_rows(rows, metrics.gap) if len(rows) else None
-    waiting = waiting_rows(rows, pairs, now) if pairs is not None else []
+    waiting = waiting_rows(np.array([r[4] for r in rows.rows]), pairs, now) if pairs is not None else []
     examples = store.digest_examples([rowid for rowid, _, _ in waiting])
     need = [(rowid, examples[rowid]) for rowid, _, _ in waiting if rowid in examples
             and (not examples[rowid][0].public or examples[rowid][1] is None or examples[rowid][1].complaint

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from webcare.business_hours import BusinessHours
-from webcare.commands_metrics import read_columns
+from webcare.store import read_columns
 from webcare.metrics import (
     MetricsConfig, ResponseTarget, compute_metrics, first_responses, first_responses_from_columns,
     format_report, looks_like_auto_reply, mark_auto_reply, metrics_from_columns, report_from_pairs,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import webcare.store as store_module
-from webcare.commands_metrics import read_columns
+from webcare.store import read_columns
 from webcare.metrics import compute_metrics, first_responses, metrics_from_columns
 from webcare.models import Alert, Rejected, Score
 from webcare.store import SCHEMA_VERSION, Store, StoreError

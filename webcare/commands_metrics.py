@@ -10,24 +10,20 @@ hands values to the pure `webcare.metrics` and `webcare.responsiveness`.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sqlite3
 import sys
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from webcare.jsonl import read_messages
 from webcare.metrics import (
-    AUTHOR_NAMES_SQL, BULK_CHECK_SQL, DEFAULT_GAP, OTHER_PLATFORM, CompactRows, MessageColumns,
-    MetricsConfig, brand_author_keys, columns_fit, columns_from_rows, columns_from_sql,
-    columns_query, compact_rows_query, compute_metrics, first_responses_from_columns, format_report, register_sql_functions,
-    report_from_pairs,
+    MetricsConfig, compute_metrics, first_responses_from_columns, format_report, report_from_pairs,
 )
 from webcare.models import Author, Message, MessageFormatError, Rejected, parse_time
 from webcare.responsiveness import ResponsivenessRules, forecast_label, responsiveness
+from webcare.store import read_columns
 
 FACEBOOK_LOOKBACK = timedelta(days=60)  # covers the 30-day window and its 24 h silences
 
@@ -96,43 +92,6 @@ def run(args: argparse.Namespace, config: MetricsConfig | None = None,
     return 0
 
 
-def read_columns(connection: sqlite3.Connection, since: datetime | None = None, *,
-                 gap: float = DEFAULT_GAP, recheck_text: bool = False) -> MessageColumns:
-    """The pairing columns of a store database (from `gap` before `since`, when given).
-
-    In bulk when the store has thread ids and author keys for every row (schema 4); a
-    database the bot has not migrated yet is read one row at a time, which is slower but
-    gives the same figures.
-    """
-    platforms = platforms_in(connection)
-    if recheck_text:
-        register_sql_functions(connection)
-    if not (_has_keys(connection) and columns_fit(connection.execute(BULK_CHECK_SQL).fetchone())):
-        sql, params = compact_rows_query(platforms, since, gap=gap, recheck_text=recheck_text)
-        return columns_from_rows(CompactRows((*platforms, OTHER_PLATFORM), _fetch(connection, sql, params)))
-    sql, params = columns_query(platforms, since, gap=gap, recheck_text=recheck_text)
-    columns = columns_from_sql(connection.execute(sql, params).fetchone(), (*platforms, OTHER_PLATFORM))
-    names = connection.execute(AUTHOR_NAMES_SQL, (json.dumps(brand_author_keys(columns)),))
-    return replace(columns, author_names=dict(names))
-
-
-def _has_keys(connection: sqlite3.Connection) -> bool:
-    columns = {column[1] for column in connection.execute("PRAGMA table_info(messages)")}
-    return {"thread", "author_key"} <= columns
-
-
-def platforms_in(connection: sqlite3.Connection) -> list[str]:
-    """The platforms in the store, sorted: one index probe per platform (the store indexes
-    `platform` first) instead of a scan over every message."""
-    found: list[str] = []
-    (name,) = connection.execute("SELECT min(platform) FROM messages").fetchone()
-    while name is not None:
-        found.append(name)
-        (name,) = connection.execute("SELECT min(platform) FROM messages WHERE platform > ?",
-                                     (name,)).fetchone()
-    return found
-
-
 def responder_names(connection: sqlite3.Connection, responders: Sequence[str]) -> dict[str, str]:
     """The latest display name of each responder: a probe of the `author_id` index each,
     where one GROUP BY over the brand's messages would cost a scan and a sort."""
@@ -145,18 +104,6 @@ def responder_names(connection: sqlite3.Connection, responders: Sequence[str]) -
         if row:
             names[author] = row[0]
     return names
-
-
-def _fetch(connection: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple]:
-    """Rows with the cycle collector paused while many fresh tuples arrive (otherwise it
-    runs repeated full collections over them)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_jsonl(path: Path | None, err: TextIO) -> list[Message]:

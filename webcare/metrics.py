@@ -323,6 +323,7 @@ class MessageColumns:
     author: Sequence[str | None] | np.ndarray  # ids, or the store's integer author keys
     ref: Sequence[str | None]
     author_names: Mapping[int, str] = field(default_factory=dict)  # the brand's author keys
+    store_rows: np.ndarray | None = None  # each message's row id, when read with `row_ids`
 
     def __len__(self) -> int:
         return int(self.ts.size)
@@ -353,8 +354,9 @@ def message_columns(
         np.array(flags, dtype=np.int64), thread_keys(messages), author, ref)
 
 
-def columns_from_rows(rows: CompactRows) -> MessageColumns:
-    """The columns of compact tuples (their payload split into author and ref)."""
+def columns_from_rows(rows: CompactRows, row_ids: bool = False) -> MessageColumns:
+    """The columns of compact tuples (their payload split into author and ref); with
+    `row_ids`, each tuple's fifth value is its store row id (`compact_rows_query`)."""
     data = rows.rows
     n = len(data)
     flags = np.fromiter(map(itemgetter(1), data), dtype=np.int64, count=n)
@@ -362,9 +364,10 @@ def columns_from_rows(rows: CompactRows) -> MessageColumns:
     ref: list[str | None] = [None] * n
     for i in np.flatnonzero(flags & PUBLIC).tolist():
         author[i], _, ref[i] = author[i].partition(US)  # type: ignore[union-attr]
+    store_rows = np.fromiter(map(itemgetter(4), data), dtype=np.int64, count=n) if row_ids else None
     return MessageColumns(
         rows.platforms, np.fromiter(map(itemgetter(0), data), dtype=float, count=n), flags,
-        list(map(itemgetter(2), data)), author, ref)
+        list(map(itemgetter(2), data)), author, ref, store_rows=store_rows)
 
 
 def mark_auto_reply(message: Message, auto_reply: Callable[[str], bool] = looks_like_auto_reply) -> Message:
@@ -404,7 +407,7 @@ SELECT ts,
   CASE WHEN from_brand IS 1 THEN
          CASE WHEN public IS 1 THEN author_id || char(31) || coalesce(in_reply_to, '')
               ELSE author_id END
-       WHEN public IS 1 THEN author_id || char(31) || id END
+       WHEN public IS 1 THEN author_id || char(31) || id END{{extra}}
 FROM messages"""
 
 # ts * 2**26 is a whole number below 2**63 for every double in [2**26, 2**37) (1972 to the
@@ -428,7 +431,7 @@ SELECT group_concat(CAST(ts * {TS_SCALE} AS INTEGER)),
   json_group_array(CASE WHEN public IS 1 THEN
                      CASE WHEN from_brand IS 1 THEN coalesce(in_reply_to, '') ELSE id END END),
   (SELECT json_group_object(platform, ids) FROM
-     (SELECT platform, group_concat(id) AS ids FROM threads GROUP BY platform))
+     (SELECT platform, group_concat(id) AS ids FROM threads GROUP BY platform)){{extra}}
 FROM messages"""
 
 
@@ -443,7 +446,7 @@ def columns_fit(check: Sequence[Any]) -> bool:
 
 def compact_rows_query(
     platforms: Sequence[str], since: datetime | None = None, *, gap: float = DEFAULT_GAP,
-    recheck_text: bool = False,
+    recheck_text: bool = False, until: datetime | None = None, row_ids: bool = False,
 ) -> tuple[str, tuple[Any, ...]]:
     """SQL and parameters that read the compact rows from the store's `messages` table.
 
@@ -453,31 +456,39 @@ def compact_rows_query(
     them. With `since`, reads from `gap` before it (to tell which messages open a
     conversation) to the end: answers may come after any `until`. `recheck_text` runs the
     auto-reply recogniser on every brand text (needs `register_sql_functions`) instead of
-    trusting `automated`.
+    trusting `automated`. With `until`, messages after it are left out (a digest of a past
+    day); `row_ids` adds each message's store row id (`MessageColumns.store_rows`).
     """
-    return _query(_SQL, platforms, since, gap, recheck_text)
+    return _query(_SQL, platforms, since, gap, recheck_text, until, "rowid" if row_ids else "")
 
 
 def columns_query(
     platforms: Sequence[str], since: datetime | None = None, *, gap: float = DEFAULT_GAP,
-    recheck_text: bool = False,
+    recheck_text: bool = False, until: datetime | None = None, row_ids: bool = False,
 ) -> tuple[str, tuple[Any, ...]]:
     """`compact_rows_query` as one row of aggregated columns, for `columns_from_sql`; it
     reads the store's thread ids and author keys, so it needs a store at schema 4
     (`columns_fit`)."""
-    return _query(_COLUMNS_SQL, platforms, since, gap, recheck_text)
+    return _query(_COLUMNS_SQL, platforms, since, gap, recheck_text, until,
+                  "group_concat(rowid)" if row_ids else "")
 
 
 def _query(template: str, platforms: Sequence[str], since: datetime | None, gap: float,
-           recheck_text: bool) -> tuple[str, tuple[Any, ...]]:
+           recheck_text: bool, until: datetime | None, extra: str) -> tuple[str, tuple[Any, ...]]:
     cases = " ".join(f"WHEN ? THEN {i}" for i in range(len(platforms)))
     code = f"CASE platform {cases} ELSE {len(platforms)} END" if platforms else "0"  # an empty store
     auto = ("automated OR (from_brand AND webcare_auto_reply(text))" if recheck_text else "automated")
-    sql = template.format(auto=auto, platform_code=code)
+    sql = template.format(auto=auto, platform_code=code, extra=f",\n  {extra}" if extra else "")
     params: tuple[Any, ...] = tuple(platforms) if "{platform_code}" in template else ()
+    bounds = []
     if since is not None:
-        sql += "\nWHERE ts >= ?"
+        bounds.append("ts >= ?")
         params += (since.timestamp() - gap,)
+    if until is not None:
+        bounds.append("ts <= ?")
+        params += (until.timestamp(),)
+    if bounds:
+        sql += "\nWHERE " + " AND ".join(bounds)
     return sql, params
 
 
@@ -485,7 +496,7 @@ def columns_from_sql(result: Sequence[Any], platforms: Sequence[str]) -> Message
     """The columns from the one row `columns_query` returns, when `columns_fit` (`platforms`
     as for `compact_rows_query`, plus the name for the others). Their `author_names` are
     still to be read: `brand_author_keys`, `AUTHOR_NAMES_SQL`."""
-    ts, packed, author, ref, threads_by_platform = result
+    ts, packed, author, ref, threads_by_platform, *row_ids = result
     ts, packed, author, ref = _integers(ts), _integers(packed), _integers(author), json.loads(ref)
     thread = packed >> PLATFORM_SHIFT
     flags = packed & ((1 << PLATFORM_SHIFT) - 1)
@@ -494,7 +505,8 @@ def columns_from_sql(result: Sequence[Any], platforms: Sequence[str]) -> Message
                          "author_key must not be NULL")
     if ts.size:
         flags |= _thread_platforms(json.loads(threads_by_platform), platforms, thread) << PLATFORM_SHIFT
-    return MessageColumns(tuple(platforms), ts / TS_SCALE, flags, thread, author, ref)
+    return MessageColumns(tuple(platforms), ts / TS_SCALE, flags, thread, author, ref,
+                          store_rows=_integers(row_ids[0]) if row_ids else None)
 
 
 def brand_author_keys(columns: MessageColumns) -> list[int]:

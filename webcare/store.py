@@ -9,10 +9,12 @@ each configured sink has a delivery row that is ticked off once that sink has it
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import pickle
 import sqlite3
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
@@ -20,7 +22,11 @@ from typing import Any, Awaitable, Callable, Iterable, Iterator, Sequence, TypeV
 
 import sqlite_utils
 
-from webcare.metrics import thread_sql
+from webcare.metrics import (
+    AUTHOR_NAMES_SQL, BULK_CHECK_SQL, DEFAULT_GAP, OTHER_PLATFORM, CompactRows, MessageColumns,
+    brand_author_keys, columns_fit, columns_from_rows, columns_from_sql, columns_query,
+    compact_rows_query, register_sql_functions, thread_sql,
+)
 from webcare.models import Alert, Author, Message, Rejected, Score
 
 SCHEMA_VERSION = 4
@@ -528,24 +534,10 @@ class Store:
             "WHERE m.ts >= ? AND m.ts < ? GROUP BY 1, 2, 3, 4, 5",
             (origin.timestamp(), split.timestamp(), end.timestamp())).fetchall()
 
-    def digest_response_rows(self, since: datetime, gap: float, until: datetime | None = None):
-        """`metrics` compact rows from `gap` before `since` (up to `until`), each with the row
-        id appended (so waiting messages can be looked up with `digest_examples`). The rows'
-        platform codes cover every platform in the store, which costs an index probe per
-        platform instead of a second read of the rows."""
-        from webcare.metrics import OTHER_PLATFORM, CompactRows, compact_rows_query
-
-        end = until.timestamp() if until is not None else float("inf")
-        platforms = [r[0] for r in self.conn.execute(_ALL_PLATFORMS_SQL)]
-        if not platforms:
-            return CompactRows((OTHER_PLATFORM,), [])
-        sql, params = compact_rows_query(platforms, since, gap=gap)
-        with_rowid = sql.replace("\nFROM messages", ",\n  rowid\nFROM messages", 1)
-        if with_rowid == sql or not with_rowid.rstrip().endswith("WHERE ts >= ?"):
-            raise StoreError("metrics.compact_rows_query changed shape: cannot append the row id")
-        with_rowid += " AND ts <= ?"
-        params += (end,)
-        return CompactRows((*platforms, OTHER_PLATFORM), self.conn.execute(with_rowid, params).fetchall())
+    def digest_response_columns(self, since: datetime, gap: float, until: datetime) -> MessageColumns:
+        """`metrics` pairing columns from `gap` before `since` up to `until`, with each
+        message's row id (so waiting messages can be looked up with `digest_examples`)."""
+        return read_columns(self.conn, since, gap=gap, until=until, row_ids=True)
 
     def digest_examples(self, rowids: Sequence[int]) -> dict[int, tuple[Message, Score | None]]:
         """Messages with their scores, by row id."""
@@ -643,7 +635,7 @@ class Store:
     def digest_inbox_rows(self, platforms: Sequence[str], since: datetime, until: datetime):
         """The private messages on `platforms` in [since, until] as `metrics` compact rows,
         exactly as `first_responses` would see those messages (threads followed among them,
-        auto-replies also recognised by their text), in time order, each with its uid appended.
+        auto-replies also recognised by their text), in time order, each with its row id appended.
 
         A month of a busy inbox pairs this way in a fraction of the seconds it took to build
         it as messages, which is what Facebook's label is computed from.
@@ -659,7 +651,7 @@ class Store:
             f"SELECT m.ts, CASE WHEN m.from_brand = 1 THEN 1 + 2 * CASE WHEN m.automated THEN 1 ELSE "
             f"webcare_auto_reply(m.text) END ELSE 0 END + 8 * (length(m.kind) & 7) + 64 * CASE m.platform "
             f"{cases} END, {_queue_thread('m', among)}, CASE WHEN m.from_brand = 1 THEN m.author_id END, "
-            f"m.platform || ':' || m.id FROM messages m WHERE m.ts >= :since AND m.ts <= :until "
+            f"m.rowid FROM messages m WHERE m.ts >= :since AND m.ts <= :until "
             f"AND m.public = 0 AND m.platform IN ({', '.join(f':p{i}' for i in range(len(platforms)))}) "
             f"ORDER BY m.ts, m.platform, m.id", params).fetchall()
         return CompactRows(tuple(platforms), rows)
@@ -724,14 +716,6 @@ def _row_score(row: Sequence[Any]) -> Score | None:
                  tuple(json.loads(reasons or "[]")), confidence if confidence is not None else 1.0)
 
 
-# Every platform in the store, ascending: one probe of the (platform, ...) index each.
-_ALL_PLATFORMS_SQL = """
-WITH RECURSIVE p(name) AS (
-  SELECT min(platform) FROM messages
-  UNION ALL SELECT (SELECT min(platform) FROM messages WHERE platform > p.name) FROM p WHERE p.name IS NOT NULL)
-SELECT name FROM p WHERE name IS NOT NULL"""
-
-
 # --- /queue: the SQL behind `Store.waiting_customers` -----------------------------------------
 
 def _queue_thread(m: str, among: str = "p.ts >= :since") -> str:
@@ -787,6 +771,63 @@ WITH waiting AS MATERIALIZED (
 SELECT NULL, count(*) FROM waiting
 UNION ALL
 SELECT * FROM (SELECT rid, band FROM waiting ORDER BY band, ts, platform, id LIMIT :limit)"""
+
+
+# --- the pairing columns `webcare metrics` and the digest read ------------------------------
+
+def read_columns(connection: sqlite3.Connection, since: datetime | None = None, *,
+                 gap: float = DEFAULT_GAP, recheck_text: bool = False, until: datetime | None = None,
+                 row_ids: bool = False) -> MessageColumns:
+    """The pairing columns of a store database (from `gap` before `since` and up to `until`,
+    when given; with each message's row id when `row_ids`).
+
+    In bulk when the store has thread ids and author keys for every row (schema 4); a
+    database the bot has not migrated yet is read one row at a time, which is slower but
+    gives the same figures.
+    """
+    platforms = platforms_in(connection)
+    if recheck_text:
+        register_sql_functions(connection)
+    if not (_has_keys(connection) and columns_fit(connection.execute(BULK_CHECK_SQL).fetchone())):
+        sql, params = compact_rows_query(platforms, since, gap=gap, recheck_text=recheck_text,
+                                         until=until, row_ids=row_ids)
+        rows = CompactRows((*platforms, OTHER_PLATFORM), _fetch(connection, sql, params))
+        return columns_from_rows(rows, row_ids=row_ids)
+    sql, params = columns_query(platforms, since, gap=gap, recheck_text=recheck_text, until=until,
+                                row_ids=row_ids)
+    columns = columns_from_sql(connection.execute(sql, params).fetchone(), (*platforms, OTHER_PLATFORM))
+    names = connection.execute(AUTHOR_NAMES_SQL, (json.dumps(brand_author_keys(columns)),))
+    return replace(columns, author_names=dict(names))
+
+
+def _has_keys(connection: sqlite3.Connection) -> bool:
+    columns = {column[1] for column in connection.execute("PRAGMA table_info(messages)")}
+    return {"thread", "author_key"} <= columns
+
+
+def platforms_in(connection: sqlite3.Connection) -> list[str]:
+    """The platforms in the store, sorted: one index probe per platform (the store indexes
+    `platform` first) instead of a scan over every message."""
+    found: list[str] = []
+    (name,) = connection.execute("SELECT min(platform) FROM messages").fetchone()
+    while name is not None:
+        found.append(name)
+        (name,) = connection.execute("SELECT min(platform) FROM messages WHERE platform > ?",
+                                     (name,)).fetchone()
+    return found
+
+
+def _fetch(connection: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple]:
+    """Rows with the cycle collector paused while many fresh tuples arrive (otherwise it
+    runs repeated full collections over them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        if enabled:
+            gc.enable()
+
 
 
 T = TypeVar("T")

@@ -24,7 +24,7 @@ from webcare.digest.content import (
     waiting_rows,
 )
 from webcare.digest.schedule import Period, today_so_far
-from webcare.metrics import MetricsConfig, first_responses_from_rows
+from webcare.metrics import MetricsConfig, first_responses_from_columns
 from webcare.responsiveness import ResponsivenessRules
 from webcare.store import Store, in_worker
 
@@ -95,9 +95,9 @@ def read_inputs(store: Store, config, period: Period, now: datetime) -> DigestIn
     origin = baseline_start(period)
     volume = store.digest_volume(origin, origin, max(period.end, period.start),
                                  detail_from=period.previous().start)
-    rows = store.digest_response_rows(response_since(period, now), metrics.gap, until=now)
-    pairs = first_responses_from_rows(rows, metrics.gap) if len(rows) else None
-    waiting = waiting_rows(rows, pairs, now) if pairs is not None else []
+    columns = store.digest_response_columns(response_since(period, now), metrics.gap, until=now)
+    pairs = first_responses_from_columns(columns, metrics.gap) if len(columns) else None
+    waiting = waiting_rows(columns.store_rows, pairs, now) if pairs is not None else []
     counts, examples = store.digest_waiting([rowid for rowid, _, _ in waiting], WAITING_SHOWN)
     facebook = read_facebook_label(store, now)
     return DigestInputs(

@@ -495,7 +495,7 @@ def facebook_label(rows: CompactRows, now: datetime,
     """Facebook's inbox label as customers see it at `now`, and whether waiting messages
     threaten it; None when the Page's inbox has no counted message yet.
 
-    `rows` are the inbox messages up to `now`, each with its uid (`Store.digest_inbox_rows`).
+    `rows` are the inbox messages up to `now`, each with its row id (`Store.digest_inbox_rows`).
     """
     rules = rules or ResponsivenessRules()
     pairs = first_responses_from_rows(rows, rules.silence)
@@ -516,11 +516,11 @@ def facebook_label(rows: CompactRows, now: datetime,
 WaitingRow = tuple[int, float, bool]  # row id, seconds waited, acknowledged by an auto-reply
 
 
-def waiting_rows(rows: CompactRows, pairs: FirstResponses, now: datetime, days: float = WAITING_DAYS,
+def waiting_rows(row_ids: np.ndarray, pairs: FirstResponses, now: datetime, days: float = WAITING_DAYS,
                  cap: int = 20000) -> list[WaitingRow]:
     """Customer messages of the last `days` without an answer at `now`, oldest first.
 
-    `rows` are `Store.digest_response_rows` (the row id is each tuple's fifth value).
+    `row_ids` are the store row ids of the paired messages (`MessageColumns.store_rows`).
     """
     at = now.timestamp()
     with np.errstate(invalid="ignore"):
@@ -528,7 +528,8 @@ def waiting_rows(rows: CompactRows, pairs: FirstResponses, now: datetime, days: 
         acked = pairs.ack <= at
     keep = np.flatnonzero(open_ & (pairs.ts <= at) & (pairs.ts >= at - days * 86400))
     keep = keep[np.argsort(pairs.ts[keep], kind="stable")][:cap]
-    return [(rows.rows[int(pairs.row[i])][4], at - float(pairs.ts[i]), bool(acked[i])) for i in keep.tolist()]
+    rows = row_ids[pairs.row[keep]].tolist()
+    return [(rowid, at - float(pairs.ts[i]), bool(acked[i])) for rowid, i in zip(rows, keep.tolist())]
 
 
 def waiting_section(rows: Sequence[WaitingRow], counts: Sequence[tuple[str, int]],
