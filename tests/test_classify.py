@@ -308,3 +308,12 @@ def test_the_brand_cancelling_is_not_the_customer_leaving(clf):
     cancelled = clf.score_text("Your engineer has cancelled our repair for the third time.")
     assert any(r.startswith("refund/cancel/churn") for r in leaving.reasons)
     assert not any(r.startswith("refund/cancel/churn") for r in cancelled.reasons)
+
+
+def test_only_the_start_of_a_huge_text_is_scored(clf):
+    from webcare.classify import SCORED_CHARS
+
+    tail = " Er hangt een sterke gaslucht in het trappenhuis."
+    assert any(r.startswith("safety risk") for r in clf.score_text(tail).reasons)
+    huge = "bla " * (SCORED_CHARS // 4) + tail
+    assert not any(r.startswith("safety risk") for r in clf.score_text(huge).reasons)

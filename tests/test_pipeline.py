@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+from dataclasses import replace
 from datetime import timedelta
 
 from webcare.engine import Engine
@@ -89,3 +90,22 @@ def test_a_brand_holding_reply_counts_as_an_auto_reply_even_unflagged(tmp_path):
         msg("2", "Je pakket is vandaag verstuurd, sorry voor het wachten.", author="zuiderloop"),
     ), None), T0)
     assert [m.automated for m in new] == [True, False]
+
+
+class CountingEngine(Engine):
+    ticks = 0
+
+    def on_tick(self, state, now):
+        self.ticks += 1
+        return super().on_tick(state, now)
+
+
+def test_a_replayed_gap_of_decades_is_not_ticked_through_minute_by_minute(tmp_path):
+    engine = CountingEngine(load_dir(None))
+    p = Pipeline(Store(tmp_path / "w.db"), engine, [], simulated=True)
+    old, new = storm_stream(2, every_minutes=1)
+    p.ingest("feed", Batch((replace(old, created_at=T0.replace(year=1971)),), "1"), T0)
+    p.ingest("feed", Batch((new,), "2"), T0)
+    assert p.store.count_messages() == 2
+    assert engine.ticks < 2 * 24 * 60 * 46  # the first 45 idle days at most, not 55 years
+    assert p.state.last_tick > T0 - timedelta(minutes=2)

@@ -24,6 +24,9 @@ from webcare.store import Store
 
 log = logging.getLogger(__name__)
 EXAMPLES = 3
+# Longer than any engine window (escalations, storms, pile-ups, response targets over holidays,
+# repeat contact): after this long without a message, ticks until the next one find nothing due.
+IDLE_AFTER = timedelta(days=45)
 
 
 class Pipeline:
@@ -116,14 +119,20 @@ class Pipeline:
         return self.store.incident(incident_id)
 
     def _ticks_until(self, at: datetime) -> list[Alert]:
+        """The engine's ticks from the last one up to `at`; across a gap longer than any of
+        its windows (a replayed message from 1970, then one from today) the idle stretch is
+        skipped, not ticked through minute by minute."""
         alerts: list[Alert] = []
         if self.state.last_tick is None:
             self.state.last_tick = _floor(at, self.tick)
             return alerts
         step = self.state.last_tick + self.tick
+        idle = self.state.last_tick + IDLE_AFTER
         while step <= at:
             alerts += self.engine.on_tick(self.state, step)
             step += self.tick
+            if idle < step < at - self.tick:
+                step = _floor(at, self.tick)
         return alerts
 
     def _commit(self, alerts: list[Alert], now: datetime) -> list[Alert]:

@@ -33,6 +33,9 @@ NL_POS, NL_NEG = 0.35, -0.05
 # How sure the learned safety model must be to flag a risk no cue found (chosen beforehand:
 # a false alarm costs a look, a miss can cost much more, but the model saw few examples).
 SAFETY_CERTAINTY = 0.95
+# Only the start of a text is scored: a 10 MB paste would otherwise hold the event loop for
+# seconds, and what a customer wants is said in its first pages (the rest is quoted history).
+SCORED_CHARS = 20_000
 
 
 class Classifier:
@@ -70,6 +73,7 @@ class Classifier:
         followers: int | None = None, context: UrgencyContext | None = None,
     ) -> Score:
         """Score a bare text; `lang_hint` ('nl', 'en-GB', 'de', ...) wins over detection."""
+        text = text[:SCORED_CHARS]
         guess = self._detector.detect(text, lang_hint)
         lang = guess.lang
         compound = self.polarity(text, lang).compound
