@@ -11,10 +11,22 @@ incidents, so a trigger never decides about alerts, cooldowns or escalation.
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 from typing import Any, Callable, ClassVar, Protocol
 
 from webcare.models import Message, Score
+
+
+def stale_keys(expiry: list[tuple[float, Any]], emptied: set, horizon: float) -> set:
+    """The keys an hourly sweep must look at: those emptied since the last sweep, and those
+    whose entry in the `expiry` heap (time, key) is older than `horizon` (popped from it), so
+    a sweep touches only what may have expired instead of walking all state."""
+    stale = set(emptied)
+    emptied.clear()
+    while expiry and expiry[0][0] < horizon:
+        stale.add(heapq.heappop(expiry)[1])
+    return stale
 
 
 class Seen:

@@ -14,7 +14,7 @@ from itertools import islice
 
 from webcare.models import Message
 from webcare.settings import at_least, positive, setting
-from webcare.triggers import Finding, Seen
+from webcare.triggers import Finding, Seen, stale_keys
 from webcare.triggers.text import age, quote
 
 
@@ -98,11 +98,7 @@ class PileUp:
         if t - state.last_sweep >= 3600:  # forget old complaints once an hour
             state.last_sweep = t
             horizon = t - self.options.forget_hours * 3600
-            stale = set(state.emptied)
-            state.emptied.clear()
-            while state.expiry and state.expiry[0][0] < horizon:
-                stale.add(heapq.heappop(state.expiry)[1])
-            for key in stale:
+            for key in stale_keys(state.expiry, state.emptied, horizon):
                 thread = state.threads.get(key)
                 if thread is None:
                     continue

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from webcare.models import Message
 from webcare.settings import at_least, positive, setting
-from webcare.triggers import Finding, Seen
+from webcare.triggers import Finding, Seen, stale_keys
 
 
 @dataclass(frozen=True)
@@ -103,11 +103,7 @@ class RepeatContact:
         if t - state.last_sweep >= 3600:  # forget quiet customers once an hour
             state.last_sweep = t
             horizon = t - self.horizon
-            stale = set(state.emptied)
-            state.emptied.clear()
-            while state.expiry and state.expiry[0][0] < horizon:
-                stale.add(heapq.heappop(state.expiry)[1])
-            for cid in stale:
+            for cid in stale_keys(state.expiry, state.emptied, horizon):
                 customer = state.customers.get(cid)
                 if customer is not None and (not customer.contacts or customer.contacts[-1][0] < horizon):
                     self._forget(state, cid)
