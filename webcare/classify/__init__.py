@@ -5,7 +5,8 @@ its arguments and its rules are built once in `__init__` and never changed, so o
 is safe to share between tasks and threads. English is scored by VADER (same numbers,
 `vader_fast`); Dutch by VADER's rules over a Dutch lexicon (`lexicon_nl`); other languages
 only by their emoji and emoticons (usually neutral), with low confidence, because a wrong
-label is worse than none.
+label is worse than none. Intent and urgency come from cue families (`cues`), with two
+learned second opinions (`wording`) for complaints and safety risks worded in ways no cue lists.
 """
 
 from __future__ import annotations
