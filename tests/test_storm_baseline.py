@@ -130,8 +130,9 @@ def test_planned_event_keywords_are_watched_with_a_lower_threshold():
 def test_a_busy_brand_started_mid_morning_sees_no_storm_in_its_ordinary_complaints(seed):
     """A third of a busy brand's mentions complain (about 40 an hour from 10:00): started for the
     first time at 10:00, with nothing learned, webcare must not call its normal a storm. (Seed 2
-    did, at 12:40, while two hours of counts were read as an exact ratio: 25 complaints
-    against 24 other mentions looked like a storm against the learned 0.27.)"""
+    did, at 12:40, two hours after the start: 25 complaints
+    against 24 other mentions looked like a storm against the learned 0.27; half is now assumed
+    for the first six learned hours, not two.)"""
     start = START + timedelta(hours=10)
     first_hours = [(m, s) for m, s in normal_traffic(1, seed, neg_share=1 / 3, scale=12)
                    if start <= m.created_at < start + timedelta(hours=3)]
