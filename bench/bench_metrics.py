@@ -23,7 +23,6 @@ timed once for comparison.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import random
 import sqlite3
@@ -41,7 +40,7 @@ from webcare.commands_metrics import responder_names  # noqa: E402
 from webcare.store import read_columns  # noqa: E402
 from webcare.metrics import (  # noqa: E402
     CompactRows, MetricsConfig, compact_rows_query, first_responses_from_columns,
-    first_responses_from_rows, format_report, mark_auto_reply, report_from_pairs,
+    first_responses_from_rows, format_report, gc_paused, mark_auto_reply, report_from_pairs,
 )
 from webcare.models import Author, Message  # noqa: E402
 from webcare.store import Store  # noqa: E402
@@ -167,11 +166,8 @@ def timed(fn):
 def fetch(db: sqlite3.Connection, sql: str, params: tuple = ()) -> list[tuple]:
     """Read all rows with the cycle collector paused (it would otherwise rescan the growing
     list of tuples again and again)."""
-    gc.disable()
-    try:
+    with gc_paused():
         return db.execute(sql, params).fetchall()
-    finally:
-        gc.enable()
 
 
 def cold_run(path: Path, now: datetime) -> dict[str, float]:

@@ -589,7 +589,7 @@ def first_responses_from_columns(columns: MessageColumns, gap: float = DEFAULT_G
     is at least `gap` earlier. Those are prefix scans over sorted arrays; the only
     per-message Python work is C-level `map` over strings.
     """
-    with _gc_paused():
+    with gc_paused():
         return _pair(columns, gap)
 
 
@@ -775,9 +775,9 @@ def _count_before(
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pausing the cycle collector while building large columns (no cycles are created)
-    avoids repeated full collections over millions of young objects."""
+def gc_paused() -> Iterator[None]:
+    """Pausing the cycle collector while building large columns or reading many rows (no
+    cycles are created) avoids repeated full collections over millions of young objects."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -9,7 +9,6 @@ each configured sink has a delivery row that is ticked off once that sink has it
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import pickle
 import sqlite3
@@ -25,7 +24,7 @@ import sqlite_utils
 from webcare.metrics import (
     AUTHOR_NAMES_SQL, BULK_CHECK_SQL, DEFAULT_GAP, OTHER_PLATFORM, CompactRows, MessageColumns,
     brand_author_keys, columns_fit, columns_from_rows, columns_from_sql, columns_query,
-    compact_rows_query, register_sql_functions, thread_sql,
+    compact_rows_query, gc_paused, register_sql_functions, thread_sql,
 )
 from webcare.models import Alert, Author, Message, Rejected, Score
 
@@ -640,8 +639,6 @@ class Store:
         A month of a busy inbox pairs this way in a fraction of the seconds it took to build
         it as messages, which is what Facebook's label is computed from.
         """
-        from webcare.metrics import CompactRows, register_sql_functions
-
         register_sql_functions(self.conn)
         among = "p.public = 0 AND p.ts >= :since AND p.ts <= :until"
         cases = " ".join(f"WHEN :p{i} THEN {i}" for i in range(len(platforms)))
@@ -668,8 +665,6 @@ class Store:
         every customer message is looked up there once. Everything reads one snapshot, and
         rolling back to the savepoint leaves no trace of the temporary table.
         """
-        from webcare.metrics import register_sql_functions
-
         register_sql_functions(self.conn)
         params: dict[str, Any] = {"since": since.timestamp(), "limit": limit}
         params.update((f"band{i}", low) for i, low in enumerate(bands))
@@ -723,9 +718,9 @@ def _queue_thread(m: str, among: str = "p.ts >= :since") -> str:
     `p` that satisfy `among`: its conversation, else (a reply) its parent's thread, followed
     up while the parents are among them, else '@author' in private, else itself. The walk only
     runs for replies without a conversation id, which are rare; a reply cycle is cut off."""
-    own = (f"CASE WHEN {{p}}.conversation_id > '' THEN {{p}}.conversation_id "
-           f"WHEN {{p}}.in_reply_to > '' THEN {{p}}.in_reply_to "
-           f"WHEN {{p}}.public = 0 THEN '@' || {{p}}.author_id ELSE {{p}}.id END")
+    own = ("CASE WHEN {p}.conversation_id > '' THEN {p}.conversation_id "
+           "WHEN {p}.in_reply_to > '' THEN {p}.in_reply_to "
+           "WHEN {p}.public = 0 THEN '@' || {p}.author_id ELSE {p}.id END")
     walk = (f"WITH RECURSIVE up(reply_to, thread, depth) AS ("
             f"SELECT {m}.in_reply_to, {m}.in_reply_to, 0 UNION ALL "
             f"SELECT CASE WHEN NOT coalesce(p.conversation_id > '', 0) THEN p.in_reply_to END, "
@@ -791,7 +786,8 @@ def read_columns(connection: sqlite3.Connection, since: datetime | None = None, 
     if not (_has_keys(connection) and columns_fit(connection.execute(BULK_CHECK_SQL).fetchone())):
         sql, params = compact_rows_query(platforms, since, gap=gap, recheck_text=recheck_text,
                                          until=until, row_ids=row_ids)
-        rows = CompactRows((*platforms, OTHER_PLATFORM), _fetch(connection, sql, params))
+        with gc_paused():
+            rows = CompactRows((*platforms, OTHER_PLATFORM), connection.execute(sql, params).fetchall())
         return columns_from_rows(rows, row_ids=row_ids)
     sql, params = columns_query(platforms, since, gap=gap, recheck_text=recheck_text, until=until,
                                 row_ids=row_ids)
@@ -815,19 +811,6 @@ def platforms_in(connection: sqlite3.Connection) -> list[str]:
         (name,) = connection.execute("SELECT min(platform) FROM messages WHERE platform > ?",
                                      (name,)).fetchone()
     return found
-
-
-def _fetch(connection: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple]:
-    """Rows with the cycle collector paused while many fresh tuples arrive (otherwise it
-    runs repeated full collections over them)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        if enabled:
-            gc.enable()
-
 
 
 T = TypeVar("T")
