@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.register_assert_rewrite("connector_kit")  # its shared checks fail with the values, like a test
+
 from webcare.models import Author, Message
 
 AMS = timezone(timedelta(hours=2))

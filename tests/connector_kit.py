@@ -48,3 +48,20 @@ async def fail_then_recover(coord: Coordinator, clock: SimClock) -> dict:
 def runner_said(records) -> list[str]:
     """The runner's log lines (from caplog.records): a state change or a recovery each."""
     return [r.getMessage() for r in records if r.name == "webcare.runner" and r.levelno >= logging.INFO]
+
+
+async def refused_once_then_caught_up(store: Store, conn, clock: SimClock, caplog, error: str,
+                                      expected: set[str], platform: str | None = None) -> None:
+    """Poll into the answer the fake was set to give once (a 200 of the wrong shape), then
+    the runner's retry: while it failed, the status said so and why; afterwards every message
+    of `expected` is stored (no page read as the last), nothing is quarantined, and the runner
+    said each state change once: the failure, then the recovery."""
+    coord = coordinator(store, conn, clock)
+    with caplog.at_level(logging.INFO, logger="webcare.runner"):
+        failing = await fail_then_recover(coord, clock)
+    await conn.aclose()
+    assert failing["status"] == "backoff" and error in failing["last_error"]
+    assert set(stored(store, platform)) == expected
+    assert status(store)["status"] == "ok" and not store.quarantined()
+    said = runner_said(caplog.records)
+    assert len(said) == 2 and error in said[0] and said[1] == f"connector {conn.name} recovered"

@@ -16,7 +16,7 @@ from webcare.clock import SimClock
 from webcare.config import from_dict
 from webcare.settings import option_paths
 
-from connector_kit import coordinator, fail_then_recover, runner_said, stored
+from connector_kit import coordinator, refused_once_then_caught_up, stored
 from conftest import T0
 from fakes.graph_api import EXPIRED, FakeGraphApi, graph_error
 
@@ -182,15 +182,7 @@ def test_a_200_of_the_wrong_shape_is_retried_and_never_read_as_the_last_page(sto
             seed(api)
             api.fail(path, 200, answer(api))  # once, then the Graph API answers properly again
             conn = connector(api, clock)
-            coord = coordinator(store, conn, clock)
-            with caplog.at_level(logging.INFO, logger="webcare.runner"):
-                failing = await fail_then_recover(coord, clock)
-            await conn.aclose()
-            assert failing["status"] == "backoff" and error in failing["last_error"]
-            assert set(stored(store)) == EVERYTHING  # no page skipped
-            assert store.connector_status()[0]["status"] == "ok" and not store.quarantined()
-            said = runner_said(caplog.records)
-            assert len(said) == 2 and error in said[0] and said[1] == "connector ig recovered"
+            await refused_once_then_caught_up(store, conn, clock, caplog, error, EVERYTHING)
 
     asyncio.run(scenario())
 
