@@ -59,6 +59,7 @@ from zoneinfo import ZoneInfo
 from webcare.engine import Engine
 from webcare.models import Author, Message, Score
 from webcare.playbooks import load_dir
+from webcare.scenario import poisson
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "crisislex_t26"
 STORM = "complaint-storm"
@@ -191,7 +192,7 @@ def background(start: float, end: float, level: float, seed: int) -> list[tuple[
                     posts.append(f"post{n}")
         rate = public_x * HOURLY[local.hour] * WEEKLY[local.weekday()] * day_factor[day] / 60
         for platform, kind, public, share in CHANNELS:
-            for _ in range(_poisson(rng, rate * share)):
+            for _ in range(poisson(rng, rate * share)):
                 n += 1
                 at = t + rng.random() * 60
                 p = int(rng.random() ** 2 * people)  # a few people write a lot
@@ -220,14 +221,6 @@ def background(start: float, end: float, level: float, seed: int) -> list[tuple[
 
 def _utc(t: float) -> datetime:
     return datetime.fromtimestamp(t, timezone.utc)
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    limit, k, p = math.exp(-lam), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
 
 
 # --- the run ------------------------------------------------------------------------------

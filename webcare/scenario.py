@@ -935,7 +935,7 @@ def _storm(b: _Demo) -> list[dict[str, Any]]:
     # the onset itself: the first complaint lands exactly at STORM_ONSET
     inbound.append(_storm_message(b, STORM_ONSET, storm_people, earlier, statement_fb, onset=True))
     while minute < end:
-        count = _poisson(rng, _storm_rate(minute) / 60)
+        count = poisson(rng, _storm_rate(minute) / 60)
         for s in sorted(rng.randrange(60) for _ in range(count)):
             local = minute + timedelta(seconds=s)
             inbound.append(_storm_message(b, amsterdam(local), storm_people, earlier, statement_fb))
@@ -943,7 +943,8 @@ def _storm(b: _Demo) -> list[dict[str, Any]]:
     return inbound
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
+def poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson-distributed count with mean `lam` (Knuth's method: fine for small means)."""
     limit, k, p = math.exp(-lam), 0, rng.random()
     while p > limit:
         k += 1
