@@ -8,6 +8,7 @@ import pytest
 from webcare.engine import Engine
 from webcare.models import Score
 from webcare.playbooks import load_dir
+from webcare.scenario import poisson
 
 from conftest import msg
 
@@ -27,21 +28,13 @@ def normal_traffic(days: int, seed: int, busy_monday: float = 2.5, neg_share: fl
     at, n = START, 0
     while at < START + timedelta(days=days):
         rate = rhythm(at) * scale * (busy_monday if at.weekday() == 0 and at >= START + timedelta(days=7) else 1)
-        for _ in range(_poisson(rng, rate / 60)):
+        for _ in range(poisson(rng, rate / 60)):
             n += 1
             neg = rng.random() < neg_share
             yield msg(f"n{n}", at=at + timedelta(seconds=rng.randrange(60)), author=f"p{rng.randrange(5000)}",
                       platform=rng.choice(["facebook", "x"])), (NEG if neg else NEU)
         at += timedelta(minutes=1)
 
-
-def _poisson(rng, lam):
-    import math
-    limit, k, p = math.exp(-lam), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
 
 
 def run(stream, sensitivity="balanced"):
