@@ -130,6 +130,14 @@ def phase_rows(n: int, timings: dict) -> list[Row]:
     return rows
 
 
+def classify_rows(n: int, timings: dict) -> list[Row]:
+    out, timings["classify"] = run([str(BENCH / "bench_classify.py"), str(n)], 1800)
+    vader, rate = number(out, "bare VADER"), number(out, "classifier  ")
+    return [Row("classifier", f"Classifier.score alone, {n:,} msgs (fastest of 3 interleaved rounds)",
+                f"{rate:,.0f} msg/s", f"bare VADER {vader:,.0f} msg/s"),
+            Row("classifier", "ratio classifier / bare VADER", f"{rate / vader:.2f}x")]
+
+
 def engine_rows(n: int, timings: dict) -> list[Row]:
     out, timings["engine"] = run([str(BENCH / "bench_engine.py"), str(n)], 1800)
     return [Row("engine", f"all bundled playbooks, {n:,} msgs + minute ticks",
@@ -232,6 +240,7 @@ def main() -> None:
     timings: dict[str, float] = {}
     rows = pipeline_rows(100_000 if args.full else 20_000, timings)
     rows += phase_rows(100_000 if args.full else 20_000, timings)
+    rows += classify_rows(100_000 if args.full else 20_000, timings)
     rows += engine_rows(200_000 if args.full else 50_000, timings)
     rows += latency_rows(60 if args.full else 15, timings)
     store, results = store_rows(args.full, timings)
