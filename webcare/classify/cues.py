@@ -433,13 +433,14 @@ def find_cues(text_lower: str, lang: str) -> dict[Cue, str]:
     """Every cue family present in `text_lower`, with its first matching expression.
 
     One scan of all expressions at once marks the places where any of them matches; only
-    there is each family tried. Families are found independently ("nog steeds niet
-    geleverd" is both "not delivered" and "waiting").
+    there is each family tried, and only the families with an expression that can start with
+    the character there (`_families_from`). Families are found independently ("nog steeds
+    niet geleverd" is both "not delivered" and "waiting").
     """
     found: dict[Cue, str] = {}
     for hit in _ANY_CUE.finditer(text_lower):
         pos = hit.start()
-        for c, pattern in _FAMILIES:
+        for c, pattern in _families_from(text_lower[pos]):
             if c not in found and lang in c.langs:
                 match = pattern.match(text_lower, pos)
                 if match is not None:
@@ -448,4 +449,87 @@ def find_cues(text_lower: str, lang: str) -> dict[Cue, str]:
 
 
 _FAMILIES = tuple((c, re.compile(_factored(list(c.expressions)) + r"(?!\w)")) for c in ALL_CUES)
-_ANY_CUE = re.compile(r"(?<!\w)(?=" + _factored([e for c in ALL_CUES for e in c.expressions]) + r"(?!\w))")
+
+
+_PLAIN_LOOKBEHIND = re.compile(r"\(\?<!([^\\.^$*+?{}\[\]|()]+)\)")
+
+
+def _scan_forms(expression: str) -> list[str]:
+    """`expression` spelled out (`_distributed`) and rewritten, for the scan only, to begin
+    with a plain character or a `\\d` where it can: a lookbehind of plain text moves past the
+    first character ("(?<!niet )is" is "i(?<!niet i)s") and "\\d+" is "\\d\\d*". The regex
+    engine skips an alternation's branch on its first character only when the branch starts
+    with one; a branch starting with a lookbehind or a repeat is tried in full at every word
+    of every message."""
+    behind = []
+    while (lookbehind := _PLAIN_LOOKBEHIND.match(expression)) is not None:
+        behind.append(lookbehind.group(1))
+        expression = expression[lookbehind.end():]
+    out = []
+    for form in _distributed(expression):
+        if form.startswith("\\d+"):
+            form = "\\d\\d*" + form[3:]
+        first = _literal_prefix(form)[:1]
+        if not behind:
+            out.append(form)
+        elif first:
+            out.append(first + "".join(f"(?<!{b}{first})" for b in behind) + form[1:])
+        else:
+            out.append("".join(f"(?<!{b})" for b in behind) + form)
+    return out
+
+
+def _scan_alternation(expressions: list[str]) -> str:
+    """Like `_factored`, for a scan that only asks where some expression matches (which one
+    is the families' business, so branch order does not matter): the `_scan_forms` of every
+    expression, factored by leading characters, the ones starting with a digit gathered
+    under one `\\d` branch."""
+    forms, digit_led = [], []
+    for form in (f for x in expressions for e in _distributed(x) for f in _scan_forms(e)):
+        (digit_led if form.startswith("\\d") else forms).append(form)
+    inner = _factored(forms)[3:-1]
+    if digit_led:
+        inner += "|\\d(?:" + "|".join(f[2:] for f in sorted(set(digit_led), key=len, reverse=True)) + ")"
+    return "(?:" + inner + ")"
+
+
+_ANY_CUE = re.compile(r"(?<!\w)(?=" + _scan_alternation([e for c in ALL_CUES for e in c.expressions]) + r"(?!\w))")
+
+
+def _first_characters(cues: tuple[Cue, ...]):
+    """For `_families_from`: the families each plain first character can start, those whose
+    expressions can start with a digit, and those that can start anywhere."""
+    by_char: dict[str, set[int]] = {}
+    digit_led, anywhere = set(), set()
+    for k, c in enumerate(cues):
+        for form in (f for x in c.expressions for e in _distributed(x) for f in _scan_forms(e)):
+            first = _literal_prefix(form)[:1]
+            if first:
+                by_char.setdefault(first, set()).add(k)
+            elif form.startswith("\\d"):
+                digit_led.add(k)
+            else:
+                anywhere.add(k)
+    return by_char, digit_led, anywhere
+
+
+def _family_table() -> tuple[dict[str, tuple], tuple, tuple]:
+    by_char, digit_led, anywhere = _first_characters(ALL_CUES)
+
+    def families(indices: set[int]) -> tuple:
+        return tuple(_FAMILIES[k] for k in sorted(indices))  # in `ALL_CUES` order, as before
+
+    table = {ch: families(ks | anywhere | (digit_led if ch.isdecimal() else set()))
+             for ch, ks in by_char.items()}
+    return table, families(digit_led | anywhere), families(anywhere)
+
+
+_BY_FIRST, _DIGIT_FAMILIES, _ANYWHERE_FAMILIES = _family_table()
+
+
+def _families_from(ch: str) -> tuple:
+    """The (family, pattern) pairs with an expression that can start with `ch`."""
+    families = _BY_FIRST.get(ch)
+    if families is not None:
+        return families
+    return _DIGIT_FAMILIES if ch.isdecimal() else _ANYWHERE_FAMILIES

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
 from vaderSentiment.vaderSentiment import (
-    B_INCR, C_INCR, N_SCALAR, SentimentIntensityAnalyzer, allcap_differential, normalize,
+    B_INCR, C_INCR, N_SCALAR, SentimentIntensityAnalyzer, normalize,
 )
 
 if TYPE_CHECKING:
@@ -87,58 +87,108 @@ def emoji_valences(vader: SentimentIntensityAnalyzer) -> dict[str, float]:
     return out
 
 
+_STRIP = string.punctuation + "“”‘’…"
+# Distinct whitespace-separated tokens whose facts a `RuleSentiment` remembers: a month of
+# a busy brand's traffic uses fewer; past the limit new tokens are simply worked out each time.
+TOKEN_MEMO_LIMIT = 50_000
+
+
 def _strip_punct(token: str) -> str:
     """VADER's rule: strip surrounding punctuation unless that leaves an emoticon stub."""
-    stripped = token.strip(string.punctuation + "“”‘’…")
+    stripped = token.strip(_STRIP)
     if not stripped:
         return token.rstrip(".,!?")  # ":-(." -> ":-("
     return token if len(stripped) <= 2 and not stripped.isalpha() else stripped
 
 
 class RuleSentiment:
-    """A VADER-rule analyzer for one language; safe to share, it keeps no per-call state."""
+    """A VADER-rule analyzer for one language; safe to share, it keeps no per-call state.
+
+    What a token means without its neighbours (its stripped form, lower-cased and folded
+    form, valence, capitals, whether it ends a clause) is worked out once per distinct token
+    and remembered (`TOKEN_MEMO_LIMIT`): most of a message's words were seen before, and
+    looking them up costs a tenth of stripping, folding and looking up each again. The memo
+    only ever gains entries that are a pure function of the token, so sharing it between
+    threads is safe and it never changes a result.
+    """
 
     def __init__(self, rules: LanguageRules) -> None:
         self.rules = rules
-        self._phrase_starts = {p[0] for p in rules.phrases}
-        self._phrase_max = max((len(p) for p in rules.phrases), default=1)
-        chars = "".join(sorted(c for c in rules.emoji if len(c) == 1))
-        self._emoji_re = re.compile("([" + re.escape(chars) + "])") if chars else None
+        sizes: dict[str, set[int]] = {}
+        for phrase in rules.phrases:
+            sizes.setdefault(phrase[0], set()).add(len(phrase))
+        # first word -> the lengths of the phrases it starts, longest first
+        self._phrase_sizes = {w: tuple(sorted(n, reverse=True)) for w, n in sizes.items()}
+        # each single-character emoji -> itself with a space either side (a token of its own)
+        self._emoji_spaced = {ord(c): f" {c} " for c in rules.emoji if len(c) == 1} or None
+        lowest = min(self._emoji_spaced or (0x10FFFF,))
+        self._emoji_range = re.compile(f"[{re.escape(chr(lowest))}-\U0010ffff]")
+        self._facts: dict[str, tuple[str, str, float | None, bool, bool]] = {}
 
     def tokens(self, text: str) -> tuple[list[str], list[bool]]:
         """Words and emoticons, and for each whether a clause ends after it."""
-        if self._emoji_re is not None and not text.isascii():
-            text = self._emoji_re.sub(r" \1 ", text)
-        words, ends = [], []
-        for raw in text.split():
-            token = _strip_punct(raw)
-            if token:
-                words.append(token)
-                ends.append(raw[-1] in CLAUSE_END and token[-1] != raw[-1])
-            elif ends and raw[0] in CLAUSE_END:
-                ends[-1] = True
-        return words, ends
+        words, _, _, _, ends = self._read(text)
+        return list(words), list(ends)
+
+    def _read(self, text: str):
+        """Per token, as five parallel tuples: the word, its lower-cased and folded form, its
+        valence (None: none), whether it is in capitals, whether a clause ends after it."""
+        if self._emoji_spaced is not None and not text.isascii():
+            text = self._space_emoji(text)
+        get = self._facts.get
+        read = [get(raw) or self._learn(raw) for raw in text.split()]
+        if not read:
+            return (), (), (), (), ()
+        units = tuple(zip(*read))
+        if "" in units[0]:  # a bare "!!!" or "...": not a word, it only ends a clause
+            kept: list[tuple[str, str, float | None, bool, bool]] = []
+            for fact in read:
+                if fact[0]:
+                    kept.append(fact)
+                elif kept and fact[4]:
+                    kept[-1] = (*kept[-1][:4], True)
+            if not kept:
+                return (), (), (), (), ()
+            units = tuple(zip(*kept))
+        return units
+
+    def _space_emoji(self, text: str) -> str:
+        """Each emoji a token of its own ("top👍" -> "top 👍 "): only those in `text` are
+        replaced, found by one scan for characters in the emoji range."""
+        spaced = self._emoji_spaced
+        for char in set(self._emoji_range.findall(text)):
+            if ord(char) in spaced:
+                text = text.replace(char, spaced[ord(char)])
+        return text
+
+    def _learn(self, raw: str) -> tuple[str, str, float | None, bool, bool]:
+        """The facts of one raw token (see the class docstring), remembered while there is room."""
+        token = _strip_punct(raw)
+        if not token:
+            fact = ("", "", None, False, raw[0] in CLAUSE_END)
+        else:
+            low = token.lower()
+            if not low.isascii():  # only a non-ASCII text has non-ASCII tokens to fold
+                low = low.translate(_FOLD)
+            fact = (token, low, self._word_valence(low), token.isupper(),
+                    raw[-1] in CLAUSE_END and token[-1] != raw[-1])
+        if len(self._facts) < TOKEN_MEMO_LIMIT:
+            self._facts[raw] = fact
+        return fact
 
     def polarity(self, text: str) -> Polarity:
         rules = self.rules
         boosters, negations = rules.boosters, rules.negations
-        words, ends = self.tokens(text)
-        lower = [w.lower() for w in words]
-        if not text.isascii():
-            lower = [w.translate(_FOLD) for w in lower]
+        words, lower, valences, upper, ends = self._read(text)
         # Phrases first: one unit each, so the "geen" in "geen reactie" negates nothing.
-        if rules.phrases:
-            words, lower, valences, ends = self._merge_phrases(words, lower, ends)
-        else:
-            valences = [None] * len(words)
-        for i, low in enumerate(lower):
-            if valences[i] is None:
-                valences[i] = self._word_valence(low)
-        is_cap_diff = allcap_differential(words)
-        sentiments: list[float] = []
-        negated = [False] * len(lower)
-        hits: list[str] = []
+        if self._phrase_sizes:
+            words, lower, valences, upper, ends = self._merge_phrases(words, lower, valences, upper, ends)
         n = len(lower)
+        caps = sum(upper)
+        is_cap_diff = 0 < n - caps < n  # VADER's allcap_differential
+        sentiments: list[float] = []
+        negated = [False] * n
+        hits: list[str] = []
         for i, low in enumerate(lower):
             valence = valences[i] or 0.0
             if low in boosters and (
@@ -153,7 +203,7 @@ class RuleSentiment:
             if not low[:1].isalpha():
                 sentiments.append(valence)  # emoji and emoticons: no negation, no boosters
                 continue
-            if words[i].isupper() and is_cap_diff:
+            if upper[i] and is_cap_diff:
                 valence += C_INCR if valence > 0 else -C_INCR
             for back in range(3):
                 j = i - back - 1
@@ -166,7 +216,7 @@ class RuleSentiment:
                 if scalar:
                     if valence < 0:
                         scalar = -scalar
-                    if words[j].isupper() and is_cap_diff:
+                    if upper[j] and is_cap_diff:
                         scalar += C_INCR if valence > 0 else -C_INCR
                     valence += scalar * (1.0, 0.95, 0.9)[back]
                 if prev in negations:
@@ -193,36 +243,41 @@ class RuleSentiment:
             total += emphasis if total > 0 else -emphasis
         return Polarity(normalize(total) if total else 0.0, tuple(hits))
 
-    def _merge_phrases(self, words, lower, ends):
+    def _merge_phrases(self, words, lower, valences, upper, ends):
         """Join known phrases into single units carrying the phrase's valence."""
-        phrases, starts, longest = self.rules.phrases, self._phrase_starts, self._phrase_max
+        phrases, sizes_of = self.rules.phrases, self._phrase_sizes
         n = len(lower)
         found = []  # (start, size, valence)
         i = 0
         while i < n:
-            if lower[i] in starts:
-                for size in range(min(longest, n - i), 1, -1):
+            sizes = sizes_of.get(lower[i])
+            if sizes is not None:
+                for size in sizes:  # longest first
+                    if size > n - i:
+                        continue
                     key = tuple(lower[i:i + size])
                     if key in phrases and not any(ends[i:i + size - 1]):
                         found.append((i, size, phrases[key]))
                         i += size - 1
                         break
             i += 1
-        valences: list[float | None] = [None] * n
         if not found:
-            return words, lower, valences, ends
-        out_w, out_l, out_v, out_e = [], [], [], []
+            return words, lower, valences, upper, ends
+        out_w, out_l, out_v, out_u, out_e = [], [], [], [], []
         prev = 0
         for start, size, value in found:
-            out_w += words[prev:start]; out_l += lower[prev:start]
-            out_v += valences[prev:start]; out_e += ends[prev:start]
-            out_w.append(" ".join(words[start:start + size]))
+            out_w += words[prev:start]; out_l += lower[prev:start]; out_v += valences[prev:start]
+            out_u += upper[prev:start]; out_e += ends[prev:start]
+            word = " ".join(words[start:start + size])
+            out_w.append(word)
             out_l.append(" ".join(lower[start:start + size]))
             out_v.append(value)
+            out_u.append(word.isupper())
             out_e.append(ends[start + size - 1])
             prev = start + size
-        out_w += words[prev:]; out_l += lower[prev:]; out_v += valences[prev:]; out_e += ends[prev:]
-        return out_w, out_l, out_v, out_e
+        out_w += words[prev:]; out_l += lower[prev:]; out_v += valences[prev:]
+        out_u += upper[prev:]; out_e += ends[prev:]
+        return out_w, out_l, out_v, out_u, out_e
 
     @staticmethod
     def _negate_backwards(lower, ends, sentiments, negated, used: set[int]) -> None:
