@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
+import sqlite3
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,16 +25,20 @@ from webcare.digest.build import (
     FACEBOOK_LOOKBACK, FACEBOOK_WINDOW, WAITING_SHOWN, build_digest, ignore_words, metrics_config,
 )
 from webcare.digest.content import (
-    DigestInputs, FacebookLabel, baseline_start, compose, response_since, waiting_rows,
+    DigestInputs, FacebookLabel, baseline_start, compose, facebook_label, response_since, waiting_rows,
 )
 from webcare.digest.schedule import day_period, today_so_far, week_period
-from webcare.metrics import OTHER_PLATFORM, CompactRows, compact_rows_query, first_responses_from_rows
+from webcare.metrics import (
+    OTHER_PLATFORM, CompactRows, MessageColumns, compact_rows_query, first_responses_from_columns,
+    first_responses_from_rows,
+)
 from webcare.models import Alert, Author, Message, Score
 from webcare.responsiveness import (
     ResponsivenessRules, _answered_at, _figures, _until, _waiting, counted_messages, forecast_label,
     label_window, responsiveness,
 )
-from webcare.store import Store
+import webcare.store as store_module
+from webcare.store import Store, StoreError
 
 AMS = ZoneInfo("Europe/Amsterdam")
 START = datetime(2026, 10, 1, 0, 0, tzinfo=AMS)
@@ -98,7 +104,7 @@ def slow_inputs(store: Store, period, now: datetime) -> DigestInputs:
     period = period.cut(now)
     metrics = metrics_config(CONFIG)
     origin = baseline_start(period)
-    volume = store.digest_volume(origin, origin, max(period.end, period.start))
+    volume = slow_volume(store, origin, origin, max(period.end, period.start))
     rows = slow_response_rows(store, response_since(period, now).timestamp() - metrics.gap, now.timestamp())
     pairs = first_responses_from_rows(rows, metrics.gap) if len(rows) else None
     waiting = waiting_rows(np.array([r[4] for r in rows.rows]), pairs, now) if pairs is not None else []
@@ -113,6 +119,23 @@ def slow_inputs(store: Store, period, now: datetime) -> DigestInputs:
         waiting_examples=dict(need[:WAITING_SHOWN]), incidents=store.incidents(),
         connectors=store.connector_status(), facebook=slow_facebook_label(store, now), metrics=metrics,
         ignore_words=ignore_words(CONFIG.brand.name), waiting_shown=WAITING_SHOWN)
+
+
+def slow_volume(store: Store, origin: datetime, start: datetime, end: datetime) -> list[tuple]:
+    """`Store.digest_volume` without its roll-up or SQL: every message in [start, end)
+    counted by hour, connector, platform, brand flag and label (unscored: 'neu')."""
+    scores = {(p, i): (label, complaint) for p, i, label, complaint in
+              store.conn.execute("SELECT platform, id, label, complaint FROM scores")}
+    counts: Counter = Counter()
+    complaints: Counter = Counter()
+    for platform, mid, ts, source, brand in store.conn.execute(
+            "SELECT platform, id, ts, source, from_brand FROM messages"):
+        if start.timestamp() <= ts < end.timestamp():
+            label, complaint = scores.get((platform, mid), (None, None))
+            key = (int((ts - origin.timestamp()) / 3600), source, platform, brand, label or "neu")
+            counts[key] += 1
+            complaints[key] += complaint or 0
+    return [(*key, complaints[key], n) for key, n in counts.items()]
 
 
 def slow_response_rows(store: Store, since: float, until: float) -> CompactRows:
@@ -232,3 +255,145 @@ def test_the_forecast_finds_the_moment_the_label_drops_as_before(seed):
 def test_the_forecast_cases_include_labels_that_drop_and_labels_that_hold():
     moments = [drop_moment_as_it_was(*forecast_case(seed), ResponsivenessRules()) for seed in range(40)]
     assert None in moments and sum(1 for m in moments if m) >= 5
+
+
+def test_the_inbox_columns_walk_threads_the_stored_ids_do_not_hold(tmp_path):
+    """Replies without a conversation id, chains of them, a parent outside the window and
+    empty conversation ids: the columns label is the rows label."""
+    store = Store(tmp_path / "i.db")
+    now = START + timedelta(days=3)
+    at = [START + timedelta(days=1, hours=h) for h in range(12)]
+    inbox = [Message("messenger", "a", "dm", False, Author("c1"), "Hallo?", at[0], conversation_id=""),
+             Message("messenger", "b", "dm", False, Author("page"), "Hoi!", at[1], conversation_id="",
+                     in_reply_to="a", from_brand=True),
+             Message("messenger", "c", "dm", False, Author("c2"), "Nog iets", at[2], in_reply_to="old"),
+             Message("messenger", "d", "dm", False, Author("page"), "Zeker", at[4], in_reply_to="c",
+                     from_brand=True),
+             Message("messenger", "e", "dm", False, Author("c2"), "En nu?", at[5], in_reply_to="d"),
+             Message("facebook", "f", "dm", False, Author("c3"), "Vraag", at[6]),
+             Message("facebook", "g", "dm", False, Author("page"), "Antwoord", at[9], in_reply_to="f",
+                     from_brand=True),
+             Message("messenger", "old", "dm", False, Author("c2"), "Eerder", START - timedelta(days=40))]
+    with store.transaction():
+        store.save_messages(inbox, "fb", START)
+    try:
+        rules = ResponsivenessRules()
+        for since in (now - FACEBOOK_WINDOW, START + timedelta(days=1, hours=3)):
+            columns = store.digest_inbox_columns(rules.platforms, since, now)
+            assert isinstance(columns, MessageColumns) and len(columns) > 1
+            rows = store.digest_inbox_rows(rules.platforms, since, now)
+            assert facebook_label(columns, now, rules) == facebook_label(rows, now, rules)
+            pairs_c = first_responses_from_columns(columns, rules.silence)
+            pairs_r = first_responses_from_rows(rows, rules.silence)
+            assert np.array_equal(pairs_c.answer, pairs_r.answer, equal_nan=True)
+            assert np.array_equal(pairs_c.opener, pairs_r.opener)
+    finally:
+        store.close()
+
+
+# -- the volume roll-up -------------------------------------------------------------------------------
+
+def test_the_volume_roll_up_follows_every_write_to_messages_and_scores(tmp_path):
+    """Re-scored, unscored, deleted, moved and scored-before-stored messages, also written
+    around the store: the roll-up always counts as the messages do."""
+    store = varied_store(tmp_path / "v.db", 3)
+    try:
+        def same(origin: datetime, start: datetime, end: datetime) -> None:
+            fast = store.digest_volume(origin, start, end)
+            assert sorted(fast, key=repr) == sorted(slow_volume(store, origin, start, end), key=repr)
+
+        origin = START + timedelta(days=5)
+        windows = [(origin, origin + timedelta(days=7, hours=13, minutes=7, seconds=3.5)),
+                   (origin + timedelta(minutes=14, seconds=59.75), origin + timedelta(minutes=15)),
+                   (origin + timedelta(hours=3, minutes=20), origin + timedelta(hours=3, minutes=44))]
+        for start, end in windows:
+            same(origin, start, end)
+        ids = [r[0] for r in store.conn.execute(
+            "SELECT m.id FROM messages m JOIN scores s USING (platform, id) WHERE m.platform = 'messenger' "
+            "AND m.ts > ? ORDER BY m.ts LIMIT 15", ((origin + timedelta(days=1)).timestamp(),))]
+        late = Message("messenger", "late-1", "dm", False, Author("l1"), "Waar blijft mijn medaille?",
+                       origin + timedelta(days=2, hours=5))
+        with store.transaction():
+            store.save_scores([(replace(late, id=i), SCORES[0]) for i in ids[:10]])  # re-scored
+            store.save_scores([(late, SCORES[1])])  # scored before it is stored
+            store.save_messages([late], "fb", START)
+        store.conn.execute("DELETE FROM scores WHERE platform = 'messenger' AND id IN (?, ?)", ids[10:12])
+        store.conn.execute("DELETE FROM messages WHERE platform = 'messenger' AND id = ?", (ids[12],))
+        store.conn.execute("UPDATE messages SET ts = ts + 86400, source = 'moved' WHERE platform = 'messenger' "
+                           "AND id = ?", (ids[13],))
+        foreign = sqlite3.connect(store.path)
+        foreign.execute("UPDATE scores SET label = 'pos', complaint = 0 WHERE platform = 'messenger' "
+                        "AND id = ?", (ids[14],))
+        foreign.execute("DELETE FROM messages WHERE platform = 'messenger' AND id = ?", (ids[9],))
+        foreign.commit()
+        foreign.close()
+        for start, end in windows:
+            same(origin, start, end)
+        same(origin.replace(minute=7), origin, origin + timedelta(days=3))  # off the quarter hours
+    finally:
+        store.close()
+
+
+# -- schema 5: a store written before the roll-up and the inbox index --------------------------------
+
+def as_schema_4(path) -> None:
+    """Take a store back to schema 4: no volume roll-up or its triggers, the old inbox index."""
+    connection = sqlite3.connect(path)
+    for (trigger,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        connection.execute(f"DROP TRIGGER {trigger}")
+    connection.execute("DROP TABLE volume")
+    connection.execute("DROP INDEX idx_messages_inbox")
+    connection.execute("CREATE INDEX idx_messages_private ON messages (platform, ts) WHERE public = 0")
+    connection.execute("DELETE FROM schema_version WHERE version = 5")
+    connection.execute("INSERT OR IGNORE INTO schema_version (version) VALUES (4)")
+    connection.commit()
+    connection.close()
+
+
+def digests(store: Store) -> list:
+    now = START + timedelta(days=13, hours=8)
+    return [build_digest(store, CONFIG, period, now) for period in (
+        today_so_far(now, AMS), day_period(now.date() - timedelta(days=1), AMS),
+        week_period(now.date() - timedelta(days=7), AMS))]
+
+
+def test_a_schema_4_store_gets_the_roll_up_and_gives_the_same_digests(tmp_path):
+    store = varied_store(tmp_path / "d.db", 4)
+    expected = digests(store)
+    store.close()
+    as_schema_4(tmp_path / "d.db")
+    store = Store(tmp_path / "d.db")
+    try:
+        assert store.conn.execute("SELECT max(version) FROM schema_version").fetchone() == (5,)
+        assert {"idx_messages_inbox", "idx_volume"} <= {name for (name,) in store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert digests(store) == expected
+        with store.transaction():  # and counts what comes after
+            store.save_messages([Message("x", "new-1", "mention", True, Author("n1"), "Parkeren was een ramp",
+                                         START + timedelta(days=13, hours=7))], "x", START)
+        assert digests(store)[0].total.messages == expected[0].total.messages + 1
+    finally:
+        store.close()
+
+
+def test_a_roll_up_cut_short_leaves_schema_4_and_is_done_again(tmp_path, monkeypatch):
+    store = varied_store(tmp_path / "d.db", 5)
+    expected = digests(store)
+    store.close()
+    as_schema_4(tmp_path / "d.db")
+    monkeypatch.setattr("webcare.store._BACKFILL_VOLUME", (*store_module._BACKFILL_VOLUME, "SELECT * FROM gone"))
+    with pytest.raises(StoreError):  # dies after the roll-up's rows are written
+        Store(tmp_path / "d.db")
+    connection = sqlite3.connect(tmp_path / "d.db")
+    names = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    assert "volume" not in names and not any(name.startswith("volume_") for name in names)
+    assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (4,)
+    connection.close()
+    monkeypatch.undo()
+    store = Store(tmp_path / "d.db")
+    try:
+        assert digests(store) == expected
+        assert store.conn.execute("SELECT sum(count) FROM volume WHERE NOT scored").fetchone() == (
+            store.count_messages(),)
+    finally:
+        store.close()

@@ -497,7 +497,8 @@ def columns_from_sql(result: Sequence[Any], platforms: Sequence[str]) -> Message
     as for `compact_rows_query`, plus the name for the others). Their `author_names` are
     still to be read: `brand_author_keys`, `AUTHOR_NAMES_SQL`."""
     ts, packed, author, ref, threads_by_platform, *row_ids = result
-    ts, packed, author, ref = _integers(ts), _integers(packed), _integers(author), json.loads(ref)
+    ts, packed, author = map(parse_integers, (ts, packed, author))
+    ref = json.loads(ref)
     thread = packed >> PLATFORM_SHIFT
     flags = packed & ((1 << PLATFORM_SHIFT) - 1)
     if not ts.size == thread.size == author.size == len(ref):  # group_concat skips NULLs
@@ -506,7 +507,7 @@ def columns_from_sql(result: Sequence[Any], platforms: Sequence[str]) -> Message
     if ts.size:
         flags |= _thread_platforms(json.loads(threads_by_platform), platforms, thread) << PLATFORM_SHIFT
     return MessageColumns(tuple(platforms), ts / TS_SCALE, flags, thread, author, ref,
-                          store_rows=_integers(row_ids[0]) if row_ids else None)
+                          store_rows=parse_integers(row_ids[0]) if row_ids else None)
 
 
 def brand_author_keys(columns: MessageColumns) -> list[int]:
@@ -518,7 +519,7 @@ def _thread_platforms(ids_by_platform: Mapping[str, str], platforms: Sequence[st
                       thread: np.ndarray) -> np.ndarray:
     """The platform code of each thread id in `thread` (the last code for other platforms)."""
     code = {name: i for i, name in enumerate(platforms[:-1])}
-    ids = {name: _integers(concatenated) for name, concatenated in ids_by_platform.items()}
+    ids = {name: parse_integers(concatenated) for name, concatenated in ids_by_platform.items()}
     of_thread = np.full(max((int(i.max()) for i in ids.values() if i.size), default=0) + 1,
                         len(platforms) - 1, dtype=np.int64)
     for name, its in ids.items():
@@ -528,7 +529,7 @@ def _thread_platforms(ids_by_platform: Mapping[str, str], platforms: Sequence[st
     return of_thread[thread]
 
 
-def _integers(concatenated: str | None) -> np.ndarray:
+def parse_integers(concatenated: str | None) -> np.ndarray:
     """The decimal integers of a `group_concat`, parsed in C."""
     return np.fromstring(concatenated or "", dtype=np.int64, sep=",")
 

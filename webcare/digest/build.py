@@ -112,9 +112,13 @@ def read_facebook_label(store: Store, now: datetime, rules: ResponsivenessRules 
     """Facebook's inbox label at `now`: from the DMs of the last 32 days (the 30-day window
     and the 24 h silences before it), or of 90 days when those hold under 10 counted ones."""
     rules = rules or ResponsivenessRules()
-    label = facebook_label(store.digest_inbox_rows(rules.platforms, now - FACEBOOK_WINDOW, now), now, rules)
+
+    def label_since(since: datetime):
+        return facebook_label(store.digest_inbox_columns(rules.platforms, since, now), now, rules)
+
+    label = label_since(now - FACEBOOK_WINDOW)
     if label is None or label.counted < rules.min_messages:
-        label = facebook_label(store.digest_inbox_rows(rules.platforms, now - FACEBOOK_LOOKBACK, now), now, rules)
+        label = label_since(now - FACEBOOK_LOOKBACK)
     return label
 
 

@@ -28,8 +28,10 @@ from webcare.metrics import (
     PUBLIC,
     CompactRows,
     FirstResponses,
+    MessageColumns,
     MetricsConfig,
     ResponseStats,
+    first_responses_from_columns,
     first_responses_from_rows,
     report_from_pairs,
 )
@@ -490,18 +492,24 @@ def response_figures(pairs: FirstResponses | None, period: Period, previous: Per
     return ResponseFigures(report.total, before.total, dict(report.by_platform), targets, facebook)
 
 
-def facebook_label(rows: CompactRows, now: datetime,
+def facebook_label(rows: CompactRows | MessageColumns, now: datetime,
                    rules: ResponsivenessRules | None = None) -> FacebookLabel | None:
     """Facebook's inbox label as customers see it at `now`, and whether waiting messages
     threaten it; None when the Page's inbox has no counted message yet.
 
-    `rows` are the inbox messages up to `now`, each with its row id (`Store.digest_inbox_rows`).
+    `rows` are the inbox messages up to `now` with their row ids: compact rows
+    (`Store.digest_inbox_rows`) or columns (`Store.digest_inbox_columns`).
     """
     rules = rules or ResponsivenessRules()
-    pairs = first_responses_from_rows(rows, rules.silence)
-    counted = [(ts, answer, rows.rows[row][4], bool(flags & PUBLIC)) for row, ts, answer, flags, opener in zip(
-        pairs.row.tolist(), pairs.ts.tolist(), pairs.answer.tolist(), pairs.flags.tolist(),
-        pairs.opener.tolist()) if opener]
+    if isinstance(rows, MessageColumns):
+        pairs = first_responses_from_columns(rows, rules.silence)
+        row_ids = rows.store_rows
+    else:
+        pairs = first_responses_from_rows(rows, rules.silence)
+        row_ids = np.fromiter((row[4] for row in rows.rows), dtype=np.int64, count=len(rows))
+    openers = np.flatnonzero(pairs.opener)
+    counted = list(zip(pairs.ts[openers].tolist(), pairs.answer[openers].tolist(),
+                       row_ids[pairs.row[openers]].tolist(), ((pairs.flags[openers] & PUBLIC) != 0).tolist()))
     shown, forecast = label_and_forecast(counted, now, rules)
     if shown.inbox.counted == 0:
         return None
