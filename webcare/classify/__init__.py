@@ -24,7 +24,7 @@ from webcare.classify.sentiment import (
 )
 from webcare.classify.urgency import UrgencyContext, urgency
 from webcare.classify.vader_fast import FastVader
-from webcare.classify.wording import COMPLAINT_WORDING, SAFETY_WORDING, Wording
+from webcare.classify.wording import COMPLAINT_WORDING, SAFETY_WORDING, Wording, model_features, pairs_known
 from webcare.models import Message, MessageFormatError, Score
 
 __all__ = ["Classifier", "UrgencyContext", "classify_record"]
@@ -52,6 +52,7 @@ class Classifier:
         self._detector = LanguageDetector(nl_words=dutch_vocabulary(), en_words=vader.lexicon)
         self._complaint_wording = Wording.load(COMPLAINT_WORDING)
         self._safety_wording = Wording.load(SAFETY_WORDING)
+        self._wording_pairs = pairs_known(self._complaint_wording, self._safety_wording)
 
     def polarity(self, text: str, lang: str) -> Polarity:
         """Sentiment with the engine for `lang`.
@@ -75,13 +76,16 @@ class Classifier:
     ) -> Score:
         """Score a bare text; `lang_hint` ('nl', 'en-GB', 'de', ...) wins over detection."""
         text = text[:SCORED_CHARS]
-        guess = self._detector.detect(text, lang_hint)
+        text_lower = text.lower()  # once, for detection, cues, intent and wording
+        guess = self._detector.detect(text, lang_hint, text_lower)
         lang = guess.lang
         compound = self.polarity(text, lang).compound
-        text_lower = text.lower()
         found = find_cues(text_lower, lang)
-        if SAFETY not in found and SAFETY_NL not in found and self._safety_wording.probability(text) >= SAFETY_CERTAINTY:
-            found[SAFETY] = self._safety_wording.strongest(text)  # "rolstoel": danger in words no cue lists
+        # the words both wording models read, found once
+        features = model_features(text_lower, self._wording_pairs)
+        safety = self._safety_wording
+        if SAFETY not in found and SAFETY_NL not in found and safety.probability_of(features) >= SAFETY_CERTAINTY:
+            found[SAFETY] = safety.strongest(text)  # "rolstoel": danger in words no cue lists
         sarcasm = None
         if compound > 0:  # "Top georganiseerd hoor 🙄", "Bedankt he" after a failure: the praise is the complaint
             sarcasm = _eye_roll(text) or found.get(SARCASM) or mocking(found)
@@ -96,7 +100,8 @@ class Classifier:
             strength = min(1.0, abs(compound) / 0.5)
             base = guess.confidence if lang != "und" else 0.3
             confidence = round(base * (0.6 + 0.4 * strength), 4)
-        intent = classify_intent(text, compound, found, text_lower, self._complaint_wording.probability)
+        complaint = self._complaint_wording
+        intent = classify_intent(text, compound, found, text_lower, lambda _: complaint.probability_of(features))
         level, urgency_reasons = urgency(
             compound, intent.complaint, found, public=public, followers=followers,
             context=context,

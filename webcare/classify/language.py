@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 STOPWORDS: dict[str, frozenset[str]] = {
@@ -98,6 +99,7 @@ class LanguageGuess:
     confidence: float
 
 
+@lru_cache(maxsize=512)  # a feed repeats a handful of hints on every message
 def normalise_hint(hint: str | None) -> str | None:
     """'nl-NL', 'NL', 'nld' -> 'nl'; any other real language code -> 'other'."""
     if not hint:
@@ -127,11 +129,14 @@ class LanguageDetector:
             votes.setdefault(word, {}).setdefault(EN, VOCAB_WEIGHT)
         self._votes = {word: tuple(vote.items()) for word, vote in votes.items()}
 
-    def detect(self, text: str, hint: str | None = None) -> LanguageGuess:
-        hinted = normalise_hint(hint)
-        if hinted is not None and hinted != "und":
-            return LanguageGuess(hinted, 1.0)
-        lowered = text.lower()
+    def detect(self, text: str, hint: str | None = None, lowered: str | None = None) -> LanguageGuess:
+        """The language of `text`; `lowered` is `text.lower()` if the caller has it already."""
+        if hint:
+            hinted = normalise_hint(hint)
+            if hinted is not None and hinted != "und":
+                return _HINTED.get(hinted) or LanguageGuess(hinted, 1.0)
+        if lowered is None:
+            lowered = text.lower()
         if _MAYBE_LINK.search(lowered):
             lowered = " ".join(t for t in lowered.split() if not _is_link(t))
         if "’" in lowered:
@@ -170,7 +175,16 @@ def _is_link(token: str) -> bool:
     return "/" in token or token.startswith("www.") or token.rstrip(".,;:!?)").endswith(DOMAINS)
 
 
+_BEYOND_LATIN = re.compile("[^\x00-\u024f]")
+_HINTED = {lang: LanguageGuess(lang, 1.0) for lang in ("nl", "en", "other")}  # immutable: shared
+
+
 def _non_latin_share(text: str) -> float:
+    """Share of the letters beyond Latin script; emoji are no letters, so a text whose only
+    characters beyond Latin are emoji (most non-ASCII messages) is answered without a walk."""
+    beyond = _BEYOND_LATIN.findall(text)
+    if not any(c.isalpha() for c in beyond):
+        return 0.0
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return 0.0

@@ -30,6 +30,27 @@ def wording_features(text: str) -> set[str]:
     return {*words, *map(" ".join, zip(words, words[1:]))}
 
 
+def pairs_known(*models: "Wording") -> dict[str, frozenset[str]]:
+    """First word -> the words that follow it in some word pair the `models` weigh."""
+    following: dict[str, set[str]] = {}
+    for model in models:
+        for feature in model.weights:
+            first, space, second = feature.partition(" ")
+            if space:
+                following.setdefault(first, set()).add(second)
+    return {first: frozenset(seconds) for first, seconds in following.items()}
+
+
+def model_features(text_lower: str, pairs: dict[str, frozenset[str]]) -> set[str]:
+    """`wording_features` of a lower-cased text as far as models knowing `pairs` can tell:
+    every word, and only the neighbour pairs some model weighs (`pairs_known`). Most pairs
+    of a message are in no model; joining each into a string was most of the cost. Computed
+    once, it serves every model (`Wording.probability_of`)."""
+    words = _TOKEN.findall(text_lower)
+    known = [f"{a} {b}" for a, b in zip(words, words[1:]) if b in pairs.get(a, ())]
+    return {*words, *known}
+
+
 class Wording:
     """P(label | words) from per-feature log-likelihood ratios; keeps no per-call state."""
 
@@ -50,8 +71,12 @@ class Wording:
         return cls(prior, weights)
 
     def probability(self, text: str) -> float:
+        return self.probability_of(wording_features(text))
+
+    def probability_of(self, features: set[str]) -> float:
+        """`probability` of a text from its features (`wording_features` or `model_features`)."""
         weights = self.weights
-        odds = self.prior + sum(map(weights.__getitem__, weights.keys() & wording_features(text)))
+        odds = self.prior + sum(map(weights.__getitem__, weights.keys() & features))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, odds))))
 
     def strongest(self, text: str) -> str:
