@@ -721,12 +721,16 @@ class Store:
         cols = ", ".join("m." + c for c in _MESSAGE_COLUMNS)
         rows = self.conn.execute(
             f"SELECT {cols}, s.lang, s.compound, s.label, s.intent, s.complaint, s.complaint_score, "
-            "s.urgency, s.reasons, s.confidence FROM messages m JOIN scores s "
-            "ON s.platform = m.platform AND s.id = m.id WHERE m.ts >= ? AND m.ts < ? "
-            "AND m.from_brand = 0 AND (s.complaint = 1 OR s.label = 'neg') "
-            "ORDER BY s.urgency DESC, m.ts LIMIT ?", (start.timestamp(), end.timestamp(), limit))
+            f"s.urgency, s.reasons, s.confidence {_COMPLAINTS}", (start.timestamp(), end.timestamp(), limit))
         n = len(_MESSAGE_COLUMNS)
         return [(_row_message(r[:n]), _row_score(r[n:])) for r in rows]
+
+    def digest_complaint_texts(self, start: datetime, end: datetime, limit: int = 20000
+                               ) -> list[tuple[int, str, str | None]]:
+        """`digest_complaints` as (row id, text, url): all the topics read of each, so that
+        only the few shown as examples are built as messages (`digest_examples`)."""
+        return self.conn.execute(f"SELECT m.rowid, m.text, m.url {_COMPLAINTS}",
+                                 (start.timestamp(), end.timestamp(), limit)).fetchall()
 
     def digest_run(self, recipient: str, period: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM digest_runs WHERE recipient = ? AND period = ?",
@@ -912,6 +916,12 @@ FROM (
   FROM messages m WHERE m.ts >= :since AND m.ts <= :until AND m.public = 0
     AND m.platform IN ({{platforms}})
   ORDER BY m.ts, m.platform, m.id)"""
+
+
+# The complaints of a digest's period, most urgent first (`Store.digest_complaints`).
+_COMPLAINTS = (
+    "FROM messages m JOIN scores s ON s.platform = m.platform AND s.id = m.id WHERE m.ts >= ? AND m.ts < ? "
+    "AND m.from_brand = 0 AND (s.complaint = 1 OR s.label = 'neg') ORDER BY s.urgency DESC, m.ts LIMIT ?")
 
 
 # --- /queue: the SQL behind `Store.waiting_customers` -----------------------------------------

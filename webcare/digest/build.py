@@ -7,10 +7,11 @@ passes values on. `digest_provider` plugs the digest into the Telegram `/digest`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from webcare.digest.config import DigestConfig
@@ -24,6 +25,7 @@ from webcare.digest.content import (
     waiting_rows,
 )
 from webcare.digest.schedule import Period, today_so_far
+from webcare.digest.topics import complaint_topics
 from webcare.metrics import MetricsConfig, first_responses_from_columns
 from webcare.responsiveness import ResponsivenessRules
 from webcare.store import Store, in_worker
@@ -100,12 +102,32 @@ def read_inputs(store: Store, config, period: Period, now: datetime) -> DigestIn
     waiting = waiting_rows(columns.store_rows, pairs, now) if pairs is not None else []
     counts, examples = store.digest_waiting([rowid for rowid, _, _ in waiting], WAITING_SHOWN)
     facebook = read_facebook_label(store, now)
-    return DigestInputs(
+    inputs = DigestInputs(
         brand=config.brand.name, period=period, now=now, origin=origin, volume=volume, pairs=pairs,
-        complaints=store.digest_complaints(period.start, period.end), waiting=waiting,
-        waiting_counts=counts, waiting_examples=examples, incidents=store.incidents(),
-        connectors=store.connector_status(), facebook=facebook, metrics=metrics,
-        ignore_words=ignore_words(config.brand.name), gap_hours=cfg.gap_hours, waiting_shown=WAITING_SHOWN)
+        complaints=(), waiting=waiting, waiting_counts=counts, waiting_examples=examples,
+        incidents=store.incidents(), connectors=store.connector_status(), facebook=facebook,
+        metrics=metrics, ignore_words=ignore_words(config.brand.name), gap_hours=cfg.gap_hours,
+        waiting_shown=WAITING_SHOWN)
+    return read_topics(store, inputs)
+
+
+class _Said(NamedTuple):
+    """What the topics read of a complaint (`topics.complaint_topics` wants `.text`, `.url`)."""
+
+    text: str
+    url: str | None
+
+
+def read_topics(store: Store, inputs: DigestInputs) -> DigestInputs:
+    """`inputs` with the period's complaint topics: found in the complaints' texts alone,
+    then only their examples are built as messages (a busy day has thousands of complaints)."""
+    said = [(_Said(text, url), rowid) for rowid, text, url in
+            store.digest_complaint_texts(inputs.period.start, inputs.period.end)]
+    topics = complaint_topics(said, inputs.ignore_words, inputs.top_topics, inputs.examples_per_topic)
+    built = store.digest_examples([rowid for topic in topics for _, rowid in topic.examples])
+    topics = tuple(replace(topic, examples=tuple(built[rowid] for _, rowid in topic.examples))
+                   for topic in topics)
+    return replace(inputs, topics=topics, complaint_count=len(said))
 
 
 def read_facebook_label(store: Store, now: datetime, rules: ResponsivenessRules | None = None):

@@ -245,6 +245,8 @@ class DigestInputs:
     top_topics: int = 5
     examples_per_topic: int = 2
     waiting_shown: int = 10
+    topics: tuple[Topic, ...] | None = None  # found already (`build.read_topics`), else from `complaints`
+    complaint_count: int | None = None  # with `topics`: how many complaints they come from
 
 
 def baseline_start(period: Period) -> datetime:
@@ -267,10 +269,13 @@ def compose(inp: DigestInputs) -> Digest:
     volume = [VolumeRow(*row) for row in inp.volume]
     channels, total, total_before = channel_lines(volume, inp.origin, period, previous)
     incidents = incident_summary(inp.incidents, period, previous, now)
-    topics = complaint_topics(inp.complaints, inp.ignore_words, inp.top_topics, inp.examples_per_topic)
+    topics = inp.topics
+    if topics is None:
+        topics = complaint_topics(inp.complaints, inp.ignore_words, inp.top_topics, inp.examples_per_topic)
+    complaints = len(inp.complaints) if inp.complaint_count is None else inp.complaint_count
     return Digest(
         brand=inp.brand, period=period, previous=previous, now=now, total=total,
-        total_before=total_before, channels=channels, topics=topics, complaints=len(inp.complaints),
+        total_before=total_before, channels=channels, topics=topics, complaints=complaints,
         incidents=incidents,
         response=response_figures(inp.pairs, period, previous, now, inp.metrics, inp.facebook),
         waiting=waiting_section(inp.waiting, inp.waiting_counts, inp.waiting_examples, inp.waiting_shown),
