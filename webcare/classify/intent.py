@@ -21,6 +21,7 @@ from typing import Callable, Mapping
 from webcare.classify.cues import (
     AGAIN, BROKEN, BROKEN_PROMISE, CHURN, COMPLAINT_WORDS, COMPLIMENT, LASTING, LEGAL, MOCK_PRAISE, MONEY, NO_ANSWER,
     NOT_DELIVERED, PRESS, PROBLEM, RESOLVED, SAFETY, SAFETY_NL, THANKS, WAITING, WRONG, Cue, find_cues,
+    whole_words,
 )
 
 COMPLAINT_THRESHOLD = 0.5
@@ -40,7 +41,7 @@ REPROACH_WEIGHT = 0.3
 WORDING_GATE, WORDING_THRESHOLD = 0.3, 0.8
 PRAISE_CUES: tuple[tuple[Cue, float], ...] = ((THANKS, 0.35), (COMPLIMENT, 0.35), (RESOLVED, 0.35))
 # Positive words that cheer someone on or wish everyone well: not praise of us.
-CHEER = re.compile(
+CHEER = whole_words(
     r"\b(?:hup|kom op|come on|let'?s go|go go|happy \w+(?:'s)? day|fijne \w+dag|succes (?:allemaal|iedereen|vandaag)|"
     r"good luck|gefeliciteerd|congrat\w*|have a (?:nice|great|good) (?:day|weekend)|fijn weekend|prettige feestdagen|"
     r"merry christmas|happy new year|gelukkig nieuwjaar)\b")
@@ -62,7 +63,7 @@ JOURNALIST = re.compile(
 ACKNOWLEDGEMENT = re.compile(
     r"^(?:ok(?:ay|é|e|ido)?|oké|prima|alright|right|helder|duidelijk),? (?:thanks|thank you|thx|cheers|dank je(?: wel)?|"
     r"dankje(?:wel)?|bedankt|merci)\b")
-PEER_ADDRESSEES = re.compile(r"\b(?:jullie|u|uw|you|your)\b")
+PEER_ADDRESSEES = whole_words(r"\b(?:jullie|u|uw|you|your)\b")
 
 # Interrogatives that open a question even without "?" ("Waar blijft mijn pakket").
 # "wat" is left out: "Wat een service" is an exclamation.
@@ -70,7 +71,7 @@ QUESTION_OPENERS = frozenset("""
     waar wanneer hoe waarom wie welke welk hoelang hoeveel waarmee hoezo
     where when how why who which
 """.split())
-QUESTION_PHRASES = re.compile(
+QUESTION_PHRASES = whole_words(
     r"\b(?:weet iemand|kan iemand|is het mogelijk|ik vroeg me af|graag (?:weten|horen)|"
     r"kunnen jullie|kunt u|anyone know|can you|could you|is there|i was wondering)\b")
 FIRST_WORD = re.compile(r"[^\W\d_]+")

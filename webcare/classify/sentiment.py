@@ -186,28 +186,24 @@ class RuleSentiment:
         n = len(lower)
         caps = sum(upper)
         is_cap_diff = 0 < n - caps < n  # VADER's allcap_differential
-        sentiments: list[float] = []
+        contrasts = rules.contrasts
+        sentiments = [0.0] * n  # words without valence, and modifiers, weigh nothing
         negated = [False] * n
         hits: list[str] = []
-        for i, low in enumerate(lower):
-            valence = valences[i] or 0.0
-            if low in boosters and (
-                valence == 0.0 or (i + 1 < n and (valences[i + 1] or lower[i + 1] in boosters))
-            ):
-                sentiments.append(0.0)  # a modifier here, not an opinion
-                continue
-            if valence == 0.0:
-                sentiments.append(0.0)
-                continue
+        for i in [i for i, v in enumerate(valences) if v]:  # only the words with a valence
+            low = lower[i]
+            valence = valences[i]
+            if low in boosters and i + 1 < n and (valences[i + 1] or lower[i + 1] in boosters):
+                continue  # a modifier here, not an opinion
             hits.append(low)
             if not low[:1].isalpha():
-                sentiments.append(valence)  # emoji and emoticons: no negation, no boosters
+                sentiments[i] = valence  # emoji and emoticons: no negation, no boosters
                 continue
             if upper[i] and is_cap_diff:
                 valence += C_INCR if valence > 0 else -C_INCR
             for back in range(3):
                 j = i - back - 1
-                if j < 0 or ends[j] or lower[j] in rules.contrasts:
+                if j < 0 or ends[j] or lower[j] in contrasts:
                     break  # modifiers do not reach across a clause or a "maar"
                 prev = lower[j]
                 if valences[j] and prev not in boosters:
@@ -225,14 +221,15 @@ class RuleSentiment:
                     else:
                         valence *= N_SCALAR
                         negated[i] = not negated[i]
-            sentiments.append(valence)
+            sentiments[i] = valence
         used: set[int] = set()
-        if rules.post_negation:
+        # the negation passes and the contrast only look for words most messages lack
+        if rules.post_negation and not POST_NEGATORS.isdisjoint(lower):
             self._negate_backwards(lower, ends, sentiments, negated, used)
-        if rules.bare_negation:
+        if rules.bare_negation and not BARE_NEGATORS.isdisjoint(lower):
             self._bare_negations(lower, ends, sentiments, used, rules.bare_negation)
-        contrast = next((i for i, low in enumerate(lower) if low in rules.contrasts), None)
-        if contrast is not None:
+        if not contrasts.isdisjoint(lower):
+            contrast = next(i for i, low in enumerate(lower) if low in contrasts)
             sentiments = [
                 s * 0.5 if i < contrast else s * 1.5 if i > contrast else s
                 for i, s in enumerate(sentiments)
@@ -248,19 +245,18 @@ class RuleSentiment:
         phrases, sizes_of = self.rules.phrases, self._phrase_sizes
         n = len(lower)
         found = []  # (start, size, valence)
-        i = 0
-        while i < n:
-            sizes = sizes_of.get(lower[i])
-            if sizes is not None:
-                for size in sizes:  # longest first
-                    if size > n - i:
-                        continue
-                    key = tuple(lower[i:i + size])
-                    if key in phrases and not any(ends[i:i + size - 1]):
-                        found.append((i, size, phrases[key]))
-                        i += size - 1
-                        break
-            i += 1
+        resume = 0  # words before this are inside a phrase already found
+        for i in [i for i, low in enumerate(lower) if low in sizes_of]:
+            if i < resume:
+                continue
+            for size in sizes_of[lower[i]]:  # longest first
+                if size > n - i:
+                    continue
+                key = tuple(lower[i:i + size])
+                if key in phrases and not any(ends[i:i + size - 1]):
+                    found.append((i, size, phrases[key]))
+                    resume = i + size
+                    break
         if not found:
             return words, lower, valences, upper, ends
         out_w, out_l, out_v, out_u, out_e = [], [], [], [], []
