@@ -1,6 +1,6 @@
 """The store at scale: insert rate, database size, /queue and /digest times, and the bot's memory.
 
-    python bench/bench_store.py [--sizes 10000,100000] [--full] [--json]
+    python bench/bench_store.py [--sizes 10000,100000] [--full] [--json] [--keep DIR]
 
 For each size N (`--full` adds 1,000,000):
 1. N synthetic messages (`webcare.scenario.generate_traffic`, ~2 s apart, so 1M span about five
@@ -241,26 +241,33 @@ def queue_window(db: Path) -> int:
     return n
 
 
-def measure(sizes: list[int]) -> list[SizeResult]:
+def measure(sizes: list[int], keep: Path | None = None) -> list[SizeResult]:
     telegram = FakeTelegram()
     results = []
     try:
         for n in sizes:
             with tempfile.TemporaryDirectory(prefix="webcare-store-") as tmp:
-                work = Path(tmp)
-                db = work / "store.db"
-                result = SizeResult(n)
-                result.insert_s, stored = build(db, n)
-                result.insert_per_s = stored / result.insert_s
-                result.db_mb = sum(p.stat().st_size for p in work.glob("store.db*")) / 1e6
-                result.count_ms, result.scan_ts_ms = baselines(db)
-                result.queue_window = queue_window(db)
-                run_bot(db, work, telegram, result)
-                results.append(result)
-                print(_row(result), file=sys.stderr, flush=True)
+                results.append(measure_size(n, keep or Path(tmp), telegram, reuse=keep is not None))
+                print(_row(results[-1]), file=sys.stderr, flush=True)
     finally:
         telegram.close()
     return results
+
+
+def measure_size(n: int, work: Path, telegram: FakeTelegram, reuse: bool) -> SizeResult:
+    """One size; with `reuse`, a database `work` already holds for n is timed again (its
+    insert rate is not measured, and its newest message is as old as the database)."""
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / f"store-{n}.db"
+    result = SizeResult(n)
+    if not (reuse and db.exists()):
+        result.insert_s, stored = build(db, n)
+        result.insert_per_s = stored / result.insert_s
+    result.db_mb = sum(p.stat().st_size for p in work.glob(f"{db.name}*")) / 1e6
+    result.count_ms, result.scan_ts_ms = baselines(db)
+    result.queue_window = queue_window(db)
+    run_bot(db, work, telegram, result)
+    return result
 
 
 HEADER = (f"{'messages':>10} {'insert msg/s':>12} {'DB MB':>7} {'7-day':>8} {'/queue ms':>12} "
@@ -281,12 +288,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000", help="message counts, comma separated")
     parser.add_argument("--full", action="store_true", help="also 1,000,000 messages (several minutes)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the databases in DIR and, when run again, time them without building "
+                             "them again (building 1M takes minutes)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.full and 1_000_000 not in sizes:
         sizes.append(1_000_000)
     print(HEADER, file=sys.stderr)
-    results = measure(sizes)
+    results = measure(sizes, args.keep)
     if args.json:
         print(json.dumps([vars(r) for r in results]))
         return
