@@ -117,6 +117,20 @@ def test_praise_needs_no_answer():
     assert sim.alerts == []
 
 
+def test_a_message_fetched_late_is_flagged_at_its_own_target_not_at_a_later_ones():
+    """A connector walking back in time delivers a comment already past its target after a
+    newer one was warned of: the breach must not wait for the newer comment's target."""
+    sim = Sim(book(TARGET))
+    sim.send(comment(1, MONDAY), QUESTION)  # due 11:00
+    sim.until(MONDAY + timedelta(minutes=50))
+    assert [a.severity for a in sim.alerts] == ["medium"]  # the warning only
+    sim.send(comment(2, MONDAY - timedelta(minutes=40)), QUESTION)  # 09:20, due 10:20, fetched at 10:50
+    sim.until(MONDAY + timedelta(minutes=58))
+    breach = [a for a in sim.alerts if a.severity == "high"]
+    assert breach and "1 facebook public message(s) past the response target" in breach[0].title
+    assert breach[0].at < MONDAY + timedelta(hours=1)
+
+
 URGENT = {"name": "urgent", "trigger": "urgent", "severity": "high",
           "urgent": {"severity_for": {"safety risk": "critical"}},
           "incident": {"update_every_minutes": 0, "update_growth": 1.0, "close_after_minutes": 60}}

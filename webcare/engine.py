@@ -24,8 +24,9 @@ from webcare.triggers import TRIGGERS, Finding, Seen
 # Part of Engine.version, under which the store keeps the pickled state: raise it whenever the
 # state's layout changes, so a saved state of another layout is set aside for a fresh one
 # rather than loaded into code that cannot read it. 2: sweep indexes in pile_up and
-# repeat_contact; 3: storm's hourly cache holds the ratio to other traffic too.
-ENGINE_VERSION = "3"
+# repeat_contact; 3: storm's hourly cache holds the ratio to other traffic too; 4: a repeat
+# contact's channels are counted.
+ENGINE_VERSION = "4"
 HUMAN_ACTIONS = ("acknowledge", "claim", "snooze", "resolve", "reopen")
 
 
@@ -69,9 +70,12 @@ class Engine:
         books = [b for b in playbooks if b.enabled]
         self.books = [(b, TRIGGERS[b.trigger](b.options, sensitivity)) for b in books]
         self.by_name = {b.name: b for b in books}
-        # what on_message asks per playbook, looked up once here rather than per message
-        self._observers = [(b, b.name, t, b.match.test, t.sees_unmatched, t.sees_brand)
-                           for b, t in self.books]
+        # what on_message asks per playbook, looked up once here rather than per message:
+        # a customer message goes to each [match] test, a brand message only to the triggers
+        # that read brand messages (never matched)
+        self._for_customers = [(b, b.name, t.observe, b.match.test, t.sees_unmatched)
+                               for b, t in self.books]
+        self._for_brand = [(b, b.name, t.observe) for b, t in self.books if t.sees_brand]
         digest = hashlib.sha1(repr((books, sensitivity)).encode()).hexdigest()[:12]
         self.version = f"{ENGINE_VERSION}:{digest}"
 
@@ -82,14 +86,17 @@ class Engine:
     def on_message(self, state: EngineState, message: Message, score: Score, now: datetime) -> list[Alert]:
         alerts: list[Alert] = []
         seen = Seen(message, score, now)
-        brand = message.from_brand
         triggers = state.triggers
-        for book, name, trigger, test, sees_unmatched, sees_brand in self._observers:
-            matched = not brand and test(message, score)
-            if not matched and not (sees_brand if brand else sees_unmatched):
-                continue
-            for finding in trigger.observe(triggers[name], seen, matched):
-                alerts.extend(self._found(state, book, finding, now))
+        if message.from_brand:
+            for book, name, observe in self._for_brand:
+                for finding in observe(triggers[name], seen, False):
+                    self._found(state, book, finding, now, alerts)
+            return alerts
+        for book, name, observe, test, sees_unmatched in self._for_customers:
+            matched = test(message, score)
+            if matched or sees_unmatched:
+                for finding in observe(triggers[name], seen, matched):
+                    self._found(state, book, finding, now, alerts)
         return alerts
 
     def on_tick(self, state: EngineState, now: datetime) -> list[Alert]:
@@ -101,7 +108,7 @@ class Engine:
                 continue  # slow situations (days) need not be re-checked every minute
             state.trigger_ticks[book.name] = now
             for finding in trigger.tick(state.triggers[book.name], now):
-                alerts.extend(self._found(state, book, finding, now))
+                self._found(state, book, finding, now, alerts)
         t = now.timestamp()
         while state.timers and state.timers[0][0] <= t:  # only incidents whose timers are due
             due, inc_id = heapq.heappop(state.timers)
@@ -140,11 +147,17 @@ class Engine:
         return inc
 
     # --- incidents ----------------------------------------------------------------------
-    def _found(self, state: EngineState, book: Playbook, f: Finding, now: datetime) -> list[Alert]:
+    def _found(self, state: EngineState, book: Playbook, f: Finding, now: datetime,
+               alerts: list[Alert]) -> None:
+        """Open, grow or reopen the incident for a finding; what is to be said goes to `alerts`."""
         slot = (book.name, f.key)
         inc_id = state.by_key.get(slot)
         if inc_id is not None:
-            return self._grow(book, state.incidents[inc_id], f, now)
+            inc = state.incidents[inc_id]
+            inc.last_seen = now
+            if f.size > inc.size or f.severity is not None:  # else going on as it was: the common case
+                self._grow(book, inc, f, now, alerts)
+            return
         old = state.closed.pop(slot, None)
         if old is not None and self._in_cooldown(old, now):  # flared up again: same incident
             old.status, old.closed_at, old.level, old.ladder_from = "open", None, 0, now
@@ -152,7 +165,8 @@ class Engine:
             state.incidents[old.id] = old
             state.by_key[slot] = old.id
             self._schedule(state, old)
-            return [self._alert(book, old, f, now, "update", book.notify, "flared up again")]
+            alerts.append(self._alert(book, old, f, now, "update", book.notify, "flared up again"))
+            return
         severity = _max_severity(book.severity, f.severity)
         inc = Incident(
             id=_incident_id(book.name, f.key, now), playbook=book.name, key=f.key,
@@ -161,19 +175,19 @@ class Engine:
         state.incidents[inc.id] = inc
         state.by_key[slot] = inc.id
         self._schedule(state, inc)
-        return [self._emit(book, inc, now, "open", book.notify)]
+        alerts.append(self._emit(book, inc, now, "open", book.notify))
 
-    def _grow(self, book: Playbook, inc: Incident, f: Finding, now: datetime) -> list[Alert]:
-        inc.last_seen = now
+    def _grow(self, book: Playbook, inc: Incident, f: Finding, now: datetime,
+              alerts: list[Alert]) -> None:
         rules = book.incident
         severity = _max_severity(inc.severity, f.severity)
         rose = severity != inc.severity
         if not rose and not (f.size > inc.size and f.size >= inc.size * (1 + rules.update_growth)
                              and now - inc.last_alert >= _minutes(rules.update_every_minutes)):
-            return []  # the common case, a situation going on as it was: checked cheapest first
+            return
         inc.severity = severity
         note = f"severity rose to {severity}" if rose else f"grew from {inc.size:g} to {f.size:g}"
-        return [self._alert(book, inc, f, now, "update", book.notify, note)]
+        alerts.append(self._alert(book, inc, f, now, "update", book.notify, note))
 
     def _timers(self, state: EngineState, inc: Incident, now: datetime) -> list[Alert]:
         book = self.by_name.get(inc.playbook)

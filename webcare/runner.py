@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from connectors import MAX_WAIT, AuthFailed, Connector, RateLimited, TransientError
+from webcare import gc_settings
 from webcare.models import Alert
 from webcare.pipeline import Pipeline
 from webcare.store import StoreError
@@ -136,6 +137,7 @@ class Coordinator:
 
 async def replay(pipeline: Pipeline, connectors: list[Connector], *, tail: timedelta = timedelta(0)) -> None:
     """Feed every connector to exhaustion on simulated time, then run timers `tail` further."""
+    gc_settings.settle()
     for connector in connectors:
         while True:
             batch = await connector.poll(pipeline.store.get_cursor(connector.name))
@@ -178,6 +180,7 @@ async def run_live(pipeline: Pipeline, coordinators: list[Coordinator], *,
                    now: Callable[[], datetime], tick_seconds: float,
                    stop: asyncio.Event) -> None:
     """Schedule each coordinator and the engine's timer with APScheduler until `stop` is set."""
+    gc_settings.settle()
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     scheduler = AsyncIOScheduler(timezone=timezone.utc)

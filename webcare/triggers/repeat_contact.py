@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -35,6 +36,7 @@ class Options:
 class Customer:
     name: str
     contacts: list[tuple[float, str, str]] = field(default_factory=list)  # (ts, channel, uid)
+    channels: dict[str, int] = field(default_factory=dict)  # contacts per channel, so the spread is one len()
     auto_replies: int = 0
     keys: list[str] = field(default_factory=list)  # entries of State.identity/owner to forget with it
 
@@ -92,6 +94,7 @@ class RepeatContact:
                 break
         else:
             contacts.insert(i, (ts, channel, uid))
+            customer.channels[channel] = customer.channels.get(channel, 0) + 1
             heapq.heappush(state.expiry, (ts, cid))
         return self._check(state, cid, seen.now, seen.t)
 
@@ -122,18 +125,28 @@ class RepeatContact:
             customer.auto_replies += 1
         else:
             customer.contacts.clear()
+            customer.channels.clear()
             customer.auto_replies = 0
             state.emptied.add(cid)
 
     def _customer_id(self, state: State, message: Message) -> str:
-        author, identity = message.author, state.identity
+        author, identity, linked = message.author, state.identity, self.linked
         keys = [f"{message.platform}:{author.id}"]
         name_key, full_name = _name_key(author.name)
-        if (self.options.link_by_name and full_name) or name_key in self.linked:
+        if (self.options.link_by_name and full_name) or name_key in linked:
             keys.append(name_key)
-        cid = next((self.linked[k] for k in keys if k in self.linked), None) if self.linked else None
+        cid = None
+        for k in keys if linked else ():
+            if k in linked:
+                cid = linked[k]
+                break
         if not cid:  # not explicitly linked: the customer one of its keys already names, or a new one
-            cid = next((identity[k] for k in keys if k in identity), keys[0])
+            for k in keys:
+                if k in identity:
+                    cid = identity[k]
+                    break
+            else:
+                cid = keys[0]
         customer = state.customers.get(cid)
         if customer is None:
             customer = state.customers[cid] = Customer(author.name or author.id)
@@ -150,11 +163,11 @@ class RepeatContact:
         horizon = t - self.horizon
         if contacts and contacts[0][0] < horizon:
             contacts[:] = [c for c in contacts if c[0] >= horizon]
+            customer.channels = Counter(c[1] for c in contacts)
             if not contacts:
                 state.emptied.add(cid)
         count = len(contacts)
-        if count < self.options.min_contacts or (
-                self.options.min_channels > 1 and not _channels_at_least(contacts, self.options.min_channels)):
+        if count < self.options.min_contacts or len(customer.channels) < self.options.min_channels:
             state.active.discard(cid)
             return []
         state.active.add(cid)
@@ -167,7 +180,7 @@ class RepeatContact:
         contacts = customer.contacts
 
         def explain():
-            channels = sorted({c[1] for c in contacts})
+            channels = sorted(customer.channels)
             days = max(1, round((t - contacts[0][0]) / 86400))
             answered = (f"only {customer.auto_replies} auto-replies" if customer.auto_replies
                         else "no reply at all")
@@ -185,16 +198,6 @@ class RepeatContact:
             state.identity.pop(key, None)
             state.owner.pop(key, None)
         state.active.discard(cid)
-
-
-def _channels_at_least(contacts: list[tuple[float, str, str]], n: int) -> bool:
-    """Whether the contacts span `n` channels; stops looking once they do."""
-    channels: set[str] = set()
-    for _, channel, _ in contacts:
-        channels.add(channel)
-        if len(channels) >= n:
-            return True
-    return False
 
 
 @lru_cache(maxsize=4096)

@@ -102,10 +102,10 @@ class ResponseTarget:
             due, uid = heapq.heappop(state.pending)
             w = state.waiting.get(uid)
             if w is not None:
-                state.soon.setdefault(w.channel, {})[uid] = due
+                _add_in_due_order(state.soon.setdefault(w.channel, {}), uid, due)
         for channel, items in state.soon.items():
-            for uid in [u for u, due in items.items() if due <= t]:
-                state.late.setdefault(channel, {})[uid] = items.pop(uid)
+            if items and next(iter(items.values())) <= t:
+                self._now_late(items, state.late.setdefault(channel, {}), t)
         horizon = t - self.options.forget_hours * 3600
         for items in state.late.values():
             while items:
@@ -116,6 +116,19 @@ class ResponseTarget:
                 del state.waiting[uid]
         channels = sorted({c for c, i in state.soon.items() if i} | {c for c, i in state.late.items() if i})
         return [self._finding(c, state.late.get(c, {}), state.soon.get(c, {}), t) for c in channels]
+
+    @staticmethod
+    def _now_late(soon: dict[str, float], late: dict[str, float], t: float) -> None:
+        """Move what is due by `t` from `soon` to `late`, both in due order: only the first
+        entries of `soon` can be falling due, so a tick need not walk the rest (at 09:45 a
+        night's mail can be due at once, and is due at 10:00 in one go)."""
+        moved = []
+        for uid, due in soon.items():
+            if due > t:
+                break
+            moved.append(uid)
+        for uid in moved:
+            late[uid] = soon.pop(uid)
 
     def _finding(self, channel: str, late: dict[str, float], soon: dict[str, float], t: float) -> Finding:
         def explain():
@@ -144,6 +157,19 @@ class ResponseTarget:
             if w is not None:
                 state.soon.get(w.channel, {}).pop(uid, None)
                 state.late.get(w.channel, {}).pop(uid, None)
+
+
+def _add_in_due_order(items: dict[str, float], uid: str, due: float) -> None:
+    """Entries arrive from the pending heap in due order, except when a message came in
+    late (connectors can walk back in time) with a due time before one already warned of;
+    then the channel's entries are put back in order."""
+    if items and next(reversed(items.values())) > due:
+        items[uid] = due
+        ordered = sorted(items.items(), key=lambda item: item[1])
+        items.clear()
+        items.update(ordered)
+    else:
+        items[uid] = due
 
 
 def _channel(message: Message) -> str:

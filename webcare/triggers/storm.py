@@ -76,8 +76,8 @@ class Group:
     hours_seen: float = 0.0
     storming: bool = False
     checked: float = 0.0  # when a storm was last confirmed; re-tested at most every RECHECK s
-    # (hour, normal matching per hour, usual matching per other message): these change hourly
-    expected: tuple[float, float, float] = (-1.0, 0.0, 0.0)
+    # (hour, usual matching per other message, normal matching per window): these change hourly
+    expected: tuple[float, float, tuple[float, ...]] = (-1.0, 0.0, ())
     stormy_hour: bool = False  # a storm was seen during the hour being counted: do not learn it
 
 
@@ -95,6 +95,7 @@ class Storm:
         self.windows = sorted(w * 60 for w in options.windows_minutes) or [1800.0]
         self.tz = ZoneInfo(options.timezone)
         self.events = [_EventWindow(e, factor) for e in options.events]
+        self.by_platform = options.group_by == "platform"
 
     def new_state(self) -> dict[str, Group]:
         return {}
@@ -103,7 +104,7 @@ class Storm:
     def observe(self, state: dict[str, Group], seen: Seen, matched: bool) -> list[Finding]:
         message, t, uid = seen.message, seen.t, seen.uid
         ts = min(seen.ts, t)
-        key = self._key(message)
+        key = message.platform if self.by_platform else self._key(message)
         group = state.get(key) or state.setdefault(key, self._group(ts))
         if ts >= group.hour + HOUR:
             self._roll(group, ts)
@@ -145,26 +146,33 @@ class Storm:
     def _check(self, key: str, group: Group, t: float, min_count: int,
                event: str | None = None) -> list[Finding]:
         for window, recent, others in zip(self.windows, group.recent, group.others):
-            while recent and recent[0][0] < t - window:
+            cut = t - window
+            while recent and recent[0][0] < cut:
                 recent.popleft()
-            while others and others[0] < t - window:
+            while others and others[0] < cut:
                 others.popleft()
         if len(group.recent[-1]) < min_count:
             group.storming = False
             return []
         if group.expected[0] != group.hour:
-            group.expected = (group.hour, self._expected_hourly(group, t), self._ratio_to_others(group))
-        _, hourly, ratio = group.expected
+            hourly = self._expected_hourly(group, t)
+            group.expected = (group.hour, self._ratio_to_others(group),
+                              tuple(hourly * window / HOUR for window in self.windows))
+        _, ratio, learned = group.expected
         # other traffic in a short window is a handful of messages: its rate over the longest
         # window is steadier, and a sudden rush still counts through the window's own count
         other_rate = len(group.others[-1]) / self.windows[-1]
         best = None
-        for window, recent, others in zip(self.windows, group.recent, group.others):
+        at_least, alpha = self.ratio, self.alpha
+        for window, recent, others, usual in zip(self.windows, group.recent, group.others, learned):
             count = len(recent)
             if count < min_count:
                 continue
-            expected = max(hourly * window / HOUR, max(len(others), other_rate * window) * ratio)
-            if event is None and (count < self.ratio * expected or _poisson_tail(count, expected) > self.alpha):
+            # the expectation is the larger of the learned rate and other traffic times its ratio
+            n_others, by_rate = len(others), other_rate * window
+            by_others = (n_others if n_others >= by_rate else by_rate) * ratio
+            expected = usual if usual >= by_others else by_others
+            if event is None and (count < at_least * expected or _poisson_tail(count, expected) > alpha):
                 continue
             best = (window, recent, count, expected)  # the longest window that passes tells the most
         if best is None:

@@ -39,21 +39,25 @@ class Urgent:
     def __init__(self, options: Options, sensitivity: str = "balanced"):
         self.options = options
         self.prefixes = tuple(options.reasons)  # str.startswith takes them all at once
+        self._alone: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def new_state(self) -> dict[str, list[tuple[float, str]]]:
         return {}
 
     def observe(self, state: dict, seen: Seen, matched: bool) -> list[Finding]:
         message, score = seen.message, seen.score
-        why = [r for r in score.reasons if r.startswith(self.prefixes)] if score.reasons else []
+        alone = self._enough(score.reasons)
         followers = message.author.followers or 0
-        unhappy = score.label == "neg" or score.complaint
-        if self.options.min_followers and followers >= self.options.min_followers and unhappy:
+        reach = (self.options.min_followers and followers >= self.options.min_followers
+                 and (score.label == "neg" or score.complaint))
+        pressing = score.urgency >= self.options.min_urgency
+        if not (alone or reach or pressing):
+            return []  # most messages: decided without building anything
+        why = list(alone)
+        if reach:
             why.append(f"author reach: {followers:,} followers")
-        if score.urgency >= self.options.min_urgency:
+        if pressing:
             why.append(f"high urgency {score.urgency:.2f}")
-        if not why:
-            return []
         # one situation per kind of signal: twenty people reporting the same danger are one incident
         category = why[0].split(":")[0].rsplit(" ", 1)[0] if why[0].startswith("high urgency") else why[0].split(":")[0]
         seen_before = state.setdefault(category, [])
@@ -75,6 +79,16 @@ class Urgent:
                     tuple(uid for _, uid in seen_before[-5:]))
 
         return [Finding(key=category, size=size, severity=severity, explain=explain)]
+
+    def _enough(self, reasons: tuple[str, ...]) -> tuple[str, ...]:
+        """The reasons that alone are enough. Remembered per set of reasons: the classifier
+        gives the same few combinations again and again, and every message is asked."""
+        found = self._alone.get(reasons)
+        if found is None:
+            if len(self._alone) >= 4096:
+                self._alone.clear()
+            found = self._alone[reasons] = tuple(r for r in reasons if r.startswith(self.prefixes))
+        return found
 
     def tick(self, state: dict, now: datetime) -> list[Finding]:
         return []  # an urgent message stays urgent until a person acts or the incident times out
