@@ -456,13 +456,13 @@ def find_cues(text_lower: str, lang: str) -> dict[Cue, str]:
 
     One scan of all expressions at once marks the places where any of them matches; only
     there is each family tried, and only the families with an expression that can start with
-    the character there (`_families_from`). Families are found independently ("nog steeds
+    the characters there (`_families_at`). Families are found independently ("nog steeds
     niet geleverd" is both "not delivered" and "waiting").
     """
     found: dict[Cue, str] = {}
     for hit in _ANY_CUE.finditer(text_lower):
         pos = hit.start()
-        for c, pattern in _families_from(text_lower[pos]):
+        for c, pattern in _families_at(text_lower, pos):
             if c not in found and lang in c.langs:
                 match = pattern.match(text_lower, pos)
                 if match is not None:
@@ -518,40 +518,51 @@ def _scan_alternation(expressions: list[str]) -> str:
 _ANY_CUE = re.compile(r"(?<!\w)(?=" + _scan_alternation([e for c in ALL_CUES for e in c.expressions]) + r"(?!\w))")
 
 
-def _first_characters(cues: tuple[Cue, ...]):
-    """For `_families_from`: the families each plain first character can start, those whose
-    expressions can start with a digit, and those that can start anywhere."""
-    by_char: dict[str, set[int]] = {}
+def _starts(cues: tuple[Cue, ...]):
+    """For `_families_at`: the families whose expressions can start with each two plain
+    characters, or with one plain character and then something else ("n\\w+"), those that can
+    start with a digit, and those that can start anywhere."""
+    by_two: dict[str, set[int]] = {}
+    by_one: dict[str, set[int]] = {}
     digit_led, anywhere = set(), set()
     for k, c in enumerate(cues):
         for form in (f for x in c.expressions for e in _distributed(x) for f in _scan_forms(e)):
-            first = _literal_prefix(form)[:1]
-            if first:
-                by_char.setdefault(first, set()).add(k)
+            literal = _literal_prefix(form)
+            if len(literal) >= 2:
+                by_two.setdefault(literal[:2], set()).add(k)
+            elif literal:
+                by_one.setdefault(literal, set()).add(k)
             elif form.startswith("\\d"):
                 digit_led.add(k)
             else:
                 anywhere.add(k)
-    return by_char, digit_led, anywhere
+    return by_two, by_one, digit_led, anywhere
 
 
-def _family_table() -> tuple[dict[str, tuple], tuple, tuple]:
-    by_char, digit_led, anywhere = _first_characters(ALL_CUES)
+def _family_tables() -> tuple[dict[str, tuple], dict[str, tuple], tuple, tuple]:
+    by_two, by_one, digit_led, anywhere = _starts(ALL_CUES)
 
     def families(indices: set[int]) -> tuple:
         return tuple(_FAMILIES[k] for k in sorted(indices))  # in `ALL_CUES` order, as before
 
-    table = {ch: families(ks | anywhere | (digit_led if ch.isdecimal() else set()))
-             for ch, ks in by_char.items()}
-    return table, families(digit_led | anywhere), families(anywhere)
+    def from_one(ch: str) -> set[int]:
+        return by_one.get(ch, set()) | anywhere | (digit_led if ch.isdecimal() else set())
+
+    two = {key: families(ks | from_one(key[0])) for key, ks in by_two.items()}
+    one = {ch: families(from_one(ch)) for ch in {*by_one, *(key[0] for key in by_two)}}
+    return two, one, families(digit_led | anywhere), families(anywhere)
 
 
-_BY_FIRST, _DIGIT_FAMILIES, _ANYWHERE_FAMILIES = _family_table()
+_BY_TWO, _BY_ONE, _DIGIT_FAMILIES, _ANYWHERE_FAMILIES = _family_tables()
 
 
-def _families_from(ch: str) -> tuple:
-    """The (family, pattern) pairs with an expression that can start with `ch`."""
-    families = _BY_FIRST.get(ch)
+def _families_at(text: str, pos: int) -> tuple:
+    """The (family, pattern) pairs with an expression that can start at `text[pos]`."""
+    families = _BY_TWO.get(text[pos:pos + 2])
+    if families is not None:
+        return families
+    ch = text[pos]
+    families = _BY_ONE.get(ch)
     if families is not None:
         return families
     return _DIGIT_FAMILIES if ch.isdecimal() else _ANYWHERE_FAMILIES

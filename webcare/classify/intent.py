@@ -89,6 +89,8 @@ def matched(
     cues: tuple[tuple[Cue, float], ...], found: Mapping[Cue, str],
 ) -> list[tuple[float, str]]:
     """(weight, reason) for every family of `cues` among the `found` ones."""
+    if not found:  # most messages: no cue at all
+        return []
     return [(weight, c.reason(found[c])) for c, weight in cues if c in found]
 
 

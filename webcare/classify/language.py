@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from webcare.classify.memo import Memo
 from typing import Iterable
 
 STOPWORDS: dict[str, frozenset[str]] = {
@@ -144,12 +146,13 @@ class LanguageDetector:
                 return _HINTED.get(hinted) or LanguageGuess(hinted, 1.0)
         if lowered is None:
             lowered = text.lower()
+        # No word spans whitespace, so the words are those of the pieces between spaces,
+        # each read once (`_PIECES`); links are left out.
+        pieces = lowered.split()
         if _MAYBE_LINK.search(lowered):
-            lowered = " ".join(t for t in lowered.split() if not _is_link(t))
-        if "’" in lowered:
-            lowered = lowered.replace("’", "'")
-        # @mentions and #hashtags stay whole here, so they match no function word
-        words = WORD_RE.findall(lowered)
+            pieces = [t for t in pieces if not _is_link(t)]
+        read = [_PIECES[piece] for piece in pieces]
+        words = [word for piece_words, _, _ in read for word in piece_words]
         if not words:
             return LanguageGuess("und", 0.0)
         if not text.isascii() and _non_latin_share(text) > 0.5:
@@ -160,9 +163,8 @@ class LanguageDetector:
             for lang, weight in vote:
                 scores[lang] += weight
         if abs(scores[NL] - scores[EN]) < 2.0:  # spelling can only tip a close call
-            joined = " ".join(words)
-            scores[NL] += min(1.0, SPELLING_WEIGHT * len(NL_SPELLING.findall(joined)))
-            scores[EN] += min(1.0, SPELLING_WEIGHT * len(EN_SPELLING.findall(joined)))
+            scores[NL] += min(1.0, SPELLING_WEIGHT * sum(nl for _, nl, _ in read))
+            scores[EN] += min(1.0, SPELLING_WEIGHT * sum(en for _, _, en in read))
         top = max(scores)
         best = scores.index(top)  # the first language with the top score
         runner_up = sorted(scores)[-2]
@@ -174,6 +176,18 @@ class LanguageDetector:
                 return LanguageGuess("und", 0.2)
             return LanguageGuess("other", round(max(0.3, confidence), 3))
         return LanguageGuess(LANGS[best], round(max(0.2, confidence), 3))
+
+
+def _read_piece(piece: str) -> tuple[tuple[str, ...], int, int]:
+    """A lower-cased piece of text between spaces: its words (@mentions and #hashtags whole,
+    so they match no function word), and how often Dutch and English spelling occur in them
+    (no spelling pattern spans a space, so a text's counts are the sums of its pieces')."""
+    words = tuple(WORD_RE.findall(piece.replace("’", "'")))
+    joined = " ".join(words)
+    return words, len(NL_SPELLING.findall(joined)), len(EN_SPELLING.findall(joined))
+
+
+_PIECES: Memo[tuple[tuple[str, ...], int, int]] = Memo(_read_piece)
 
 
 def _is_link(token: str) -> bool:

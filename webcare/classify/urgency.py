@@ -45,7 +45,7 @@ def urgency(
     if complaint:
         signals.append((0.15, "complaint"))
     seen: set[str] = set()
-    for c, weight in TEXT_CUES:
+    for c, weight in TEXT_CUES if found else ():
         if c in found and c.name not in seen:
             seen.add(c.name)
             signals.append((weight, c.reason(found[c])))

@@ -4,17 +4,21 @@ vaderSentiment re-lowercases the whole sentence for every word it checks (quadra
 sentence length) and walks its emoji table character by character even for ASCII text.
 `FastVader` keeps VADER's English rules, lexicon and constants and returns exactly the same
 scores (bench/eval_sentiment.py and tests/test_classify_eval.py compare them on VADER's own
-data sets); it only lowercases once per sentence. It keeps no state between calls.
+data sets); it only lowercases once per sentence, reads each distinct token once (`memo`) and looks
+only at the characters that can be emoji. It keeps no state between calls.
 """
 
 from __future__ import annotations
 
+import re
 import string
 
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT, C_INCR, N_SCALAR, NEGATE, SPECIAL_CASES, SentimentIntensityAnalyzer,
     normalize, scalar_inc_dec,
 )
+
+from webcare.classify.memo import Memo
 
 _NEGATE = frozenset(NEGATE)
 _PUNCT = string.punctuation
@@ -26,12 +30,27 @@ def _strip_punc_if_word(token: str) -> str:
     return token if len(stripped) <= 2 else stripped
 
 
+def _read_token(token: str) -> tuple[str, str, bool]:
+    """A token as VADER reads it: stripped of punctuation, lower-cased, whether in capitals."""
+    word = _strip_punc_if_word(token)
+    return word, word.lower(), word.isupper()
+
+
+_TOKENS: Memo[tuple[str, str, bool]] = Memo(_read_token)
+
+
 def _negated(word_lower: str) -> bool:
     return word_lower in _NEGATE or "n't" in word_lower
 
 
 class FastVader(SentimentIntensityAnalyzer):
     """`polarity_scores` identical to vaderSentiment 3.3.2's, computed faster."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # the characters from the lowest one-character emoji up: all that can be emoji
+        lowest = min((c for c in self.emojis if len(c) == 1), key=ord, default="\U0010ffff")
+        self._emoji_range = re.compile(f"[{re.escape(lowest)}-\U0010ffff]")
 
     def polarity_scores(self, text: str) -> dict[str, float]:
         sentiments, text = self._sentiments(text)
@@ -55,9 +74,12 @@ class FastVader(SentimentIntensityAnalyzer):
         if not text.isascii():
             text = self._describe_emoji(text)
         text = text.strip()
-        words = [_strip_punc_if_word(token) for token in text.split()]
-        lows = [w.lower() for w in words]
-        caps = sum(1 for w in words if w.isupper())
+        read = [_TOKENS[token] for token in text.split()]
+        if read:
+            words, lows, upper = (list(column) for column in zip(*read))
+        else:
+            words, lows, upper = [], [], []
+        caps = sum(upper)
         is_cap_diff = 0 < len(words) - caps < len(words)  # VADER's allcap_differential
         lexicon = self.lexicon
         sentiments: list[float] = []
@@ -73,20 +95,24 @@ class FastVader(SentimentIntensityAnalyzer):
         return self._but_check(words, sentiments), text
 
     def _describe_emoji(self, text: str) -> str:
-        """VADER's emoji-to-description rewrite, verbatim."""
-        out = []
-        prev_space = True
+        """VADER's emoji-to-description rewrite: each emoji becomes its description, after a
+        space unless it opens the text or follows one. Only the characters in the emoji range
+        are looked at (VADER walks every character)."""
         emojis = self.emojis
-        for ch in text:
-            description = emojis.get(ch)
+        out = []
+        last = 0
+        for found in self._emoji_range.finditer(text):
+            description = emojis.get(found.group())
             if description is not None:
-                if not prev_space:
+                at = found.start()
+                out.append(text[last:at])
+                if at and text[at - 1] != " ":
                     out.append(" ")
                 out.append(description)
-                prev_space = False
-            else:
-                out.append(ch)
-                prev_space = ch == " "
+                last = at + 1
+        if not out:
+            return text
+        out.append(text[last:])
         return "".join(out)
 
     def _valence(self, words: list[str], lows: list[str], i: int, is_cap_diff: bool) -> float:

@@ -19,9 +19,12 @@ import math
 import re
 from pathlib import Path
 
+from webcare.classify.memo import Memo
+
 COMPLAINT_WORDING = Path(__file__).with_name("data") / "complaint_wording.tsv"
 SAFETY_WORDING = Path(__file__).with_name("data") / "safety_wording.tsv"
 _TOKEN = re.compile(r"[^\W\d_]+|[!?]|\d+")
+_TOKENS_OF: Memo[tuple[str, ...]] = Memo(lambda piece: tuple(_TOKEN.findall(piece)))
 
 
 def wording_features(text: str) -> set[str]:
@@ -45,8 +48,10 @@ def model_features(text_lower: str, pairs: dict[str, frozenset[str]]) -> set[str
     """`wording_features` of a lower-cased text as far as models knowing `pairs` can tell:
     every word, and only the neighbour pairs some model weighs (`pairs_known`). Most pairs
     of a message are in no model; joining each into a string was most of the cost. Computed
-    once, it serves every model (`Wording.probability_of`)."""
-    words = _TOKEN.findall(text_lower)
+    once, it serves every model (`Wording.probability_of`). No token spans whitespace, so
+    the text's tokens are those of its whitespace-separated pieces, each read once (`Memo`)."""
+    tokens = _TOKENS_OF
+    words = [word for piece in text_lower.split() for word in tokens[piece]]
     known = [f"{a} {b}" for a, b in zip(words, words[1:]) if b in pairs.get(a, ())]
     return {*words, *known}
 
