@@ -11,7 +11,7 @@ from webcare.engine import Engine
 from webcare.models import Batch
 from webcare.pipeline import Pipeline
 from webcare.playbooks import load_dir
-from webcare.runner import Coordinator, Deliverer, RetryPolicy, next_delay
+from webcare.runner import Coordinator, Deliverer, RetryPolicy, next_delay, run_live
 from webcare.sinks import AlertSink
 
 from conftest import T0, msg
@@ -149,3 +149,51 @@ def test_a_slow_chat_does_not_hold_up_polling(store):
     assert len(alerts) >= 2
     assert sink.delivered == [a.key for a in alerts]  # all of them, once each, in order
     assert store.pending_count(sink.name) == 0
+
+
+class CountingConnector:
+    """Always caught up; counts its polls and says when a wanted number has been reached."""
+
+    name = "counting"
+
+    def __init__(self, wanted):
+        self.polls = 0
+        self.wanted = wanted
+        self.enough = asyncio.Event()
+
+    async def poll(self, cursor):
+        self.polls += 1
+        if self.polls >= self.wanted:
+            self.enough.set()
+        return Batch((), cursor)
+
+    async def aclose(self):
+        pass
+
+
+def test_the_clock_set_back_an_hour_neither_holds_back_polls_nor_the_timer(store):
+    """An NTP step or a resumed virtual machine moves the wall clock; the bot must go on
+    polling at its interval rather than wait for the clock to catch up again."""
+    clock = SimClock(T0)
+    connector = CountingConnector(wanted=4)
+    pipeline = Pipeline(store, Engine(load_dir(None)), [])
+    ticks = []
+    pipeline.on_tick = lambda now: ticks.append(now)  # noqa: E731 - only the timer is watched here
+    coord = Coordinator(connector, pipeline, RetryPolicy(interval=0.01, jitter=0), clock.now, random.Random(1))
+
+    async def scenario():
+        stop = asyncio.Event()
+        running = asyncio.create_task(run_live(pipeline, [coord], now=clock.now, tick_seconds=0.01, stop=stop))
+        try:
+            while connector.polls < 1:
+                await asyncio.sleep(0)
+            clock.advance(-3600)  # the first poll named its next one; while it waits, the clock goes back
+            await asyncio.wait_for(connector.enough.wait(), timeout=20)
+            while len(ticks) < 3:
+                await asyncio.sleep(0.01)
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, timeout=20)
+
+    asyncio.run(scenario())
+    assert connector.polls >= 4 and len(ticks) >= 3

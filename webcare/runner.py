@@ -179,42 +179,48 @@ class Deliverer:
 async def run_live(pipeline: Pipeline, coordinators: list[Coordinator], *,
                    now: Callable[[], datetime], tick_seconds: float,
                    stop: asyncio.Event) -> None:
-    """Schedule each coordinator and the engine's timer with APScheduler until `stop` is set."""
+    """Poll each coordinator when it asks and run the engine's timer, until `stop` is set.
+
+    Waits are kept on the event loop's monotonic clock: a coordinator names its next poll as a
+    time on `now`'s clock, which is turned into a delay at once, so the system clock being set
+    back (an NTP step, a virtual machine resumed) neither holds polls back nor fires them early.
+    """
     gc_settings.settle()
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-    scheduler = AsyncIOScheduler(timezone=timezone.utc)
-
-    def schedule(coord: Coordinator, when: datetime) -> None:
-        scheduler.add_job(run_one, "date", run_date=when, args=[coord], id=coord.name,
-                          replace_existing=True, misfire_grace_time=None)
-
-    async def run_one(coord: Coordinator) -> None:
-        try:
-            when = await coord.poll()
-        except Exception:  # noqa: BLE001 - a bug in one connector must not stop the others
-            log.exception("connector %s failed unexpectedly; retrying later", coord.name)
-            coord.failures += 1
-            when = now() + timedelta(seconds=next_delay(coord.policy, coord.failures, coord.rng))
-        if when is not None:
-            schedule(coord, when)
-
     deliverer = Deliverer(pipeline, now)
 
-    async def tick() -> None:
-        pipeline.on_tick(now())
-        deliverer.request()
+    async def polling(coord: Coordinator) -> None:
+        await asyncio.sleep(coord.rng.uniform(0, coord.policy.jitter))
+        while True:
+            try:
+                when = await coord.poll()
+            except Exception:  # noqa: BLE001 - a bug in one connector must not stop the others
+                log.exception("connector %s failed unexpectedly; retrying later", coord.name)
+                coord.failures += 1
+                when = now() + timedelta(seconds=next_delay(coord.policy, coord.failures, coord.rng))
+            if when is None:
+                return  # stopped for good (its state says why)
+            await asyncio.sleep(max(0.0, (when - now()).total_seconds()))
+
+    async def ticking() -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while True:
+            due = max(due + tick_seconds, loop.time())  # after a stall, one tick, not a burst
+            await asyncio.sleep(due - loop.time())
+            try:
+                pipeline.on_tick(now())
+            except Exception:  # noqa: BLE001 - the next tick tries again
+                log.exception("engine timer failed unexpectedly; trying again next tick")
+            deliverer.request()
 
     for coord in coordinators:
         coord.flush_soon = deliverer.request
-        schedule(coord, now() + timedelta(seconds=coord.rng.uniform(0, coord.policy.jitter)))
-    delivering = asyncio.create_task(deliverer.run())
+    tasks = [asyncio.create_task(deliverer.run()), asyncio.create_task(ticking()),
+             *(asyncio.create_task(polling(c)) for c in coordinators)]
     deliverer.request()  # alerts left queued by an earlier run
-    scheduler.add_job(tick, "interval", seconds=tick_seconds, id="engine-tick",
-                      misfire_grace_time=None, coalesce=True)
-    scheduler.start()
     try:
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
-        delivering.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
