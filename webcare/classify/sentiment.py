@@ -23,6 +23,8 @@ from vaderSentiment.vaderSentiment import (
     B_INCR, C_INCR, N_SCALAR, SentimentIntensityAnalyzer, normalize,
 )
 
+from webcare.classify.memo import Memo
+
 if TYPE_CHECKING:
     from webcare.classify.vader_fast import FastVader
 
@@ -88,9 +90,6 @@ def emoji_valences(vader: SentimentIntensityAnalyzer) -> dict[str, float]:
 
 
 _STRIP = string.punctuation + "“”‘’…"
-# Distinct whitespace-separated tokens whose facts a `RuleSentiment` remembers: a month of
-# a busy brand's traffic uses fewer; past the limit new tokens are simply worked out each time.
-TOKEN_MEMO_LIMIT = 50_000
 
 
 def _strip_punct(token: str) -> str:
@@ -106,10 +105,8 @@ class RuleSentiment:
 
     What a token means without its neighbours (its stripped form, lower-cased and folded
     form, valence, capitals, whether it ends a clause) is worked out once per distinct token
-    and remembered (`TOKEN_MEMO_LIMIT`): most of a message's words were seen before, and
-    looking them up costs a tenth of stripping, folding and looking up each again. The memo
-    only ever gains entries that are a pure function of the token, so sharing it between
-    threads is safe and it never changes a result.
+    and remembered (`memo.Memo`): most of a message's words were seen before, and looking
+    them up costs a tenth of stripping, folding and looking up each again.
     """
 
     def __init__(self, rules: LanguageRules) -> None:
@@ -123,7 +120,7 @@ class RuleSentiment:
         self._emoji_spaced = {ord(c): f" {c} " for c in rules.emoji if len(c) == 1} or None
         lowest = min(self._emoji_spaced or (0x10FFFF,))
         self._emoji_range = re.compile(f"[{re.escape(chr(lowest))}-\U0010ffff]")
-        self._facts: dict[str, tuple[str, str, float | None, bool, bool]] = {}
+        self._facts: Memo[tuple[str, str, float | None, bool, bool]] = Memo(self._learn)
 
     def tokens(self, text: str) -> tuple[list[str], list[bool]]:
         """Words and emoticons, and for each whether a clause ends after it."""
@@ -135,8 +132,8 @@ class RuleSentiment:
         valence (None: none), whether it is in capitals, whether a clause ends after it."""
         if self._emoji_spaced is not None and not text.isascii():
             text = self._space_emoji(text)
-        get = self._facts.get
-        read = [get(raw) or self._learn(raw) for raw in text.split()]
+        facts = self._facts
+        read = [facts[raw] for raw in text.split()]
         if not read:
             return (), (), (), (), ()
         units = tuple(zip(*read))
@@ -162,7 +159,7 @@ class RuleSentiment:
         return text
 
     def _learn(self, raw: str) -> tuple[str, str, float | None, bool, bool]:
-        """The facts of one raw token (see the class docstring), remembered while there is room."""
+        """The facts of one raw token (see the class docstring)."""
         token = _strip_punct(raw)
         if not token:
             fact = ("", "", None, False, raw[0] in CLAUSE_END)
@@ -172,8 +169,6 @@ class RuleSentiment:
                 low = low.translate(_FOLD)
             fact = (token, low, self._word_valence(low), token.isupper(),
                     raw[-1] in CLAUSE_END and token[-1] != raw[-1])
-        if len(self._facts) < TOKEN_MEMO_LIMIT:
-            self._facts[raw] = fact
         return fact
 
     def polarity(self, text: str) -> Polarity:
