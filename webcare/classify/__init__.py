@@ -2,7 +2,9 @@
 
 `Classifier.score(message)` is the one entry point the pipeline uses; it reads nothing but
 its arguments and its rules are built once in `__init__` and never changed, so one instance
-is safe to share between tasks and threads. English is scored by VADER (same numbers,
+is safe to share between tasks and threads. What each distinct token says (its valence, its
+words for language detection and wording) is remembered in bounded memos (`memo`), which
+only save work: a score never depends on what was scored before. English is scored by VADER (same numbers,
 `vader_fast`); Dutch by VADER's rules over a Dutch lexicon (`lexicon_nl`); other languages
 only by their emoji and emoticons (usually neutral), with low confidence, because a wrong
 label is worse than none. Intent and urgency come from cue families (`cues`), with two
