@@ -111,3 +111,29 @@ def test_kill_9_mid_replay_then_rerun_equals_an_uninterrupted_run(tmp_path, seed
     proc.wait()
     subprocess.run(replay(feed, "--db", db, "--alerts-jsonl", out), check=True, env=env, capture_output=True)
     assert final_state(db, out) == expected
+
+
+def test_the_same_stream_gives_the_same_alerts_in_the_same_order_in_every_run(tmp_path):
+    """Eight of our posts fill up with complaints at once, so one tick opens eight incidents:
+    two runs (with different string hashing, as any two processes have) must write the same
+    alert file, line for line, or nobody can diff two replays of an incident."""
+    stream = []
+    for p in range(8):
+        post = f"post{p}"
+        stream.append(msg(post, f"Route {p} is bekend!", at=T0 + timedelta(seconds=p), kind="post",
+                          author="brand", from_brand=True))
+        stream += [msg(f"{post}c{i}", "Geen water bij km 10, schandalig", author=f"u{p}{i}",
+                       at=T0 + timedelta(minutes=1 + i, seconds=p), conversation_id=post, in_reply_to=post)
+                   for i in range(6)]
+    stream.sort(key=lambda m: m.created_at)
+    feed = write_jsonl(tmp_path / "feed.jsonl", stream)
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"alerts{seed}.jsonl"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(replay(feed, "--db", tmp_path / f"w{seed}.db", "--alerts-jsonl", out, "--tail-minutes", 60),
+                       check=True, env=env, capture_output=True)
+        outputs.append(out.read_text())
+    opened = [json.loads(line) for line in outputs[0].splitlines() if json.loads(line)["kind"] == "open"]
+    assert len([a for a in opened if a["playbook"] == "unanswered-pile-up"]) == 8
+    assert outputs[0] == outputs[1]

@@ -51,7 +51,9 @@ class State:
     threads: dict[str, Thread] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)  # complaint uid -> thread key
     brand_posts: dict[str, str] = field(default_factory=dict)  # thread key of our posts -> text
-    full: set[str] = field(default_factory=set)  # threads with at least min_waiting complaints
+    # threads with at least min_waiting complaints, in the order they filled (a dict, not a set:
+    # a tick reports them in this order, so a replay writes its alerts in the same order every run)
+    full: dict[str, None] = field(default_factory=dict)
     last_sweep: float = 0.0
     # what the hourly sweep must look at, so it need not walk every thread: a heap of
     # (created ts, thread key) per complaint added, and the threads answered down to nothing
@@ -112,7 +114,7 @@ class PileUp:
             if key in state.threads:
                 found += self._check(state, key, t)
             else:
-                state.full.discard(key)
+                state.full.pop(key, None)
         return found
 
     def _answer(self, state: State, reply: Message, root: str) -> None:
@@ -135,9 +137,9 @@ class PileUp:
         thread = state.threads[key]
         n = len(thread.waiting)
         if n < self.options.min_waiting:
-            state.full.discard(key)
+            state.full.pop(key, None)
             return []
-        state.full.add(key)
+        state.full[key] = None
         oldest = next(iter(thread.waiting.values()))  # arrival order: the first waited longest
         if t - oldest < self.options.min_oldest_minutes * 60:
             return []

@@ -46,7 +46,9 @@ class State:
     customers: dict[str, Customer] = field(default_factory=dict)
     identity: dict[str, str] = field(default_factory=dict)  # author key / name key -> customer id
     owner: dict[str, str] = field(default_factory=dict)  # message uid / conversation -> customer id
-    active: set[str] = field(default_factory=set)  # customers at or over the threshold
+    # customers at or over the threshold, in the order they got there (a dict, not a set, so
+    # ticks report them in the same order in every run)
+    active: dict[str, None] = field(default_factory=dict)
     last_sweep: float = 0.0
     # what the hourly sweep must look at, so it need not walk every customer: a heap of
     # (ts, customer id) per contact added, and the customers whose contacts ran out
@@ -168,9 +170,9 @@ class RepeatContact:
                 state.emptied.add(cid)
         count = len(contacts)
         if count < self.options.min_contacts or len(customer.channels) < self.options.min_channels:
-            state.active.discard(cid)
+            state.active.pop(cid, None)
             return []
-        state.active.add(cid)
+        state.active[cid] = None
         return [self._finding(cid, customer, count, now, t)]
 
     @staticmethod
@@ -197,7 +199,7 @@ class RepeatContact:
         for key in state.customers.pop(cid).keys:
             state.identity.pop(key, None)
             state.owner.pop(key, None)
-        state.active.discard(cid)
+        state.active.pop(cid, None)
 
 
 @lru_cache(maxsize=4096)
