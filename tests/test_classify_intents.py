@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import math
 import pytest
 
 from webcare.classify import Classifier
@@ -166,3 +167,16 @@ def test_danger_told_in_words_no_cue_lists_is_still_a_safety_risk(clf):
     assert any(r.startswith("safety risk") for r in score.reasons)
     assert score.urgency >= 0.5
     assert not any(r.startswith("safety risk") for r in clf.score_text("Mijn mes is bot, kan ik een nieuwe bestellen?").reasons)
+
+
+def test_the_quoted_wording_and_its_weight_do_not_depend_on_the_run():
+    """Of two equally telling words the reason quotes the first, and the sum of weights is the
+    same whatever order a set gives them: string hashing differs between any two processes."""
+    from webcare.classify.wording import Wording
+
+    model = Wording(0.0, {"rolstoel": 2.0, "trap": 2.0})
+    assert model.strongest("De lift is kapot en de trap is de enige weg met een rolstoel") == "trap"
+    assert model.strongest("Met een rolstoel is de trap de enige weg") == "rolstoel"
+    # summed left to right, 1 + 1e16 - 1e16 is 0 or 1 depending on the order
+    huge = Wording(0.0, {"lift": 1.0, "kapot": 1e16, "weg": -1e16})
+    assert huge.probability("lift kapot weg") == 1 / (1 + math.exp(-1.0))

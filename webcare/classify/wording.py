@@ -81,10 +81,15 @@ class Wording:
     def probability_of(self, features: set[str]) -> float:
         """`probability` of a text from its features (`wording_features` or `model_features`)."""
         weights = self.weights
-        odds = self.prior + sum(map(weights.__getitem__, weights.keys() & features))
+        # fsum: the sum of a set's weights must not depend on the set's order, which changes
+        # with every process's string hashing
+        odds = self.prior + math.fsum(map(weights.__getitem__, weights.keys() & features))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, odds))))
 
     def strongest(self, text: str) -> str:
-        """The feature of `text` that speaks most for the label: what a reason can quote."""
+        """The feature of `text` that speaks most for the label: what a reason can quote; of
+        equally strong ones the first in the text (words before pairs), the same in every run."""
         weights = self.weights
-        return max(wording_features(text), key=lambda f: weights.get(f, float("-inf")), default="")
+        words = _TOKEN.findall(text.lower())
+        in_order = dict.fromkeys([*words, *map(" ".join, zip(words, words[1:]))])
+        return max(in_order, key=lambda f: weights.get(f, float("-inf")), default="")
