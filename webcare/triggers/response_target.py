@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import islice
 from typing import Literal
 
@@ -173,7 +173,14 @@ def _add_in_due_order(items: dict[str, float], uid: str, due: float) -> None:
 
 
 def _channel(message: Message) -> str:
-    return f"{message.platform} {'public' if message.public else 'private'}"
+    return _channel_name(message.platform, message.public)
+
+
+@lru_cache(maxsize=256)
+def _channel_name(platform: str, public: bool) -> str:
+    """One string object per channel: every waiting message names its channel, and the saved
+    state (pickled at every commit) then holds each name once instead of once per message."""
+    return f"{platform} {'public' if public else 'private'}"
 
 
 def _thread(message: Message) -> str:
