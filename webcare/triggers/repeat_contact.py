@@ -137,18 +137,9 @@ class RepeatContact:
         name_key, full_name = _name_key(author.name)
         if (self.options.link_by_name and full_name) or name_key in linked:
             keys.append(name_key)
-        cid = None
-        for k in keys if linked else ():
-            if k in linked:
-                cid = linked[k]
-                break
+        cid = next((linked[k] for k in keys if k in linked), None) if linked else None
         if not cid:  # not explicitly linked: the customer one of its keys already names, or a new one
-            for k in keys:
-                if k in identity:
-                    cid = identity[k]
-                    break
-            else:
-                cid = keys[0]
+            cid = next((identity[k] for k in keys if k in identity), keys[0])
         customer = state.customers.get(cid)
         if customer is None:
             customer = state.customers[cid] = Customer(author.name or author.id)
