@@ -199,3 +199,34 @@ def test_rows_written_around_the_store_are_read_one_at_a_time(tmp_path):
         assert not isinstance(columns.thread, np.ndarray) and len(columns) == 2
         store.conn.execute("UPDATE messages SET thread = 1, author_key = 1")
     store.close()
+
+
+def test_the_bulk_read_keeps_the_threads_it_read_and_sees_every_change(tmp_path):
+    """`read_columns` keeps each file's thread ids between reads; threads added since, a file
+    replaced, or threads deleted behind its back all give the platforms a fresh read gives."""
+    def platforms_of(connection):
+        columns = read_columns(connection)
+        return [columns.platforms[f >> 6] for f in columns.flags.tolist()]
+
+    path = tmp_path / "webcare.db"
+    store = Store(path)
+    with store.transaction():
+        store.save_messages([msg("1"), msg("2", platform="x")], "c", T0)
+    assert platforms_of(store.conn) == ["facebook", "x"]
+    with store.transaction():
+        store.save_messages([msg("3", platform="x", conversation_id="t3"), msg("4", conversation_id="t4")], "c", T0)
+    assert platforms_of(store.conn) == ["facebook", "x", "x", "facebook"]  # the added threads were read
+    store.close()
+    path.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    store = Store(path)  # another database in the same place, with the same number of threads
+    with store.transaction():
+        store.save_messages([msg("1", platform="x"), msg("2"), msg("3", conversation_id="t3"),
+                             msg("4", platform="x", conversation_id="t4")], "c", T0)
+    assert platforms_of(store.conn) == ["x", "facebook", "facebook", "x"]
+    store.conn.execute("DELETE FROM threads WHERE id = 2")  # as a foreign writer might
+    store.conn.execute("UPDATE threads SET platform = 'facebook' WHERE id = 4")
+    store.conn.execute("INSERT INTO threads (id, platform, key) VALUES (5, 'x', 'late')")
+    assert platforms_of(store.conn) == ["x", "(other)", "facebook", "facebook"]
+    store.close()

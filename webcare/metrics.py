@@ -423,16 +423,18 @@ AUTHOR_NAMES_SQL = "SELECT id, author_id FROM authors WHERE id IN (SELECT value 
 
 # The thread id and the flags but the platform travel as one integer; the platform comes
 # from the thread (a thread is on one platform), with the ids of each platform's threads read
-# from the small `threads` table: a million fewer numbers and string comparisons.
+# from the `threads` table (`THREAD_IDS_SQL`): a million fewer numbers and string comparisons.
 _COLUMNS_SQL = f"""
 SELECT group_concat(CAST(ts * {TS_SCALE} AS INTEGER)),
   group_concat(thread * {1 << PLATFORM_SHIFT} + {_KIND_FLAGS}),
   group_concat(author_key),
   json_group_array(CASE WHEN public IS 1 THEN
-                     CASE WHEN from_brand IS 1 THEN coalesce(in_reply_to, '') ELSE id END END),
-  (SELECT json_group_object(platform, ids) FROM
-     (SELECT platform, group_concat(id) AS ids FROM threads GROUP BY platform)){{extra}}
+                     CASE WHEN from_brand IS 1 THEN coalesce(in_reply_to, '') ELSE id END END){{extra}}
 FROM messages"""
+# The ids of each platform's threads after a given id, for `columns_from_sql`: threads are
+# only ever added (with ids counting up), so a reader may keep those it read and ask for the
+# rest (`store.thread_ids`).
+THREAD_IDS_SQL = "SELECT platform, group_concat(id) FROM threads WHERE id > ? GROUP BY platform"
 
 
 def columns_fit(check: Sequence[Any]) -> bool:
@@ -492,11 +494,13 @@ def _query(template: str, platforms: Sequence[str], since: datetime | None, gap:
     return sql, params
 
 
-def columns_from_sql(result: Sequence[Any], platforms: Sequence[str]) -> MessageColumns:
+def columns_from_sql(result: Sequence[Any], platforms: Sequence[str],
+                     threads_by_platform: Mapping[str, np.ndarray]) -> MessageColumns:
     """The columns from the one row `columns_query` returns, when `columns_fit` (`platforms`
-    as for `compact_rows_query`, plus the name for the others). Their `author_names` are
-    still to be read: `brand_author_keys`, `AUTHOR_NAMES_SQL`."""
-    ts, packed, author, ref, threads_by_platform, *row_ids = result
+    as for `compact_rows_query`, plus the name for the others; `threads_by_platform` the
+    ids of every platform's threads, `THREAD_IDS_SQL`). Their `author_names` are still to
+    be read: `brand_author_keys`, `AUTHOR_NAMES_SQL`."""
+    ts, packed, author, ref, *row_ids = result
     ts, packed, author = map(parse_integers, (ts, packed, author))
     ref = json.loads(ref)
     thread = packed >> PLATFORM_SHIFT
@@ -505,7 +509,7 @@ def columns_from_sql(result: Sequence[Any], platforms: Sequence[str]) -> Message
         raise ValueError("messages: ts, kind, public, from_brand, automated, thread and "
                          "author_key must not be NULL")
     if ts.size:
-        flags |= _thread_platforms(json.loads(threads_by_platform), platforms, thread) << PLATFORM_SHIFT
+        flags |= _thread_platforms(threads_by_platform, platforms, thread) << PLATFORM_SHIFT
     return MessageColumns(tuple(platforms), ts / TS_SCALE, flags, thread, author, ref,
                           store_rows=parse_integers(row_ids[0]) if row_ids else None)
 
@@ -515,11 +519,10 @@ def brand_author_keys(columns: MessageColumns) -> list[int]:
     return np.unique(np.asarray(columns.author)[(columns.flags & BRAND) != 0]).tolist()
 
 
-def _thread_platforms(ids_by_platform: Mapping[str, str], platforms: Sequence[str],
+def _thread_platforms(ids: Mapping[str, np.ndarray], platforms: Sequence[str],
                       thread: np.ndarray) -> np.ndarray:
     """The platform code of each thread id in `thread` (the last code for other platforms)."""
     code = {name: i for i, name in enumerate(platforms[:-1])}
-    ids = {name: parse_integers(concatenated) for name, concatenated in ids_by_platform.items()}
     of_thread = np.full(max((int(i.max()) for i in ids.values() if i.size), default=0) + 1,
                         len(platforms) - 1, dtype=np.int64)
     for name, its in ids.items():

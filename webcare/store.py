@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import pickle
 import sqlite3
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import replace
@@ -25,7 +27,7 @@ import sqlite_utils
 
 from webcare.metrics import (
     AUTHOR_NAMES_SQL, BRAND, BULK_CHECK_SQL, DEFAULT_GAP, OTHER_PLATFORM, TS_SCALE, CompactRows,
-    MessageColumns, brand_author_keys, columns_fit, columns_from_rows, columns_from_sql,
+    THREAD_IDS_SQL, MessageColumns, brand_author_keys, columns_fit, columns_from_rows, columns_from_sql,
     columns_query, compact_rows_query, gc_paused, looks_like_auto_reply, parse_integers,
     register_sql_functions, thread_sql,
 )
@@ -851,7 +853,7 @@ class Store:
         every customer message is looked up there once. Everything reads one snapshot, and
         rolling back to the savepoint leaves no trace of the temporary table.
         """
-        register_sql_functions(self.conn)
+        register_sql_functions(self.conn, _auto_reply_memo)  # a week's brand replies: a few canned texts
         params: dict[str, Any] = {"since": since.timestamp(), "limit": limit}
         params.update((f"band{i}", low) for i, low in enumerate(bands))
         band = ("CASE " + " ".join(f"WHEN iif(s.label IS NULL, 0.0, s.urgency) >= :band{i} THEN {i}"
@@ -1004,9 +1006,73 @@ def read_columns(connection: sqlite3.Connection, since: datetime | None = None, 
         return columns_from_rows(rows, row_ids=row_ids)
     sql, params = columns_query(platforms, since, gap=gap, recheck_text=recheck_text, until=until,
                                 row_ids=row_ids)
-    columns = columns_from_sql(connection.execute(sql, params).fetchone(), (*platforms, OTHER_PLATFORM))
+    result = connection.execute(sql, params).fetchone()
+    columns = columns_from_sql(result, (*platforms, OTHER_PLATFORM), thread_ids(connection))
     names = connection.execute(AUTHOR_NAMES_SQL, (json.dumps(brand_author_keys(columns)),))
     return replace(columns, author_names=dict(names))
+
+
+# Per database file: what `thread_ids` read of its `threads` table, and how to tell it still holds.
+_THREAD_IDS: dict[tuple, tuple[int, int, dict[int, str], dict[str, np.ndarray]]] = {}
+_THREAD_IDS_LOCK = threading.Lock()
+_THREAD_KEY_AT = "SELECT id, platform || char(31) || key FROM threads WHERE id IN (SELECT value FROM json_each(?))"
+
+
+def thread_ids(connection: sqlite3.Connection) -> dict[str, np.ndarray]:
+    """The ids of each platform's threads (`metrics.THREAD_IDS_SQL`), for the bulk read.
+
+    A store at 1M messages holds some 370,000 threads, and reading them all took a third
+    of the digest's week of pairing columns; threads are only ever added, ids counting up, so
+    what was read of a database file is kept, and then only the threads added since are read.
+    What was kept is used only while the keys of a few of its ids (the highest among them) are
+    still the same and the row count adds up: a file replaced, threads deleted (the store
+    never does) or a rolled-back insert read all again. In-memory databases, and reads inside
+    a transaction, always read all.
+    """
+    file = None if connection.in_transaction else _database_file(connection)
+    top, rows = connection.execute("SELECT coalesce(max(id), 0), count(*) FROM threads").fetchone()
+    with _THREAD_IDS_LOCK:
+        kept = _THREAD_IDS.get(file) if file else None
+    start, ids = 0, {}
+    if kept:
+        kept_top, kept_rows, kept_keys, kept_ids = kept
+        same = dict(connection.execute(_THREAD_KEY_AT, (json.dumps(list(kept_keys)),)))
+        if same == kept_keys and kept_top <= top:
+            if (kept_top, kept_rows) == (top, rows):
+                return kept_ids
+            start, ids = kept_top, kept_ids
+    merged = _merge_ids(ids, connection.execute(THREAD_IDS_SQL, (start,)))
+    if start and sum(map(len, merged.values())) != rows:  # some deleted in between
+        start, merged = 0, _merge_ids({}, connection.execute(THREAD_IDS_SQL, (0,)))
+    if file:
+        samples = sorted({top * k // 8 for k in range(1, 9)} - {0})
+        keys = dict(connection.execute(_THREAD_KEY_AT, (json.dumps(samples),)))
+        with _THREAD_IDS_LOCK:
+            _THREAD_IDS[file] = (top, rows, keys, merged)
+    return merged
+
+
+def _merge_ids(ids: dict[str, np.ndarray], added: Iterable[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """`ids` with the ids of `THREAD_IDS_SQL` rows appended, per platform."""
+    merged = dict(ids)
+    for name, concatenated in added:
+        merged[name] = np.concatenate([ids.get(name, _NO_IDS), parse_integers(concatenated)])
+    return merged
+
+
+_NO_IDS = np.zeros(0, dtype=np.int64)
+
+
+def _database_file(connection: sqlite3.Connection) -> tuple | None:
+    """The main database's file as (path, device, inode), or None when in memory."""
+    path = next((row[2] for row in connection.execute("PRAGMA database_list") if row[1] == "main"), "")
+    if not path:
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (path, info.st_dev, info.st_ino)
 
 
 def _has_keys(connection: sqlite3.Connection) -> bool:
