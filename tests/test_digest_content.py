@@ -152,6 +152,17 @@ def test_topics_do_not_repeat_each_other_and_need_two_messages():
     assert [(t.term, t.count) for t in topics] == [("water", 3)]  # 'finish' has one message left
 
 
+def test_a_text_sent_again_counts_as_often_as_it_was_sent():
+    """Topics count complaints, not distinct texts (each text's words are found once), and
+    later topics count only the complaints earlier ones left, copies included."""
+    def ex(text, i):
+        return (message("x", str(i), NOW, text, url=f"https://x.com/{i}" if i % 2 else None), NEG)
+    texts = ["geen water bij km 10"] * 3 + ["water op", "finish te druk", "finish te druk", "druk bij de bus"]
+    topics = complaint_topics([ex(text, i) for i, text in enumerate(texts)], frozenset({"bij", "geen", "op", "de", "te"}))
+    assert [(t.term, t.count) for t in topics] == [("water", 4), ("druk", 3)]
+    assert [m.id for m, _ in topics[0].examples] == ["1", "3"]  # with a link first; each text once
+
+
 def test_incidents_with_time_to_acknowledge_and_resolve(filled):
     inc = day_digest(filled).incidents
     assert [(i.number, i.id, i.status) for i in inc.lines] == [(1, "inc-1", "resolved"), (2, "inc-2", "open")]

@@ -52,6 +52,15 @@ def _canonical(vocabulary: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def _document_frequencies(bags: Sequence[frozenset[str]], times: Counter) -> Counter:
+    """In how many complaints each word occurs, of `times[k]` complaints with words `bags[k]`."""
+    df: Counter = Counter()
+    for k, n in times.items():
+        for w in bags[k]:
+            df[w] += n
+    return df
+
+
 def complaint_topics(complaints: Sequence[Example], ignore: frozenset[str] = frozenset(), top: int = 5,
                      examples: int = 2, min_count: int = 2) -> tuple[Topic, ...]:
     """The words that most complaints share, each taking the complaints not yet covered.
@@ -62,17 +71,21 @@ def complaint_topics(complaints: Sequence[Example], ignore: frozenset[str] = fro
     """
     if not complaints:
         return ()
-    raw = [words_of(m.text, ignore) for m, _ in complaints]
+    distinct: dict[str, int] = {}  # each text's words are found once, however often it was sent
+    of_text = [distinct.setdefault(m.text, len(distinct)) for m, _ in complaints]
+    raw = [words_of(text, ignore) for text in distinct]
     canon = _canonical(w for bag in raw for w in bag)
-    bags = [{canon[w] for w in bag} for bag in raw]
+    folded = [frozenset(canon[w] for w in bag) for bag in raw]
+    bags = [folded[k] for k in of_text]
+    sent = Counter(of_text)  # in the order texts first occur, as the forms below are counted
     surface: dict[str, Counter] = defaultdict(Counter)  # the forms each folded word was written in
-    for bag in raw:
-        for w in bag:
-            surface[canon[w]][w] += 1
+    for k, times in sent.items():
+        for w in raw[k]:
+            surface[canon[w]][w] += times
     left = set(range(len(bags)))
+    df = _document_frequencies(folded, sent)  # over `left`, kept up to date as topics take complaints
     topics = []
     while left and len(topics) < top:
-        df = Counter(w for i in left for w in bags[i])
         if not df:
             break
         term, n = min(df.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -80,6 +93,8 @@ def complaint_topics(complaints: Sequence[Example], ignore: frozenset[str] = fro
             break
         members = [i for i in sorted(left) if term in bags[i]]
         left -= set(members)
+        df.subtract(_document_frequencies(folded, Counter(of_text[i] for i in members)))
+        df = +df  # words no complaint left has are dropped
         picked: list[Example] = []
         texts: set[str] = set()
         for i in sorted(members, key=lambda i: (complaints[i][0].url is None, i)):
