@@ -93,9 +93,14 @@ def by_metrics(store, since) -> list[str]:
     return [m.uid for m, _ in scored]
 
 
+@pytest.mark.parametrize("keyed", [True, False], ids=["keyed", "rows-written-around-the-store"])
 @pytest.mark.parametrize("seed", range(6))
-def test_the_queue_waits_for_exactly_the_messages_the_metrics_call_unanswered(store, seed):
+def test_the_queue_waits_for_exactly_the_messages_the_metrics_call_unanswered(store, seed, keyed, monkeypatch):
+    """With the stored thread ids and author keys (a store's own rows), and without them (a
+    row written around the store lacks them: the string keys are used instead)."""
     varied_store(store, seed)
+    if not keyed:
+        monkeypatch.setattr("webcare.store.columns_fit", lambda check: False)
     for days in (7, 3, 1):  # each window cuts threads and reply chains somewhere else
         since = T0 - timedelta(days=days)
         expected = by_metrics(store, since)

@@ -850,7 +850,8 @@ class Store:
 
         In SQL, so that a busy week never has to fit in memory: the last real answer of each
         thread (or, in a public thread, of each customer) goes into a temporary table, then
-        every customer message is looked up there once. Everything reads one snapshot, and
+        every customer message is looked up there once, by integer thread and author keys
+        when every row has them (by their strings else). Everything reads one snapshot, and
         rolling back to the savepoint leaves no trace of the temporary table.
         """
         register_sql_functions(self.conn, _auto_reply_memo)  # a week's brand replies: a few canned texts
@@ -860,9 +861,12 @@ class Store:
                                    for i in range(len(bands))) + f" ELSE {len(bands)} END")
         self.conn.execute("SAVEPOINT queue")
         try:
-            self.conn.execute(_QUEUE_ANSWERS_TABLE)
-            self.conn.execute(_QUEUE_ANSWERS, params)
-            (_, total), *top = self.conn.execute(_QUEUE_WAITING.format(band=band), params).fetchall()
+            keyed = columns_fit(self.conn.execute(BULK_CHECK_SQL).fetchone())
+            table, answers, waiting = ((_QUEUE_KEYED_ANSWERS_TABLE, _QUEUE_KEYED_ANSWERS, _QUEUE_KEYED_WAITING)
+                                       if keyed else (_QUEUE_ANSWERS_TABLE, _QUEUE_ANSWERS, _QUEUE_WAITING))
+            self.conn.execute(table)
+            self.conn.execute(answers, params)
+            (_, total), *top = self.conn.execute(waiting.format(band=band), params).fetchall()
             found = self.digest_examples([rowid for rowid, _ in top])
         finally:
             self.conn.execute("ROLLBACK TO queue")
@@ -905,7 +909,14 @@ _auto_reply_memo = lru_cache(maxsize=1 << 14)(looks_like_auto_reply)
 # The inbox of `Store.digest_inbox_columns`, in the order `digest_inbox_rows` gives (time,
 # platform, id: ties in time are paired in that order); `walked` is the thread key of the rows
 # whose stored thread id is not their walked thread (their `thread` is -1).
-_INBOX_COMMON = "(m.conversation_id > '' OR (m.conversation_id IS NULL AND m.in_reply_to IS NULL))"
+def _thread_is_stored(m: str) -> str:
+    """SQL: whether row `m`'s stored thread id is its thread as `_queue_thread` walks it (a
+    conversation id, or neither a conversation id nor a parent; replies without a
+    conversation id, rare, are walked)."""
+    return f"({m}.conversation_id > '' OR ({m}.conversation_id IS NULL AND {m}.in_reply_to IS NULL))"
+
+
+_INBOX_COMMON = _thread_is_stored("m")
 _INBOX_COLUMNS = f"""
 SELECT group_concat(CAST(ts * {TS_SCALE} AS INTEGER)), group_concat(flags), group_concat(thread),
   group_concat(author), group_concat(rid), json_group_array(json_array(platform, walked)) FILTER (WHERE thread < 0)
@@ -977,6 +988,48 @@ WITH waiting AS MATERIALIZED (
   LEFT JOIN scores s ON s.platform = c.platform AND s.id = c.id
   WHERE c.ts >= :since AND c.from_brand = 0
     AND (l1.ts IS NULL OR (c.ts, c.id) > (l1.ts, l1.id))
+    AND (l2.ts IS NULL OR (c.ts, c.id) > (l2.ts, l2.id)))
+SELECT NULL, count(*) FROM waiting
+UNION ALL
+SELECT * FROM (SELECT rid, band FROM waiting ORDER BY band, ts, platform, id LIMIT :limit)"""
+
+
+# The same with integers for the thread and the customer, when every row has its thread id
+# and author key (`columns_fit`): the stored thread id where it is the walked thread, else the
+# walked key's id in `threads` (or the key itself when no thread has it: a text never equals
+# an id, and ids and keys are one to one), so that equal threads give equal keys as before.
+def _queue_key(m: str) -> str:
+    """SQL for the thread of message `m` as `_queue_thread` finds it, as an id where one is stored."""
+    return (f"CASE WHEN {_thread_is_stored(m)} THEN {m}.thread ELSE (SELECT coalesce(t.id, w.key) FROM "
+            f"(SELECT {_queue_thread(m)} AS key) w LEFT JOIN threads t ON t.platform = {m}.platform "
+            f"AND t.key = w.key) END")
+
+
+_QUEUE_KEYED_ANSWERS_TABLE = """
+CREATE TEMP TABLE queue_answers (
+  platform TEXT, public INTEGER, thread, author INTEGER, ts REAL, id TEXT,
+  PRIMARY KEY (platform, public, thread, author)) WITHOUT ROWID"""
+
+_QUEUE_KEYED_ANSWERS = f"""
+INSERT INTO temp.queue_answers
+SELECT a.platform, a.public, {_queue_key('a')}, coalesce(t.author_key, 0), a.ts, a.id
+FROM messages a
+LEFT JOIN messages t ON a.public = 1 AND t.platform = a.platform AND t.id = a.in_reply_to
+  AND t.ts >= :since AND t.from_brand = 0 AND t.public = 1 AND {_queue_key('t')} = {_queue_key('a')}
+WHERE a.ts >= :since AND a.from_brand = 1 AND NOT CASE WHEN a.automated THEN 1 ELSE webcare_auto_reply(a.text) END
+ON CONFLICT DO UPDATE SET ts = excluded.ts, id = excluded.id WHERE (excluded.ts, excluded.id) > (ts, id)"""
+
+_QUEUE_KEYED_WAITING = f"""
+WITH waiting AS MATERIALIZED (
+  SELECT c.rid, c.ts, c.platform, c.id, {{band}} AS band
+  FROM (SELECT c.rowid AS rid, c.ts, c.platform, c.id, c.public, c.author_key, {_queue_key('c')} AS key
+        FROM messages c WHERE c.ts >= :since AND c.from_brand = 0) c
+  LEFT JOIN temp.queue_answers l1 ON l1.platform = c.platform AND l1.public = c.public
+    AND l1.thread = c.key AND l1.author = 0
+  LEFT JOIN temp.queue_answers l2 ON c.public = 1 AND l2.platform = c.platform AND l2.public = 1
+    AND l2.thread = c.key AND l2.author = c.author_key
+  LEFT JOIN scores s ON s.platform = c.platform AND s.id = c.id
+  WHERE (l1.ts IS NULL OR (c.ts, c.id) > (l1.ts, l1.id))
     AND (l2.ts IS NULL OR (c.ts, c.id) > (l2.ts, l2.id)))
 SELECT NULL, count(*) FROM waiting
 UNION ALL

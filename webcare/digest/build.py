@@ -7,6 +7,7 @@ passes values on. `digest_provider` plugs the digest into the Telegram `/digest`
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -155,9 +156,16 @@ def digest_provider(config, store: Store) -> Callable[[datetime], Awaitable[str]
 
     cfg = digest_config(config)
     tz = digest_tz(config)
+    _warm_up(config.brand.name)
 
     async def provider(now: datetime) -> str:
         digest = await in_worker(store, lambda s: build_digest(s, config, today_so_far(now, tz), now))
         return render_text(digest, cfg.language)
 
     return provider
+
+
+def _warm_up(brand: str) -> None:
+    """Read the topics' word lists (stopwords and three lexicons: about half a second) in
+    the background as the bot starts, so the first `/digest` does not wait for them."""
+    threading.Thread(target=ignore_words, args=(brand,), name="digest-warm-up", daemon=True).start()
