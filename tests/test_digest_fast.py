@@ -38,7 +38,7 @@ from webcare.responsiveness import (
     label_window, responsiveness,
 )
 import webcare.store as store_module
-from webcare.store import Store, StoreError
+from webcare.store import SCHEMA_VERSION, Store, StoreError
 
 AMS = ZoneInfo("Europe/Amsterdam")
 START = datetime(2026, 10, 1, 0, 0, tzinfo=AMS)
@@ -334,17 +334,83 @@ def test_the_volume_roll_up_follows_every_write_to_messages_and_scores(tmp_path)
         store.close()
 
 
+def test_the_kept_week_of_pairing_columns_follows_every_write(tmp_path, monkeypatch):
+    """The digest keeps its week of pairing columns between digests (schema 6) and reads only
+    what came since: new and late messages, one dated after the window read before, a window
+    moved either way, a new platform, and changes written around the store (an update, a
+    REPLACE without triggers, a delete) all give the columns a fresh read gives."""
+    added = []
+    kept_added = store_module._KeptWeek._added
+    monkeypatch.setattr(store_module._KeptWeek, "_added", staticmethod(
+        lambda *args: added.append(1) or kept_added(*args)))
+    store = varied_store(tmp_path / "k.db", 2)
+    now = START + timedelta(days=13, hours=8)
+    gap = metrics_config(CONFIG).gap
+
+    def message(mid: str, at: datetime, **kw) -> Message:
+        return Message(kw.pop("platform", "messenger"), mid, "dm", False, Author(kw.pop("who", "k1")),
+                       "Waar blijft mijn medaille?", at, conversation_id="t-k1", **kw)
+
+    def same(since: datetime, until: datetime) -> None:
+        kept = store.digest_response_columns(since, gap, until)
+        fresh = store_module._in_order(store_module.read_columns(store.conn, since, gap=gap, until=until,
+                                                                 row_ids=True))
+        assert kept.platforms == fresh.platforms and list(kept.ref) == list(fresh.ref)
+        assert kept.author_names == fresh.author_names
+        for name in ("ts", "flags", "thread", "author", "store_rows"):
+            assert np.array_equal(getattr(kept, name), getattr(fresh, name)), name
+
+    try:
+        with store.transaction():  # stored before the first read, dated after its window
+            store.save_messages([message("ahead", now + timedelta(minutes=90))], "fb", START)
+        week = now - timedelta(days=7)
+        same(week, now)
+        same(week, now)
+        with store.transaction():
+            store.save_messages([message("new", now + timedelta(minutes=30)),
+                                 message("answer", now + timedelta(minutes=40), who="brand", from_brand=True),
+                                 message("late", now - timedelta(days=3))], "fb", START)
+        same(week + timedelta(hours=2), now + timedelta(hours=2))
+        same(week + timedelta(hours=2), now - timedelta(days=1))  # an earlier end
+        same(week + timedelta(hours=3), now + timedelta(hours=2))
+        assert len(added) == 4  # each from what was kept
+        with store.transaction():
+            store.save_messages([message("m1", now + timedelta(hours=1), platform="mastodon")], "m", START)
+        window = (week + timedelta(hours=3), now + timedelta(hours=2))
+        same(*window)  # another platform: read again
+        same(*window)
+        assert len(added) == 5
+        foreign = sqlite3.connect(store.path)
+        foreign.execute("UPDATE messages SET in_reply_to = 'new' WHERE id = 'late'")
+        foreign.commit()
+        same(*window)
+        same(*window)
+        assert len(added) == 6  # read again once, then kept again
+        row = foreign.execute("SELECT * FROM messages WHERE id = 'answer'").fetchone()
+        foreign.execute(f"INSERT OR REPLACE INTO messages VALUES ({', '.join('?' * len(row))})", row)
+        foreign.commit()
+        foreign.close()
+        same(*window)
+        store.conn.execute("DELETE FROM messages WHERE id = 'new'")
+        same(*window)
+        assert len(added) == 6  # each change was seen: read again
+    finally:
+        store.close()
+
+
 # -- schema 5: a store written before the roll-up and the inbox index --------------------------------
 
 def as_schema_4(path) -> None:
-    """Take a store back to schema 4: no volume roll-up or its triggers, the old inbox index."""
+    """Take a store back to schema 4: no volume roll-up, change counter or their triggers, the
+    old inbox index."""
     connection = sqlite3.connect(path)
     for (trigger,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         connection.execute(f"DROP TRIGGER {trigger}")
     connection.execute("DROP TABLE volume")
+    connection.execute("DROP TABLE message_changes")
     connection.execute("DROP INDEX idx_messages_inbox")
     connection.execute("CREATE INDEX idx_messages_private ON messages (platform, ts) WHERE public = 0")
-    connection.execute("DELETE FROM schema_version WHERE version = 5")
+    connection.execute("DELETE FROM schema_version WHERE version >= 5")
     connection.execute("INSERT OR IGNORE INTO schema_version (version) VALUES (4)")
     connection.commit()
     connection.close()
@@ -364,7 +430,7 @@ def test_a_schema_4_store_gets_the_roll_up_and_gives_the_same_digests(tmp_path):
     as_schema_4(tmp_path / "d.db")
     store = Store(tmp_path / "d.db")
     try:
-        assert store.conn.execute("SELECT max(version) FROM schema_version").fetchone() == (5,)
+        assert store.conn.execute("SELECT max(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
         assert {"idx_messages_inbox", "idx_volume"} <= {name for (name,) in store.conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert digests(store) == expected
@@ -395,5 +461,43 @@ def test_a_roll_up_cut_short_leaves_schema_4_and_is_done_again(tmp_path, monkeyp
         assert digests(store) == expected
         assert store.conn.execute("SELECT sum(count) FROM volume WHERE NOT scored").fetchone() == (
             store.count_messages(),)
+    finally:
+        store.close()
+
+
+def test_a_change_counter_cut_short_leaves_schema_5_and_is_done_again(tmp_path, monkeypatch):
+    store = varied_store(tmp_path / "d.db", 6)
+    expected = digests(store)
+    store.close()
+    connection = sqlite3.connect(tmp_path / "d.db")  # back to schema 5
+    connection.execute("DROP TRIGGER messages_changed")
+    connection.execute("DROP TRIGGER messages_removed")
+    connection.execute("DROP TABLE message_changes")
+    connection.execute("DELETE FROM schema_version WHERE version = 6")
+    connection.execute("INSERT OR IGNORE INTO schema_version (version) VALUES (5)")
+    connection.commit()
+    connection.close()
+    monkeypatch.setattr("webcare.store._CHANGES", (*store_module._CHANGES, "SELECT * FROM gone"))
+    with pytest.raises(StoreError):  # dies after the counter and its triggers are made
+        Store(tmp_path / "d.db")
+    connection = sqlite3.connect(tmp_path / "d.db")
+    names = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    assert not {"message_changes", "messages_changed", "messages_removed"} & names
+    assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (5,)
+    connection.close()
+    monkeypatch.undo()
+    store = Store(tmp_path / "d.db")
+    try:
+        assert store.conn.execute("SELECT max(version) FROM schema_version").fetchone() == (6,)
+        assert digests(store) == expected
+        store.conn.execute("UPDATE messages SET ts = ts + 1 WHERE rowid = 1")
+        store.conn.execute("DELETE FROM messages WHERE rowid = 2")
+        assert store.conn.execute("SELECT count FROM message_changes").fetchone() == (2,)
+        with store.transaction():  # inserts and edited texts are not counted
+            store.save_messages([Message("x", "new-1", "mention", True, Author("n1"), "Parkeren was een ramp",
+                                         START + timedelta(days=13, hours=7))], "x", START)
+            store.save_messages([Message("x", "new-1", "mention", True, Author("n1"), "Parkeren was een ramp!",
+                                         START + timedelta(days=13, hours=7))], "x", START)
+        assert store.conn.execute("SELECT count FROM message_changes").fetchone() == (2,)
     finally:
         store.close()

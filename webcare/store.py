@@ -17,10 +17,10 @@ import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
 
 import numpy as np
 import sqlite_utils
@@ -33,7 +33,7 @@ from webcare.metrics import (
 )
 from webcare.models import Alert, Author, Message, Rejected, Score
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _MESSAGE_COLUMNS = (
     "platform", "id", "kind", "public", "author_id", "author_name", "author_followers", "text",
@@ -143,6 +143,21 @@ _BACKFILL_VOLUME = (
     f"coalesce(s.label, 'neu'), sum(coalesce(s.complaint, 0)), count(*) FROM messages m "
     f"JOIN scores s ON s.platform = m.platform AND s.id = m.id GROUP BY 1, 2, 3, 4, 6",
 )
+# --- schema 6: a counter of changes to what the digest's week of pairing columns holds. The
+# store only ever adds messages (and edits their texts, which those columns do not hold), so
+# the week read once can be kept and only what came after it read (`_KeptWeek`); the triggers
+# count any update of those columns and any delete, whoever writes, so that what is kept is
+# thrown away then. Inserts fire neither.
+_KEPT_COLUMNS = ("ts, platform, id, kind, public, from_brand, automated, in_reply_to, conversation_id, "
+                 "author_id, thread, author_key")
+_CHANGES = (
+    "CREATE TABLE message_changes (id INTEGER PRIMARY KEY, count INTEGER NOT NULL)",
+    "INSERT INTO message_changes (id, count) VALUES (1, 0)",
+    f"CREATE TRIGGER messages_changed AFTER UPDATE OF {_KEPT_COLUMNS} ON messages "
+    f"BEGIN UPDATE message_changes SET count = count + 1 WHERE id = 1; END",
+    "CREATE TRIGGER messages_removed AFTER DELETE ON messages "
+    "BEGIN UPDATE message_changes SET count = count + 1 WHERE id = 1; END",
+)
 # The rows both volume reads group: per message, or per slot of the roll-up, by its hour;
 # a scored slot row counts its messages under their label and takes them out of 'neu'.
 _VOLUME_OF_MESSAGES = (
@@ -217,6 +232,8 @@ class Store:
         }, pk=("platform", "id"), if_not_exists=True)
         if not db["volume"].exists():
             self._add_volume()
+        if not db["message_changes"].exists():
+            self._add_changes()
         db["cursors"].create({"connector": str, "cursor": str, "updated_at": float},
                              pk="connector", if_not_exists=True)
         db["quarantine"].create({"id": int, "connector": str, "source": str, "error": str,
@@ -296,6 +313,15 @@ class Store:
             if self.db["volume"].exists():  # another process just did it
                 return
             for statement in (*_VOLUME_TABLE, *_VOLUME_TRIGGERS, *_BACKFILL_VOLUME):
+                self.conn.execute(statement)
+
+    def _add_changes(self) -> None:
+        """Schema 6: the change counter and its triggers, in one transaction (killed half-way,
+        the next start does it again)."""
+        with self.transaction():
+            if self.db["message_changes"].exists():  # another process just did it
+                return
+            for statement in _CHANGES:
                 self.conn.execute(statement)
 
     def _add_column(self, column: str, backfill: Sequence[str]) -> None:
@@ -677,7 +703,14 @@ class Store:
     def digest_response_columns(self, since: datetime, gap: float, until: datetime) -> MessageColumns:
         """`metrics` pairing columns from `gap` before `since` up to `until`, with each
         message's row id (so waiting messages can be looked up with `digest_examples`)."""
-        return read_columns(self.conn, since, gap=gap, until=until, row_ids=True)
+        if self.conn.in_transaction or not self.db["message_changes"].exists():
+            return read_columns(self.conn, since, gap=gap, until=until, row_ids=True)
+        self.conn.execute("SAVEPOINT week")  # one snapshot for the checks and the reads
+        try:
+            return _KEPT_WEEK.read(self.conn, since.timestamp() - gap, until.timestamp(),
+                                   lambda: read_columns(self.conn, since, gap=gap, until=until, row_ids=True))
+        finally:
+            self.conn.execute("RELEASE week")
 
     def digest_examples(self, rowids: Sequence[int]) -> dict[int, tuple[Message, Score | None]]:
         """Messages with their scores, by row id."""
@@ -1079,10 +1112,11 @@ def thread_ids(connection: sqlite3.Connection) -> dict[str, np.ndarray]:
     what was read of a database file is kept, and then only the threads added since are read.
     What was kept is used only while the keys of a few of its ids (the highest among them) are
     still the same and the row count adds up: a file replaced, threads deleted (the store
-    never does) or a rolled-back insert read all again. In-memory databases, and reads inside
-    a transaction, always read all.
+    never does) or a rolled-back insert whose ids went to other threads read all again (an id
+    kept from a rolled-back insert is harmless: it is looked up only for a message that has
+    it). In-memory databases are always read whole.
     """
-    file = None if connection.in_transaction else _database_file(connection)
+    file = _database_file(connection)
     top, rows = connection.execute("SELECT coalesce(max(id), 0), count(*) FROM threads").fetchone()
     with _THREAD_IDS_LOCK:
         kept = _THREAD_IDS.get(file) if file else None
@@ -1126,6 +1160,120 @@ def _database_file(connection: sqlite3.Connection) -> tuple | None:
     except OSError:
         return None
     return (path, info.st_dev, info.st_ino)
+
+
+class _Kept(NamedTuple):
+    """The pairing columns of every message with a row id up to `top` and a time in [low, high],
+    in time and row id order, as `message_changes` stood at `changes`."""
+
+    low: float
+    high: float
+    top: int
+    changes: int
+    columns: MessageColumns
+
+
+class _KeptWeek:
+    """The digest's week of pairing columns, kept per database file between digests.
+
+    Each `/digest` paired eight days (200,000 messages at 1M), and reading them cost as much as
+    a scan of every timestamp; since then only new messages came. So what was read is kept and
+    then only the rows added since (row ids above the kept `top`) or dated after the kept
+    window are read and merged in by time and row id, the order a read gives. What is kept is
+    used only when the change counter (schema 6) has not moved, the platforms are the same and
+    the rows it holds are all still there (a count over the `ts` index: a REPLACE written
+    around the store, which no trigger may see); else everything is read again.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple, _Kept] = {}
+        self._lock = threading.Lock()
+
+    def read(self, connection: sqlite3.Connection, low: float, high: float,
+             read_all: Callable[[], MessageColumns]) -> MessageColumns:
+        """The columns of [low, high] (`read_all` reads them whole), from what is kept where it still holds."""
+        file = _database_file(connection)
+        if not file or not columns_fit(connection.execute(BULK_CHECK_SQL).fetchone()):
+            return read_all()
+        (changes,) = connection.execute("SELECT count FROM message_changes WHERE id = 1").fetchone()
+        (top,) = connection.execute("SELECT coalesce(max(rowid), 0) FROM messages").fetchone()
+        with self._lock:
+            kept = self._kept.get(file)
+        platforms = (*platforms_in(connection), OTHER_PLATFORM)
+        if kept and self._holds(connection, kept, low, high, changes, top, platforms):
+            columns = _merged(kept.columns, self._added(connection, kept, low, high, platforms), low, high)
+        else:
+            columns = read_all()
+            if not isinstance(columns.thread, np.ndarray):  # read row by row after all: not kept
+                return columns
+            columns = _in_order(columns)
+        columns = _read_only(columns)
+        with self._lock:
+            self._kept[file] = _Kept(low, high, top, changes, columns)
+        return columns
+
+    @staticmethod
+    def _holds(connection: sqlite3.Connection, kept: _Kept, low: float, high: float, changes: int,
+               top: int, platforms: tuple[str, ...]) -> bool:
+        if (kept.changes, kept.columns.platforms) != (changes, platforms) or not kept.low <= low or kept.top > top:
+            return False
+        upto = min(high, kept.high)
+        (still,) = connection.execute("SELECT count(*) FROM messages WHERE ts >= ? AND ts <= ? AND rowid <= ?",
+                                      (low, upto, kept.top)).fetchone()
+        ts = kept.columns.ts
+        return still == int(np.count_nonzero((ts >= low) & (ts <= upto)))
+
+    @staticmethod
+    def _added(connection: sqlite3.Connection, kept: _Kept, low: float, high: float,
+               platforms: tuple[str, ...]) -> MessageColumns:
+        """The columns of the rows in [low, high] that `kept` lacks: added since, or dated after it."""
+        since, until = datetime.fromtimestamp(low, timezone.utc), datetime.fromtimestamp(high, timezone.utc)
+        sql, params = columns_query(platforms[:-1], since, gap=0, until=until, row_ids=True)
+        sql += ("\n  AND rowid IN (SELECT rowid FROM messages WHERE rowid > ? "
+                "UNION ALL SELECT rowid FROM messages WHERE ts > ? AND rowid <= ?)")  # two index ranges
+        result = connection.execute(sql, (*params, kept.top, kept.high, kept.top)).fetchone()
+        added = columns_from_sql(result, platforms, thread_ids(connection))
+        names = connection.execute(AUTHOR_NAMES_SQL, (json.dumps(brand_author_keys(added)),))
+        return replace(added, author_names=dict(names))
+
+
+_KEPT_WEEK = _KeptWeek()
+
+
+def _merged(kept: MessageColumns, added: MessageColumns, low: float, high: float) -> MessageColumns:
+    """The kept columns within [low, high] and the added ones, in time and row id order."""
+    inside = np.flatnonzero((kept.ts >= low) & (kept.ts <= high))
+    if not len(added) and inside.size == len(kept):
+        return kept
+    ts = np.concatenate([kept.ts[inside], added.ts])
+    rows = np.concatenate([kept.store_rows[inside], added.store_rows])
+    order = np.lexsort((rows, ts))
+    refs = [kept.ref[i] for i in inside.tolist()] + list(added.ref)
+
+    def pick(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a[inside], b])[order]
+
+    merged = MessageColumns(kept.platforms, ts[order], pick(kept.flags, added.flags), pick(kept.thread, added.thread),
+                            pick(kept.author, added.author), [refs[i] for i in order.tolist()],
+                            store_rows=rows[order])
+    return replace(merged, author_names={**kept.author_names, **added.author_names})
+
+
+def _in_order(columns: MessageColumns) -> MessageColumns:
+    """`columns` in time and row id order (a read over the `ts` index gives that already)."""
+    order = np.lexsort((columns.store_rows, columns.ts))
+    if np.array_equal(order, np.arange(order.size)):
+        return columns
+    return replace(columns, ts=columns.ts[order], flags=columns.flags[order], thread=columns.thread[order],
+                   author=columns.author[order], ref=[columns.ref[i] for i in order.tolist()],
+                   store_rows=columns.store_rows[order])
+
+
+def _read_only(columns: MessageColumns) -> MessageColumns:
+    """`columns` with their arrays locked: what is kept is shared by later digests."""
+    for array in (columns.ts, columns.flags, columns.thread, columns.author, columns.store_rows):
+        array.flags.writeable = False
+    return replace(columns, ref=tuple(columns.ref))
 
 
 def _has_keys(connection: sqlite3.Connection) -> bool:
