@@ -175,7 +175,8 @@ NO_ANSWER = cue(
     r"(?:rings|rang|ringing) out", r"(?:trying|tried|try) to get through", r"elke keer (?:als ik bel )?(?:\w+ )?(?:iemand anders|een ander verhaal)", r"(?:niet|nooit) (?:beantwoord|teruggebeld|gereageerd)",
     "onbeantwoord", r"geen (?:enkele )?(?:reactie|antwoord|bericht|terugkoppeling)",
     r"(?:verbinding|gesprek) (?:werd )?verbroken", "hangt op", r"in de wacht(?:rij)?",
-    "no response", "no reply", "no answer", "nobody answers", r"no (?:acknowledgement|acknowledgment)",
+    "no response", "no reply", "no answer", "nobody answers", r"without (?:a |any )?(?:response|reply|answer)", "heard nothing",
+    r"(?:hasn'?t|haven'?t|has not|have not|didn'?t|did not) (?:\w+ )?(?:replied|responded|answered|got back)", r"no (?:acknowledgement|acknowledgment)",
     r"never (?:heard|got) back", r"(?:haven'?t|have not) heard (?:back|anything)", "ignored",
     "ignoring me", r"(?:dan )?wel (?:reageren|antwoorden|terugbellen)", r"zit er (?:\w+ )?iemand",
     r"not (?:one|a single) (?:response|reply|answer|word)", r"(?:reading|read) (?:these|my (?:emails|messages|mails))",
@@ -196,6 +197,10 @@ WAITING = cue(
     rf"(?:wacht|wachten|wachtte) (?:hier |nu |ik |we )?(?:al )?{_SPAN_NL}",
     rf"(?:duurt|duurde) (?:het |dit )?(?:al |nu )?(?:{_SPAN_NL}|eeuwen|ellenlang)", "duurt eeuwen",
     r"still waiting", r"waiting (?:for|since) (?:days|weeks|months|hours|\d+)",
+    rf"(?:standing|queuing|queueing|sitting|stuck) (?:\w+ ){{0,5}}?for {_SPAN_EN}", r"(?:week|dag|maand|day|month) \d+ (?:zonder|without)",
+    r"(?:jaar|jaren|maanden|weken) op (?:de|een) wachtlijst", r"on (?:the|a) waiting list for",
+    rf"(?:we zijn|ik ben|het is) (?:nu |inmiddels )?(?:al )?{_SPAN_NL} verder", rf"why does it take {_SPAN_EN}",
+    rf"waarom duurt (?:het|dit) (?:\w+ )?{_SPAN_NL}",
     rf"(?:waited|waiting|queued|stood|on hold) (?:\w+ ){{0,8}}?for {_SPAN_EN}",
     rf"(?:waited|stood|queued) (?:\w+ ){{0,3}}?{_SPAN_EN}", r"been waiting", "waited in", r"took (?:the|a) day off",
     rf"(?:ligt|staat|zit) (?:nu |hier )?al {_SPAN_NL}", rf"(?:probeer|proberen|probeerde) (?:ik |we )?(?:al |nu al )?{_SPAN_NL}",
@@ -220,7 +225,7 @@ LASTING = cue(
     r"(?:het is nu|it'?s now|inmiddels) (?:al )?(?:the )?(?:\d+(?:[:.]\d+)?\w*|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
     r"november|december|january|february|march|may|june|july|august|october)", rf"for {_SPAN_EN} now",
     r"sinds (?:vorige week|gisteren|vanochtend|vanmorgen|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)",
-    r"since (?:yesterday|this morning|last week|monday|tuesday|wednesday|thursday|friday|saturday|sunday|easter|christmas)",
+    r"since the \d+(?:st|nd|rd|th)", r"since (?:yesterday|this morning|last week|monday|tuesday|wednesday|thursday|friday|saturday|sunday|easter|christmas)",
     rf"{_SPAN_NL} geleden", rf"{_SPAN_EN} ago",
     r"sinds (?:\d+ )?(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)",
     r"(?:vandaag|nu) is het (?:al )?(?:de \d+\w*|\w+dag)", r"(?:and )?(?:today|now) it'?s (?:the \d+\w*|\w+day)")
@@ -228,7 +233,8 @@ AGAIN = cue(
     "repeat contact mentioned",
     "alweer", "weer eens", "zoveelste", r"(?:voor )?de (?:\w+de|\w+ste) keer", "nogmaals",
     "opnieuw gebeld", rf"{_NUM} keer (?:gebeld|gemaild|contact)", "again",
-    r"(?:third|fourth|fifth|\d+(?:st|nd|rd|th)) time", rf"{_NUM_EN} times")
+    r"(?:third|fourth|fifth|\d+(?:st|nd|rd|th)) time", rf"{_NUM_EN} times",
+    r"(?:third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) (?:one|outage|failure|cancellation|delay) (?:this|in a) (?:week|month|year)")
 WRONG = cue(
     "wrong",
     r"klopt (?:nog steeds |weer |alweer )?niet", r"niet klopt", "onjuist", "onjuiste",
@@ -236,12 +242,15 @@ WRONG = cue(
     r"(?:corrigeren|rechtzetten|rechttrekken|terugdraaien|terugboeken|herstellen|crediteren)",
     r"(?:please|could you|can you) (?:\w+ )?(?:fix|correct|reverse|sort out|cancel) (?:this|it|that|the)",
     r"someone else'?s", r"teruggedraaid",
-    r"(?:bestelde|besteld|ordered|booked|geboekt|paid for|betaald voor) (?:\S+ ){1,10}?(?:kreeg|kregen|gekregen|got|received|were given|was given)", r"(?:van )?iemand anders", r"in plaats van (?:de|het|een|mijn|onze)",)
+    r"(?:bestelde|besteld|ordered|booked|geboekt|paid for|betaald voor) (?:\S+ ){1,10}?(?:kreeg|kregen|gekregen|got|received|were given|was given)", r"(?:van )?iemand anders", r"in plaats van (?:de|het|een|mijn|onze)",
+    r"(?:ordered|besteld|booked|geboekt):\s*(?:\S+ ){1,10}?(?:delivered|received|got|geleverd|gekregen|bezorgd|kreeg):")
 # What was promised or paid for did not happen: "was told to return it full ... charged anyway".
 BROKEN_PROMISE = cue(
     "broken promise",
     r"(?:stond|staat|zei|zeiden|beloofd|said|says|promised|stated) (?:\S+ ){0,6}?(?:maar|but|then|en nu|op de factuur|instead)",
-    r"(?:charged|billed|boarded|sent|cancel+ed|closed|rejected|afgeschreven|gefactureerd|geannuleerd) (?:\S+ ){0,5}?(?:anyway|toch|alsnog)")
+    r"(?:charged|billed|boarded|sent|cancel+ed|closed|rejected|afgeschreven|gefactureerd|geannuleerd) (?:\S+ ){0,5}?(?:anyway|toch|alsnog)",
+    r"(?:booked|ordered|paid for|bought|reserved) (?:a |an |the |our )?['‘’\"“”]\w", r"(?:you|jullie) (?:knew|wisten) (?:this|het|dit|dat)",
+    rf"(?:zou|zouden|moest|moesten|would|should) (?:\w+ ){{0,3}}?(?:binnen|within) (?:{_SPAN_NL}|{_SPAN_EN})")
 PROBLEM = cue(
     "problem",
     r"geblokkeerd", "ingeslikt", r"kwijt(?:geraakt)?", "vermist", "geweigerd", "weigert", "weigeren",
@@ -319,9 +328,9 @@ LEGAL = cue(
     "ombudsman", "klachtencommissie", "huurcommissie", "small claims court", r"solicitors?", r"claims? (?:firm|company|management)", r"(?:claim|claiming) (?:\w+ ){0,3}?back through", "dwangsom")
 SAFETY = cue(
     "safety risk",
-    "gevaarlijk", "gevaarlijke", "levensgevaarlijk", "gevaar", "gewond", "gewonden", "ongeluk",
+    "gevaarlijk", "gevaarlijke", "levensgevaarlijk", "gevaar", "gewond", "gewonden", "(?<!per )ongeluk",
     "ongeval", "letsel", r"vergiftig\w*", "allergische reactie", r"ontplof\w*", "kortsluiting",
-    "rookontwikkeling", "gaslucht", "gaslek", r"(?:in het|naar het|op de) (?:ziekenhuis|spoedeisende hulp|eerste hulp)",
+    "rookontwikkeling", "gaslucht", "gaslek", r"(?:in het|(?<!bus )(?<!tram )(?<!trein )(?<!route )(?<!weg )naar het|op de) (?:ziekenhuis|spoedeisende hulp|eerste hulp|spoedpoli)",
     "brandwonden", "unsafe", "dangerous", r"niet (?:meer )?veilig", r"(?:is|was) (?:het )?(?:nou |wel )?veilig", "aangereden",
     r"tegen de (?:grond|hekken|muur) (?:\w+ )?(?:gewerkt|gedrukt|geduwd|geslagen)", r"(?:bruin|vies|troebel) (?:kraan)?water",
     r"(?:water|kraanwater) (?:\w+ ){0,4}?(?:bruin|ruikt raar|stinkt)", r"bijna (?:\w+ ){0,4}?(?:de straat op|het spoor op|het water in|aangereden|gestikt|gevallen)",
@@ -347,7 +356,7 @@ SAFETY = cue(
     r"(?:verkeerde|wrong) (?:\w+ ){0,2}?(?:dosering|dosis|sterkte|medicijn\w*|medicatie|pillen|dose|dosage|strength)",
     r"(?:hart|insuline|epilepsie|levensreddende )?medicatie (?:\w+ ){0,2}?op", r"(?:medication|medicine|insulin|inhaler|prescription) (?:\w+ ){0,2}?(?:runs?|ran|running) out",
     r"(?:water|lekkage|lekt|leaking|leaks) (?:\w+ ){0,5}?(?:stopcontact|meterkast|elektr\w*|bedrading|socket|fuse ?box|wiring)",
-    r"brandgevaar\w*", "fire hazard", r"fire (?:alarm|exit|escape|door)s?", r"nooduitgang\w*", "brandalarm",
+    r"brandgevaar\w*", "fire hazard", r"fire (?:alarm(?!s? test)|exit|escape|door)s?", r"nooduitgang\w*", "brandalarm",
     r"(?:looks|seems|is|was|werd|wordt|ziet er) (?:\w+ )?(?:really |very |erg |heel )?(?:unwell|onwel)", r"violently (?:sick|ill)", r"(?:been|being) sick",
     r"(?:remt|remmen|brakes?) (?:\w+ )?(?:niet|slecht|failed|don'?t|not working)", r"bijna (?:\w+ ){0,4}?(?:onder|aangereden|geraakt)",
     r"(?:band|tyre|tire) (?:\w+ )?(?:klapte|klapt|burst|blew)", r"(?:klapte|blew|burst) (?:de |the |a |my )?(?:band|tyre|tire)",
@@ -360,7 +369,37 @@ SAFETY = cue(
     r"(?:with|pulled|waving|holding|carrying|has) (?:a |an )?(?:knife|gun|weapon)", "stabbed", "armed", r"(?:alleen|zonder begeleiding) (?:\w+ ){0,2}?achtergelaten", r"left (?:alone|behind) (?:on|in|at)",
     r"(?:nearly|almost) (?:\w+ )?(?:fell|fall|fallen|tripped|hit|run over|electrocuted|drowned|choked|crushed)",
     r"(?:batterij\w*|magneet\w*|knoopcel\w*|button batter\w*|magnets?) (?:\w+ ){0,3}?(?:ingeslikt|swallowed)",
-    r"(?:wrong|someone else'?s) (?:\w+ ){0,2}?(?:medication|medicine|pills|prescription)", "got sick", "were ill")
+    r"(?:wrong|someone else'?s) (?:\w+ ){0,2}?(?:medication|medicine|pills|prescription)", "got sick", "were ill",
+    # first-aid and hazard vocabulary, after the categories of a first-aid course and an incident
+    # register (injuries, collapse, electricity, structures, ice, food, water, crowds, rides,
+    # vehicles, alarms for the vulnerable); each specific enough not to fire on a broken product
+    r"bloed(?:t|de|den|end|ende)", "hechtingen", r"(?:arm|been|pols|enkel|neus|ribben|rib|sleutelbeen|heup) (?:\w+ )?gebroken",
+    r"gebroken (?:arm|been|pols|enkel|neus|ribben|rib|sleutelbeen|heup)", "botbreuk", "hersenschudding", "spoedpoli",
+    "onder stroom", "stroomschok", r"elektrocut\w*", "instortingsgevaar", r"ingestort\w*",
+    r"(?:plafond|balkon|dak|steiger|podium|tribune|trap|brug|stellage) (?:\w+ ){0,4}?(?:ingestort|naar beneden gekomen|bezweken|wiebel\w*|wankel\w*|doorgezakt|zakte door)",
+    r"(?:boom|hek|hekken|lantaarnpaal|tak|dakpannen|reclamebord) (?:\w+ ){0,3}?(?:omgevallen|omgewaaid|naar beneden)",
+    r"losse? (?:stoeptegels?|traptreden?|trapleuning|leuning)", r"(?:open|openstaande|onafgedekte) (?:put|putten|mangat|schacht)",
+    "gladheid", "ijzel", "spiegelglad", "ijsbaan", r"(?:niet|nergens|nooit) gestrooid", r"verdrink\w*", r"verdronk\w*", "verdronken",
+    r"onderuit ?(?:gegaan|gaat|gaan|ging|gingen|gleed|gegleden)",
+    "giftige", "chemicaliën", r"chemische (?:lucht|geur|stank)", "legionella", "asbest", "salmonella", "listeria",
+    r"rauwe? (?:kip|kipfilet|vlees|gehakt|varkensvlees)", r"(?:niet|half) gaar", "hitteberoerte", "zonnesteek",
+    r"uitdroging\w*", "uitgedroogd", r"reanim\w*", "aed", "ehbo", r"epileptische aanval\w*", "hartaanval", "hartstilstand",
+    r"astma-?aanval\w*", "duizelig", "kortademig", r"(?:\d\d(?:[,.]\d)? graden|hoge) koorts", "onder de voet gelopen", r"vertrapt\w*",
+    r"veiligheids(?:beugel|gordel|bril|hek|klep)\w* (?:\w+ ){0,4}?(?:niet|los|kapot|open)", r"(?:rook|ruik|ruikt|roken|stinkt) (?:\w+ ){0,6}?(?:benzine|diesel)",
+    r"(?:benzine|diesel) ?lucht", r"geschept (?:door|van)", r"(?:fiets|fietser|kind|voetganger) (?:\w+ ){0,3}?geschept",
+    r"geen (?:badmeester|toezicht bij het (?:zwem)?bad|strandwacht)", r"zonder (?:werkende )?(?:alarmknop|noodknop|personenalarm|alarmering)",
+    r"(?:alarmknop|noodknop|personenalarm)\w* (?:\w+ ){0,4}?(?:werkt niet|kapot|doet het niet)",
+    r"(?:zwanger|pregnant|zwangerschap|pregnancy) (?:\S+ ){0,15}?(?:middel|medicijn\w*|medicatie|pillen|bijsluiter|medication|medicine|pills|leaflet)",
+    "bleeding", "stitches", r"broken (?:arm|leg|wrist|ankle|nose|ribs?|collarbone|hip)", "concussion", r"electrocut\w*",
+    r"exposed (?:wires?|wiring|cables?)", "live wire",
+    r"(?:ceiling|roof|balcony|scaffolding|stage|stand|stands|stairs|bridge) (?:\w+ ){0,3}?(?:collapsed|caved in|gave way|came down|wobbl\w*|sway\w*)",
+    r"(?:tree|fence|lamp ?post|branch|sign|barrier) (?:\w+ ){0,3}?(?:fell|blew over|came down|toppled)", "sinkhole", "black ice",
+    r"(?:icy|ungritted|slippery) (?:path|pavement|steps|stairs|platform|floor)", r"drown\w*", "toxic", "fumes", "asbestos",
+    r"chemical (?:smell|odou?r|stench)", "dizzy", r"short of breath", r"asthma attacks?", r"(?:high|\d\d(?:\.\d)? degree) fever",
+    r"(?:raw|undercooked) (?:chicken|meat|pork|burger|mince)", "heatstroke", "heat stroke", r"dehydrat\w*", "cpr",
+    "defibrillator", "seizure", "heart attack", "cardiac arrest", "crowd crush", r"crushed (?:against|at the)", r"trampl\w*",
+    r"(?:no|without a|without any) lifeguards?", r"safety (?:bar|harness|belt|restraint)s? (?:\w+ ){0,4}?(?:not|didn'?t|wasn'?t|loose|open|broken)",
+    r"smel\w* (?:of |like )?(?:petrol|fuel|diesel)", r"(?:alarm|panic|emergency) (?:button|pendant)s? (?:\w+ ){0,4}?(?:not|doesn'?t|didn'?t|broken)")
 # "brand" is fire in Dutch but a brand in English; "uit de brand helpen" is an idiom (to rescue)
 SAFETY_NL = cue("safety risk", "(?<!uit de )brand", "brandje", "vlam gevat", r"in brand", langs=("nl",))
 CHURN = cue(
@@ -380,7 +419,8 @@ CHURN = cue(
     "close my account", r"(?:i'?ve|i have|we'?ve|we have) (?:already )?gone elsewhere", r"(?:go|going|take|taking) (?:my|our) (?:\w+ )?(?:business |money )?elsewhere",
     r"last time i (?:fly|book|order|shop|use|buy|stay|travel|eat)", r"(?:i'?m|i am|we'?re) off", r"moving my (?:\w+ )?(?:to|elsewhere)",
     r"(?:to|with) (?:another|a different|a new) (?:bank|provider|network|supplier|insurer|airline|company|shop)",
-    r"opgezegd", r"(?:bij|naar) (?:een )?(?:andere|ander) (?:bank|provider|aanbieder|leverancier|verzekeraar|festival|winkel|webshop|maatschappij|club)",
+    r"opgezegd", "overgestapt", r"booked (?:\w+ )?(?:somewhere else|elsewhere|another (?:hotel|room|flight))",
+    r"last time i (?:pick|choose|chose|use|order)", r"(?:bij|naar) (?:een )?(?:andere|ander) (?:bank|provider|aanbieder|leverancier|verzekeraar|festival|winkel|webshop|maatschappij|club)",
     r"(?:voortaan |dan )?(?:wel )?ergens anders", r"(?:rekening|account|abonnement) (?:\w+ ){0,3}?geopend bij (?:een )?(?:andere|de concurrent)")
 PRESS = cue(
     "press",
