@@ -37,7 +37,7 @@ NL_POS, NL_NEG = 0.35, -0.05
 # more than a false alarm, but a safety flag pages the on-call person. Chosen without the
 # held-out sets: trained on four tuning files and tested on the fifth in turn, 0.99 found 97
 # of 103 risks (0.95: 100) with 9 false alarms (11); on 4,825 sentences of other corpora with
-# no webcare safety risk in them it added 5 flags to the cues' 38 (0.95: 15).
+# no webcare safety risk in them it added 5 flags to the cues' 35 (0.95: 15; bench/cv_safety.py).
 SAFETY_CERTAINTY = 0.99
 # Only the start of a text is scored: a 10 MB paste would otherwise hold the event loop for
 # seconds, and what a customer wants is said in its first pages (the rest is quoted history).
