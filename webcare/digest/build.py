@@ -7,6 +7,7 @@ passes values on. `digest_provider` plugs the digest into the Telegram `/digest`
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
@@ -30,6 +31,8 @@ from webcare.digest.topics import complaint_topics
 from webcare.metrics import MetricsConfig, first_responses_from_columns
 from webcare.responsiveness import ResponsivenessRules
 from webcare.store import Store, in_worker
+
+log = logging.getLogger(__name__)
 
 FACEBOOK_WINDOW = timedelta(days=32)  # the 30-day label window and the 24 h silences before it
 FACEBOOK_LOOKBACK = timedelta(days=90)  # when that window holds fewer than 10 counted messages
@@ -156,7 +159,7 @@ def digest_provider(config, store: Store) -> Callable[[datetime], Awaitable[str]
 
     cfg = digest_config(config)
     tz = digest_tz(config)
-    _warm_up(config.brand.name)
+    _warm_up(config, store, tz)
 
     async def provider(now: datetime) -> str:
         digest = await in_worker(store, lambda s: build_digest(s, config, today_so_far(now, tz), now))
@@ -165,7 +168,24 @@ def digest_provider(config, store: Store) -> Callable[[datetime], Awaitable[str]
     return provider
 
 
-def _warm_up(brand: str) -> None:
-    """Read the topics' word lists (stopwords and three lexicons: about half a second) in
-    the background as the bot starts, so the first `/digest` does not wait for them."""
-    threading.Thread(target=ignore_words, args=(brand,), name="digest-warm-up", daemon=True).start()
+def _warm_up(config, store: Store, tz: tzinfo) -> None:
+    """As the bot starts, in the background: read the topics' word lists (stopwords and three
+    lexicons, about half a second) and today's week of pairing columns, which the store then
+    keeps (`Store.digest_response_columns`), so that the first `/digest` does neither. Only a
+    head start: a failure here is logged and the digest reads everything itself."""
+    def run() -> None:
+        try:
+            ignore_words(config.brand.name)
+            if store.path == ":memory:":
+                return
+            now = datetime.now(tz)
+            reader = Store(store.path)
+            try:
+                reader.digest_response_columns(response_since(today_so_far(now, tz).cut(now), now),
+                                               metrics_config(config).gap, until=now)
+            finally:
+                reader.close()
+        except Exception:  # noqa: BLE001 - a head start only
+            log.warning("digest: reading ahead at start failed", exc_info=True)
+
+    threading.Thread(target=run, name="digest-warm-up", daemon=True).start()
