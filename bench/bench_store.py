@@ -12,6 +12,8 @@ For each size N (`--full` adds 1,000,000):
    (in this process) and no connectors. `/queue` and `/digest` are sent as a person would; the
    time is from the command entering Telegram's update queue to the bot's reply arriving, three
    times each (the first is cold). The bot's peak RSS (VmHWM) is read from /proc afterwards.
+With `--keep DIR` the databases stay in DIR, and a run finding one there times it again without
+building it (a database of an older store schema is migrated first, untimed, as the bot would).
 Baseline measured in the same run: a bare `SELECT count(*)` and a full read of the `ts` column,
 the floor for any query that touches every row.
 """
