@@ -1002,15 +1002,22 @@ CREATE TEMP TABLE queue_answers (
   platform TEXT, public INTEGER, thread TEXT, targeted INTEGER, author TEXT, ts REAL, id TEXT,
   PRIMARY KEY (platform, public, thread, targeted, author)) WITHOUT ROWID"""
 
-_QUEUE_ANSWERS = f"""
+
+def _queue_answers(thread: Callable[[str], str], author: str) -> str:
+    """SQL keeping each thread's (and, in public, each customer's) last real brand answer of
+    the week in `queue_answers`: `thread` gives a message's thread, `author` the customer
+    columns from the replied-to message `t`."""
+    return f"""
 INSERT INTO temp.queue_answers
-SELECT a.platform, a.public, {_queue_thread('a')}, t.author_id IS NOT NULL, coalesce(t.author_id, ''),
-       a.ts, a.id
+SELECT a.platform, a.public, {thread('a')}, {author}, a.ts, a.id
 FROM messages a
 LEFT JOIN messages t ON a.public = 1 AND t.platform = a.platform AND t.id = a.in_reply_to
-  AND t.ts >= :since AND t.from_brand = 0 AND t.public = 1 AND {_queue_thread('t')} = {_queue_thread('a')}
+  AND t.ts >= :since AND t.from_brand = 0 AND t.public = 1 AND {thread('t')} = {thread('a')}
 WHERE a.ts >= :since AND a.from_brand = 1 AND NOT CASE WHEN a.automated THEN 1 ELSE webcare_auto_reply(a.text) END
 ON CONFLICT DO UPDATE SET ts = excluded.ts, id = excluded.id WHERE (excluded.ts, excluded.id) > (ts, id)"""
+
+
+_QUEUE_ANSWERS = _queue_answers(_queue_thread, "t.author_id IS NOT NULL, coalesce(t.author_id, '')")
 
 # Waiting: no answer to the whole thread later (by time, then id: how the pairing orders ties)
 # and, in public, none to the author either. The first row holds the count, then the top.
@@ -1047,14 +1054,7 @@ CREATE TEMP TABLE queue_answers (
   platform TEXT, public INTEGER, thread, author INTEGER, ts REAL, id TEXT,
   PRIMARY KEY (platform, public, thread, author)) WITHOUT ROWID"""
 
-_QUEUE_KEYED_ANSWERS = f"""
-INSERT INTO temp.queue_answers
-SELECT a.platform, a.public, {_queue_key('a')}, coalesce(t.author_key, 0), a.ts, a.id
-FROM messages a
-LEFT JOIN messages t ON a.public = 1 AND t.platform = a.platform AND t.id = a.in_reply_to
-  AND t.ts >= :since AND t.from_brand = 0 AND t.public = 1 AND {_queue_key('t')} = {_queue_key('a')}
-WHERE a.ts >= :since AND a.from_brand = 1 AND NOT CASE WHEN a.automated THEN 1 ELSE webcare_auto_reply(a.text) END
-ON CONFLICT DO UPDATE SET ts = excluded.ts, id = excluded.id WHERE (excluded.ts, excluded.id) > (ts, id)"""
+_QUEUE_KEYED_ANSWERS = _queue_answers(_queue_key, "coalesce(t.author_key, 0)")
 
 _QUEUE_KEYED_WAITING = f"""
 WITH waiting AS MATERIALIZED (
