@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from contextlib import asynccontextmanager
 
 from webcare.clock import SimClock
 from webcare.engine import Engine
@@ -18,6 +19,20 @@ def coordinator(store: Store, conn, clock: SimClock) -> Coordinator:
     pipeline = Pipeline(store, Engine(load_dir(None)), [])
     return Coordinator(conn, pipeline, RetryPolicy(interval=60, jitter=0, initial=10, cap=80),
                        clock.now, random.Random(1))
+
+
+@asynccontextmanager
+async def seeded(fake, module, store: Store, clock: SimClock):
+    """A running fake (`fake`, not yet entered) seeded by its test module, that module's
+    connector to it and a coordinator over the store: (api, connector, coordinator). The
+    connector is closed afterwards."""
+    async with fake as api:
+        module.seed(api)
+        conn = module.connector(api, clock)
+        try:
+            yield api, conn, coordinator(store, conn, clock)
+        finally:
+            await conn.aclose()
 
 
 def stored(store: Store, platform: str | None = None) -> dict[str, dict]:

@@ -19,7 +19,7 @@ import test_connector_mastodon as t_mastodon
 import test_connector_reddit as t_reddit
 import test_connector_x as t_x
 import test_telegram_sink as t_sink
-from connector_kit import coordinator, status, stored
+from connector_kit import coordinator, seeded, status, stored
 from conftest import T0, msg
 from connectors import MAX_WAIT, ConnectorContext
 from connectors.replay import ReplayConnector
@@ -38,12 +38,8 @@ FAR = "2100-01-01T00:00:00Z"
 def undisturbed(fake_cls, module) -> set[str]:
     """The ids one poll of the seeded fake stores when nothing goes wrong."""
     async def scenario(store: Store) -> set[str]:
-        clock = SimClock(T0)
-        async with fake_cls() as api:
-            module.seed(api)
-            conn = module.connector(api, clock)
-            await coordinator(store, conn, clock).poll()
-            await conn.aclose()
+        async with seeded(fake_cls(), module, store, SimClock(T0)) as (_, _, coord):
+            await coord.poll()
         return set(stored(store))
 
     store = Store(":memory:")
@@ -71,10 +67,7 @@ def test_a_429_whose_reset_is_absurd_waits_a_bounded_time_then_catches_up(store,
 
     async def scenario():
         clock = SimClock(T0)
-        async with FakeMastodon() as api:
-            t_mastodon.seed(api)
-            conn = t_mastodon.connector(api, clock)
-            coord = coordinator(store, conn, clock)
+        async with seeded(FakeMastodon(), t_mastodon, store, clock) as (api, conn, coord):
             api.fail("/notifications", 429, {"error": "Too many requests"}, headers=headers)
             retry = await coord.poll()
             assert T0 < retry <= T0 + MAX_WAIT
@@ -82,7 +75,6 @@ def test_a_429_whose_reset_is_absurd_waits_a_bounded_time_then_catches_up(store,
             clock.set(retry)
             await coord.poll()
             assert status(store)["status"] == "ok" and set(stored(store)) == expected
-            await conn.aclose()
 
     asyncio.run(scenario())
 
@@ -115,15 +107,11 @@ def test_reddit_rate_limit_reset_that_is_not_a_usable_number_does_not_crash_the_
 
     async def scenario():
         clock = SimClock(T0)
-        async with FakeReddit() as api:
-            t_reddit.seed(api)
+        async with seeded(FakeReddit(), t_reddit, store, clock) as (api, conn, coord):
             api.reset_seconds = reset
-            conn = t_reddit.connector(api, clock)
-            coord = coordinator(store, conn, clock)
             await coord.poll()
             assert status(store)["status"] == "ok"
             assert set(stored(store)) == expected
-            await conn.aclose()
 
     asyncio.run(scenario())
 
@@ -133,10 +121,7 @@ def test_reddit_rate_limit_reset_that_is_not_a_usable_number_does_not_crash_the_
 def test_a_next_link_back_to_the_same_page_ends_the_walk_once_not_a_thousand_times(store, caplog):
     async def scenario():
         clock = SimClock(T0)
-        async with FakeMastodon() as api:
-            t_mastodon.seed(api)
-            conn = t_mastodon.connector(api, clock)
-            coord = coordinator(store, conn, clock)
+        async with seeded(FakeMastodon(), t_mastodon, store, clock) as (api, conn, coord):
             first = [n["_payload"] for n in api.notifications][:3]
             stuck = f'<{api.base_url}/api/v1/notifications?max_id={first[-1]["id"]}&limit=20>; rel="next"'
             api.fail("/notifications", 200, first, headers={"Link": stuck}, times=10**6)
@@ -148,7 +133,6 @@ def test_a_next_link_back_to_the_same_page_ends_the_walk_once_not_a_thousand_tim
             assert said == [said[0]] and "mastodon /api/v1/notifications" in said[0]
             assert status(store)["status"] == "ok"
             assert {api.statuses[i]["_id"] for i in (-1, -2, -3)} <= set(stored(store))  # the other streams ran
-            await conn.aclose()
 
     asyncio.run(scenario())
 
@@ -156,10 +140,7 @@ def test_a_next_link_back_to_the_same_page_ends_the_walk_once_not_a_thousand_tim
 def test_an_x_next_token_that_repeats_ends_the_walk_and_the_other_streams_still_run(store, caplog):
     async def scenario():
         clock = SimClock(T0)
-        async with FakeXApi() as api:
-            t_x.seed(api)
-            conn = t_x.connector(api, clock)
-            coord = coordinator(store, conn, clock)
+        async with seeded(FakeXApi(), t_x, store, clock) as (api, conn, coord):
             page = {"data": [api.tweets[10]["_payload"]], "meta": {"result_count": 1, "next_token": "tok-10"}}
             api.fail("/mentions", 200, page, times=10**6, after=1)
             await coord.poll()
@@ -167,7 +148,6 @@ def test_an_x_next_token_that_repeats_ends_the_walk_and_the_other_streams_still_
             assert any("page just read (tok-10)" in m for m in warnings_of(caplog, "connectors.http"))
             assert len(api.calls("/tweets")) >= 1 and len(api.calls("/dm_events")) >= 1
             assert status(store)["status"] == "ok"
-            await conn.aclose()
 
     asyncio.run(scenario())
 

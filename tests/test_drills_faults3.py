@@ -24,7 +24,7 @@ from aiohttp import web
 import test_connector_facebook as t_facebook
 import test_connector_mastodon as t_mastodon
 import test_telegram_sink as t_sink
-from connector_kit import coordinator, status, stored
+from connector_kit import coordinator, seeded, status, stored
 from conftest import T0, msg, storm_stream
 from connectors import ConnectorContext
 from connectors.facebook import FacebookPageConnector
@@ -161,10 +161,7 @@ def test_a_next_page_cycle_a_b_a_ends_the_walk_once_and_the_other_streams_run(st
     `MAX_PAGES` times a poll, and every stream after notifications never ran."""
     async def scenario():
         clock = SimClock(T0)
-        async with FakeMastodon() as api:
-            t_mastodon.seed(api)
-            conn = t_mastodon.connector(api, clock)
-            coord = coordinator(store, conn, clock)
+        async with seeded(FakeMastodon(), t_mastodon, store, clock) as (api, conn, coord):
             page = [n["_payload"] for n in api.notifications][:3]
             a, b = page[-1]["id"], page[0]["id"]
 
@@ -182,7 +179,6 @@ def test_a_next_page_cycle_a_b_a_ends_the_walk_once_and_the_other_streams_run(st
             clock.advance(60)
             await coord.poll()  # the next walk starts afresh: no page is taken for a repeat
             assert status(store)["status"] == "ok"
-            await conn.aclose()
 
     asyncio.run(scenario())
 
