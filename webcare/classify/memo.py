@@ -1,4 +1,4 @@
-"""A bounded memo of what a pure function says about one token.
+"""A bounded memo of what a pure function says about one key (mostly: one token).
 
 Messages are short and their words repeat: the few thousand words a brand's customers use
 make up nearly all of every message. Working out a word's facts once (its pieces, its
@@ -10,7 +10,7 @@ are simply worked out each time, so memory stays bounded whatever the traffic.
 
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+from typing import Callable, Generic, Hashable, TypeVar
 
 V = TypeVar("V")
 
@@ -21,12 +21,12 @@ LIMIT = 50_000
 class Memo(dict, Generic[V]):
     """`memo[key]` is `fn(key)`, computed once per key while there is room."""
 
-    def __init__(self, fn: Callable[[str], V], limit: int = LIMIT) -> None:
+    def __init__(self, fn: Callable[[Hashable], V], limit: int = LIMIT) -> None:
         super().__init__()
         self._fn = fn
         self._limit = limit
 
-    def __missing__(self, key: str) -> V:
+    def __missing__(self, key: Hashable) -> V:
         value = self._fn(key)
         if len(self) < self._limit:
             self[key] = value

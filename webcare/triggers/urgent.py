@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from webcare.classify.memo import Memo
 from webcare.settings import at_least, setting
 from webcare.triggers import Finding, Seen
 from webcare.triggers.text import quote
@@ -39,14 +40,16 @@ class Urgent:
     def __init__(self, options: Options, sensitivity: str = "balanced"):
         self.options = options
         self.prefixes = tuple(options.reasons)  # str.startswith takes them all at once
-        self._alone: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # the reasons that alone are enough, per combination of reasons: the classifier gives
+        # the same few combinations again and again, and every message is asked
+        self._enough: Memo[tuple[str, ...]] = Memo(self._alone_enough, limit=4096)
 
     def new_state(self) -> dict[str, list[tuple[float, str]]]:
         return {}
 
     def observe(self, state: dict, seen: Seen, matched: bool) -> list[Finding]:
         message, score = seen.message, seen.score
-        alone = self._enough(score.reasons)
+        alone = self._enough[score.reasons]
         followers = message.author.followers or 0
         reach = (self.options.min_followers and followers >= self.options.min_followers
                  and (score.label == "neg" or score.complaint))
@@ -80,15 +83,8 @@ class Urgent:
 
         return [Finding(key=category, size=size, severity=severity, explain=explain)]
 
-    def _enough(self, reasons: tuple[str, ...]) -> tuple[str, ...]:
-        """The reasons that alone are enough. Remembered per set of reasons: the classifier
-        gives the same few combinations again and again, and every message is asked."""
-        found = self._alone.get(reasons)
-        if found is None:
-            if len(self._alone) >= 4096:
-                self._alone.clear()
-            found = self._alone[reasons] = tuple(r for r in reasons if r.startswith(self.prefixes))
-        return found
+    def _alone_enough(self, reasons: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(r for r in reasons if r.startswith(self.prefixes))
 
     def tick(self, state: dict, now: datetime) -> list[Finding]:
         return []  # an urgent message stays urgent until a person acts or the incident times out
