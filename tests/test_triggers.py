@@ -160,3 +160,19 @@ def test_reach_counts_only_when_the_author_is_unhappy():
     assert sim.alerts == []
     sim.send(msg("u", "Wat een puinhoop", **star), scored([]))
     assert [a.reasons[0] for a in sim.alerts] == ["author reach: 250,000 followers"]
+
+
+def test_urgent_groups_reports_by_when_they_were_written_even_when_fetched_late():
+    sim = Sim(book(URGENT))
+    danger = scored(["safety risk: 'levensgevaarlijk'"])
+    sim.send(msg("s0", "Levensgevaarlijk druk bij de finish", at=MONDAY, author="u0"), danger)
+    sim.send(msg("s1", "Levensgevaarlijk bij de start", at=MONDAY + timedelta(hours=5), author="u1"), danger)
+    # a connector paging back delivers one written before s1, then one from before the window
+    sim.send(msg("s2", "Levensgevaarlijk op de brug", at=MONDAY + timedelta(hours=4), author="u2"), danger)
+    sim.send(msg("old", "Levensgevaarlijk gisteren", at=MONDAY - timedelta(hours=3), author="u3"), danger)
+    later = msg("s3", "Levensgevaarlijk bij km 5", at=MONDAY + timedelta(hours=7), author="u4")
+    sim.send(later, danger)
+    last = sim.alerts[-1]
+    # seven hours on, s0 (and the older one fetched late) fell out of the six-hour grouping window
+    assert last.kind == "update" and "(3 messages, latest" in last.title
+    assert last.message_ids == ("facebook:s2", "facebook:s1", "facebook:s3")  # in the order written

@@ -25,8 +25,9 @@ from webcare.triggers import TRIGGERS, Finding, Seen
 # state's layout changes, so a saved state of another layout is set aside for a fresh one
 # rather than loaded into code that cannot read it. 2: sweep indexes in pile_up and
 # repeat_contact; 3: storm's hourly cache holds the ratio to other traffic too; 4: a repeat
-# contact's channels are counted, ongoing pile-ups and repeat contacts kept in order.
-ENGINE_VERSION = "4"
+# contact's channels are counted, ongoing pile-ups and repeat contacts kept in order; 5: urgent
+# keeps each signal's recent messages in a deque, in time order.
+ENGINE_VERSION = "5"
 HUMAN_ACTIONS = ("acknowledge", "claim", "snooze", "resolve", "reopen")
 
 

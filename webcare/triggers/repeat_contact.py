@@ -66,6 +66,7 @@ class RepeatContact:
     def __init__(self, options: Options, sensitivity: str = "balanced"):
         self.options = options
         self.horizon = options.days * 86400
+        self.merge = options.merge_minutes * 60
         # every identity named in an explicit link points at the link's first identity
         self.linked = {ident.lower() if ident.startswith("name:") else ident: group[0]
                        for group in options.links if group for ident in group}
@@ -90,11 +91,11 @@ class RepeatContact:
         # keep the contacts in time order and merge with a same-channel neighbour either side
         contacts = customer.contacts
         i = bisect.bisect(contacts, (ts,))
-        window = self.options.merge_minutes * 60
-        for near, on, _ in contacts[max(i - 1, 0):i + 1]:
-            if on == channel and abs(ts - near) <= window:
-                break
-        else:
+        merge = self.merge
+        before = contacts[i - 1] if i else None
+        after = contacts[i] if i < len(contacts) else None
+        if not ((before is not None and before[1] == channel and abs(ts - before[0]) <= merge)
+                or (after is not None and after[1] == channel and abs(ts - after[0]) <= merge)):
             contacts.insert(i, (ts, channel, uid))
             customer.channels[channel] = customer.channels.get(channel, 0) + 1
             heapq.heappush(state.expiry, (ts, cid))
@@ -133,10 +134,14 @@ class RepeatContact:
 
     def _customer_id(self, state: State, message: Message) -> str:
         author, identity, linked = message.author, state.identity, self.linked
-        keys = [f"{message.platform}:{author.id}"]
+        key = f"{message.platform}:{author.id}"
         name_key, full_name = _name_key(author.name)
-        if (self.options.link_by_name and full_name) or name_key in linked:
-            keys.append(name_key)
+        by_name = (self.options.link_by_name and full_name) or name_key in linked
+        if not linked:  # the common case: a customer seen before, every key of theirs known
+            cid = identity.get(key)
+            if cid is not None and (not by_name or name_key in identity):
+                return cid
+        keys = [key, name_key] if by_name else [key]
         cid = next((linked[k] for k in keys if k in linked), None) if linked else None
         if not cid:  # not explicitly linked: the customer one of its keys already names, or a new one
             cid = next((identity[k] for k in keys if k in identity), keys[0])

@@ -45,15 +45,10 @@ class Options:
 
 
 @dataclass
-class Waiting:
-    channel: str
-    created: float
-    due: float
-
-
-@dataclass
 class State:
-    waiting: dict[str, Waiting] = field(default_factory=dict)  # every tracked message
+    # every tracked message: uid -> (channel, created ts); a plain tuple, because the state is
+    # pickled at every commit and a week of unanswered messages is most of it
+    waiting: dict[str, tuple[str, float]] = field(default_factory=dict)
     pending: list[tuple[float, str]] = field(default_factory=list)  # heap of (due, uid) not yet flagged
     soon: dict[str, dict[str, float]] = field(default_factory=dict)  # channel -> uid -> due, due soon
     late: dict[str, dict[str, float]] = field(default_factory=dict)  # channel -> uid -> due, in due order
@@ -90,7 +85,7 @@ class ResponseTarget:
         if target is None or uid in state.waiting:
             return []
         due = self.calendar.add_business_time_ts(seen.ts, target * 60)
-        state.waiting[uid] = Waiting(_channel(message), seen.ts, due)
+        state.waiting[uid] = (_channel(message), seen.ts)
         heapq.heappush(state.pending, (due, uid))
         if not message.public:
             state.conversations.setdefault(_thread(message), set()).add(uid)
@@ -102,7 +97,7 @@ class ResponseTarget:
             due, uid = heapq.heappop(state.pending)
             w = state.waiting.get(uid)
             if w is not None:
-                _add_in_due_order(state.soon.setdefault(w.channel, {}), uid, due)
+                _add_in_due_order(state.soon.setdefault(w[0], {}), uid, due)
         for channel, items in state.soon.items():
             if items and next(iter(items.values())) <= t:
                 self._now_late(items, state.late.setdefault(channel, {}), t)
@@ -110,7 +105,7 @@ class ResponseTarget:
         for items in state.late.values():
             while items:
                 uid = next(iter(items))
-                if state.waiting[uid].created >= horizon:
+                if state.waiting[uid][1] >= horizon:
                     break
                 del items[uid]
                 del state.waiting[uid]
@@ -155,8 +150,8 @@ class ResponseTarget:
         for uid in uids:
             w = state.waiting.pop(uid, None)
             if w is not None:
-                state.soon.get(w.channel, {}).pop(uid, None)
-                state.late.get(w.channel, {}).pop(uid, None)
+                state.soon.get(w[0], {}).pop(uid, None)
+                state.late.get(w[0], {}).pop(uid, None)
 
 
 def _add_in_due_order(items: dict[str, float], uid: str, due: float) -> None:

@@ -166,7 +166,8 @@ class Storm:
         at_least, alpha = self.ratio, self.alpha
         for window, recent, others, usual in zip(self.windows, group.recent, group.others, learned):
             count = len(recent)
-            if count < min_count:
+            # the expectation is at least the learned rate: most windows fail on that alone
+            if count < min_count or (event is None and count < at_least * usual):
                 continue
             # the expectation is the larger of the learned rate and other traffic times its ratio
             n_others, by_rate = len(others), other_rate * window

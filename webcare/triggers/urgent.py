@@ -7,8 +7,11 @@ the same crush at the finish are one situation). The classifier's reasons say wh
 
 from __future__ import annotations
 
+import bisect
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Literal
 
 from webcare.classify.memo import Memo
@@ -44,7 +47,7 @@ class Urgent:
         # the same few combinations again and again, and every message is asked
         self._enough: Memo[tuple[str, ...]] = Memo(self._alone_enough, limit=4096)
 
-    def new_state(self) -> dict[str, list[tuple[float, str]]]:
+    def new_state(self) -> dict[str, deque[tuple[float, str]]]:
         return {}
 
     def observe(self, state: dict, seen: Seen, matched: bool) -> list[Finding]:
@@ -63,10 +66,18 @@ class Urgent:
             why.append(f"high urgency {score.urgency:.2f}")
         # one situation per kind of signal: twenty people reporting the same danger are one incident
         category = why[0].split(":")[0].rsplit(" ", 1)[0] if why[0].startswith("high urgency") else why[0].split(":")[0]
-        seen_before = state.setdefault(category, [])
-        seen_before.append((seen.ts, seen.uid))
+        seen_before = state.get(category)
+        if seen_before is None:
+            seen_before = state[category] = deque()
+        # in time order, so what falls out of the grouping window is at the front: a flood of
+        # reports (a crush at the finish) then costs each message the same, not a pass over all
+        if not seen_before or seen.ts >= seen_before[-1][0]:
+            seen_before.append((seen.ts, seen.uid))
+        else:  # fetched late: connectors can page back in time
+            bisect.insort(seen_before, (seen.ts, seen.uid))
         horizon = seen.t - self.options.group_hours * 3600
-        seen_before[:] = [s for s in seen_before if s[0] >= horizon]
+        while seen_before and seen_before[0][0] < horizon:
+            seen_before.popleft()
         severity = None
         for reason in why:
             for prefix, level in self.options.severity_for.items():
@@ -79,7 +90,7 @@ class Urgent:
             count = f"{size} messages, latest" if size > 1 else "from"
             return (f"Urgent: {category} ({count} {who} on {message.platform}): {quote(message.text, 80)}",
                     tuple(dict.fromkeys((*why, *score.reasons))),
-                    tuple(uid for _, uid in seen_before[-5:]))
+                    tuple(uid for _, uid in islice(seen_before, max(0, size - 5), None)))
 
         return [Finding(key=category, size=size, severity=severity, explain=explain)]
 
