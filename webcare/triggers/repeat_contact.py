@@ -18,6 +18,7 @@ from functools import lru_cache
 from webcare.models import Message
 from webcare.settings import at_least, positive, setting
 from webcare.triggers import Finding, Seen, stale_keys
+from webcare.triggers.text import day_month
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ class RepeatContact:
                         else "no reply at all")
             since = datetime.fromtimestamp(contacts[0][0], now.tzinfo)
             return (f"{customer.name} contacted us {count} times in {days} days, {answered}",
-                    (f"{count} contacts via {', '.join(channels)} since {since:%d %b}",
+                    (f"{count} contacts via {', '.join(channels)} since {day_month(since)}",
                      f"{answered}; an auto-reply is not an answer"),
                     tuple([c[2] for c in contacts]))
 
