@@ -41,7 +41,7 @@ class LanguageRules:
     boosters: Mapping[str, float]
     negations: frozenset[str]
     contrasts: frozenset[str]
-    phrases: Mapping[tuple[str, ...], float] = field(default_factory=dict)
+    phrases: Mapping[tuple[str, ...], float] = field(default_factory=dict)  # of 2+ words
     prefixes: tuple[str, ...] = ()
     emoji: Mapping[str, float] = field(default_factory=dict)
     # negators followed by these intensify instead ("nooit zo slecht" = "never this bad")
@@ -116,6 +116,9 @@ class RuleSentiment:
             sizes.setdefault(phrase[0], set()).add(len(phrase))
         # first word -> the lengths of the phrases it starts, longest first
         self._phrase_sizes = {w: tuple(sorted(n, reverse=True)) for w, n in sizes.items()}
+        # the first two words of each phrase: a text with none of these pairs has no phrase,
+        # which one C-level set check tells for most texts
+        self._phrase_openings = frozenset(phrase[:2] for phrase in rules.phrases)
         # each single-character emoji -> itself with a space either side (a token of its own)
         self._emoji_spaced = {ord(c): f" {c} " for c in rules.emoji if len(c) == 1} or None
         lowest = min(self._emoji_spaced or (0x10FFFF,))
@@ -176,7 +179,7 @@ class RuleSentiment:
         boosters, negations = rules.boosters, rules.negations
         words, lower, valences, upper, ends = self._read(text)
         # Phrases first: one unit each, so the "geen" in "geen reactie" negates nothing.
-        if self._phrase_sizes:
+        if not self._phrase_openings.isdisjoint(zip(lower, lower[1:])):
             words, lower, valences, upper, ends = self._merge_phrases(words, lower, valences, upper, ends)
         n = len(lower)
         caps = sum(upper)
