@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 from webcare.classify.memo import Memo
 from typing import Iterable
@@ -137,6 +138,7 @@ class LanguageDetector:
         for word in en_set - nl_set:
             votes.setdefault(word, {}).setdefault(EN, VOCAB_WEIGHT)
         self._votes = {word: tuple(vote.items()) for word, vote in votes.items()}
+        self._pieces: Memo[tuple[int, tuple[tuple[int, float], ...], int, int]] = Memo(self._read)
 
     def detect(self, text: str, hint: str | None = None, lowered: str | None = None) -> LanguageGuess:
         """The language of `text`; `lowered` is `text.lower()` if the caller has it already."""
@@ -147,35 +149,42 @@ class LanguageDetector:
         if lowered is None:
             lowered = text.lower()
         # No word spans whitespace, so the words are those of the pieces between spaces,
-        # each read once (`_PIECES`); links are left out.
+        # each read once (`_read`); links are left out.
         pieces = lowered.split()
         if _MAYBE_LINK.search(lowered):
             pieces = [t for t in pieces if not _is_link(t)]
-        read = [_PIECES[piece] for piece in pieces]
-        words = [word for piece_words, _, _ in read for word in piece_words]
-        if not words:
+        memo = self._pieces
+        read = [memo[piece] for piece in pieces]
+        counts, votes, nl, en = zip(*read) if read else ((), (), (), ())
+        n_words = sum(counts)
+        if not n_words:
             return LanguageGuess("und", 0.0)
         if not text.isascii() and _non_latin_share(text) > 0.5:
             return LanguageGuess("other", 0.9)
         scores = [0.0] * len(LANGS)
-        votes = self._votes
-        for vote in filter(None, map(votes.get, words)):
-            for lang, weight in vote:
-                scores[lang] += weight
+        for lang, weight in chain.from_iterable(votes):  # word by word, as they are written
+            scores[lang] += weight
         if abs(scores[NL] - scores[EN]) < 2.0:  # spelling can only tip a close call
-            scores[NL] += min(1.0, SPELLING_WEIGHT * sum(nl for _, nl, _ in read))
-            scores[EN] += min(1.0, SPELLING_WEIGHT * sum(en for _, _, en in read))
+            scores[NL] += min(1.0, SPELLING_WEIGHT * sum(nl))
+            scores[EN] += min(1.0, SPELLING_WEIGHT * sum(en))
         top = max(scores)
         best = scores.index(top)  # the first language with the top score
         runner_up = sorted(scores)[-2]
         if top < DECIDE or top - runner_up < 0.25:
             return LanguageGuess("und", 0.0 if top < DECIDE else 0.2)
-        confidence = min(1.0, 1.5 * top / len(words)) * (top - runner_up) / top
+        confidence = min(1.0, 1.5 * top / n_words) * (top - runner_up) / top
         if best not in (NL, EN):
             if top < 1.0 or top - runner_up < 0.5:  # one stray "car" or "com" is no evidence
                 return LanguageGuess("und", 0.2)
             return LanguageGuess("other", round(max(0.3, confidence), 3))
         return LanguageGuess(LANGS[best], round(max(0.2, confidence), 3))
+
+    def _read(self, piece: str) -> tuple[int, tuple[tuple[int, float], ...], int, int]:
+        """What a piece says (`_read_piece`), with its words' votes in order instead of the
+        words: per distinct piece, so a message's votes are its pieces' votes put together."""
+        words, nl, en = _read_piece(piece)
+        votes = self._votes
+        return len(words), tuple(vote for word in words for vote in votes.get(word, ())), nl, en
 
 
 def _read_piece(piece: str) -> tuple[tuple[str, ...], int, int]:
@@ -185,9 +194,6 @@ def _read_piece(piece: str) -> tuple[tuple[str, ...], int, int]:
     words = tuple(WORD_RE.findall(piece.replace("’", "'")))
     joined = " ".join(words)
     return words, len(NL_SPELLING.findall(joined)), len(EN_SPELLING.findall(joined))
-
-
-_PIECES: Memo[tuple[tuple[str, ...], int, int]] = Memo(_read_piece)
 
 
 def _is_link(token: str) -> bool:
