@@ -14,6 +14,7 @@ whether there is an outage, or a journalist asking for comment, is a question, n
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -113,7 +114,7 @@ def classify_intent(
         text_lower = text.lower()
     complaint_hits = matched(COMPLAINT_CUES, found)
     negativity = max(0.0, -compound)
-    cue_weight = 1.0 - _product(1.0 - w for w, _ in complaint_hits)
+    cue_weight = 1.0 - math.prod([1.0 - w for w, _ in complaint_hits])
     if complaint_hits and REPROACH.search(text_lower):
         cue_weight = 1.0 - (1.0 - cue_weight) * (1.0 - REPROACH_WEIGHT)
     score = 1.0 - (1.0 - NEGATIVITY_WEIGHT * negativity) * (1.0 - cue_weight)
@@ -168,10 +169,3 @@ def _asks_about_outage(text_lower: str, negativity: float) -> bool:
         return False
     rest = find_cues(OUTAGE_QUESTION.sub(" ", text_lower), "und")
     return not any(c in rest for c, _ in COMPLAINT_CUES)
-
-
-def _product(values) -> float:
-    out = 1.0
-    for v in values:
-        out *= v
-    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Mapping
 
 from webcare.classify.cues import AGAIN, CHURN, LASTING, LEGAL, PRESS, SAFETY, SAFETY_NL, WAITING, Cue
@@ -27,6 +28,9 @@ class UrgencyContext:
 
     repeat_contacts: int = 0  # earlier messages by the same customer on this issue
     waiting_minutes: float | None = None  # since the customer's first unanswered message
+
+
+_NO_CONTEXT = UrgencyContext()  # immutable: one for every call without a context
 
 
 def urgency(
@@ -55,7 +59,7 @@ def urgency(
     if followers and followers >= 1000 and unhappy:
         weight = min(0.4, 0.12 + 0.1 * math.log10(followers / 1000))
         signals.append((round(weight, 3), f"author reach: {followers:,} followers"))
-    ctx = context or UrgencyContext()
+    ctx = context or _NO_CONTEXT
     if ctx.repeat_contacts > 0:
         weight = min(0.6, 0.2 * ctx.repeat_contacts)
         signals.append((weight, f"repeat contact: {ctx.repeat_contacts} earlier message(s)"))
@@ -67,7 +71,7 @@ def urgency(
     remaining = 1.0
     for weight, _ in signals:
         remaining *= 1.0 - weight
-    signals.sort(key=lambda s: -s[0])
+    signals.sort(key=itemgetter(0), reverse=True)  # stable: equal weights keep their order
     return round(1.0 - remaining, 4), tuple(reason for _, reason in signals)
 
 
