@@ -92,7 +92,9 @@ class FastVader(SentimentIntensityAnalyzer):
                 sentiments.append(0)
                 continue
             sentiments.append(self._valence(words, lows, i, is_cap_diff) if low in lexicon else 0)
-        return self._but_check(words, sentiments), text
+        if "but" in lows:  # VADER's contrast rule, which lower-cases every word again to look
+            sentiments = self._but_check(words, sentiments)
+        return sentiments, text
 
     def _describe_emoji(self, text: str) -> str:
         """VADER's emoji-to-description rewrite: each emoji becomes its description, after a
