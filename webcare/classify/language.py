@@ -153,8 +153,7 @@ class LanguageDetector:
         pieces = lowered.split()
         if _MAYBE_LINK.search(lowered):
             pieces = [t for t in pieces if not _is_link(t)]
-        memo = self._pieces
-        read = [memo[piece] for piece in pieces]
+        read = list(map(self._pieces.__getitem__, pieces))
         counts, votes, nl, en = zip(*read) if read else ((), (), (), ())
         n_words = sum(counts)
         if not n_words:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import TYPE_CHECKING, Mapping
 
 from vaderSentiment.vaderSentiment import (
@@ -135,8 +136,7 @@ class RuleSentiment:
         valence (None: none), whether it is in capitals, whether a clause ends after it."""
         if self._emoji_spaced is not None and not text.isascii():
             text = self._space_emoji(text)
-        facts = self._facts
-        read = [facts[raw] for raw in text.split()]
+        read = list(map(self._facts.__getitem__, text.split()))
         if not read:
             return (), (), (), (), ()
         units = tuple(zip(*read))
@@ -188,7 +188,7 @@ class RuleSentiment:
         sentiments = [0.0] * n  # words without valence, and modifiers, weigh nothing
         negated = [False] * n
         hits: list[str] = []
-        for i in [i for i, v in enumerate(valences) if v]:  # only the words with a valence
+        for i in compress(range(n), valences):  # only the words with a valence
             low = lower[i]
             valence = valences[i]
             if low in boosters and i + 1 < n and (valences[i + 1] or lower[i + 1] in boosters):

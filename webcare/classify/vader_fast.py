@@ -74,7 +74,7 @@ class FastVader(SentimentIntensityAnalyzer):
         if not text.isascii():
             text = self._describe_emoji(text)
         text = text.strip()
-        read = [_TOKENS[token] for token in text.split()]
+        read = list(map(_TOKENS.__getitem__, text.split()))
         if read:
             words, lows, upper = (list(column) for column in zip(*read))
         else:

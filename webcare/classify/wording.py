@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import chain
 from pathlib import Path
 
 from webcare.classify.memo import Memo
@@ -50,8 +51,7 @@ def model_features(text_lower: str, pairs: dict[str, frozenset[str]]) -> set[str
     of a message are in no model; joining each into a string was most of the cost. Computed
     once, it serves every model (`Wording.probability_of`). No token spans whitespace, so
     the text's tokens are those of its whitespace-separated pieces, each read once (`Memo`)."""
-    tokens = _TOKENS_OF
-    words = [word for piece in text_lower.split() for word in tokens[piece]]
+    words = list(chain.from_iterable(map(_TOKENS_OF.__getitem__, text_lower.split())))
     known = [f"{a} {b}" for a, b in zip(words, words[1:]) if b in pairs.get(a, ())]
     return {*words, *known}
 
