@@ -131,7 +131,7 @@ class Classifier:
 # Eye-rolls mock whatever praise they follow ("Top georganiseerd hoor 🙄"); the worded
 # markers ("#not", "yeah right") are the cue family `SARCASM`. Praise that mocks only next to
 # a reported failure ("Bedankt he.", "Love it.") is recognised by `intent.mocking`.
-EYE_ROLLS = ("\U0001F644", "\U0001F612", "\U0001F643")
+EYE_ROLLS = ("\U0001F644", "\U0001F612", "\U0001F643", "\U0001F921")  # 🙄 😒 🙃 🤡
 
 
 def _eye_roll(text: str) -> str | None:

@@ -1,7 +1,7 @@
 """Generate `data/complaint_wording.tsv` and `data/safety_wording.tsv`: the `wording` models.
 
 Trained on the labelled webcare messages the cue lists were written against (tests/data:
-dev, test, holdout, round2, round3), never on the held-out `final` sets, so those still measure them.
+dev, test, holdout, round2, round3, round4), never on the held-out `final` sets, so those still measure them.
 A feature is kept when it occurs in at least so many messages (rarer ones are noise; safety
 risks are fewer, so their model keeps features seen twice).
 
@@ -21,7 +21,7 @@ from typing import Callable
 
 from webcare.classify.wording import COMPLAINT_WORDING, SAFETY_WORDING, wording_features
 
-TRAINING = ("dev", "test", "holdout", "round2", "round3")
+TRAINING = ("dev", "test", "holdout", "round2", "round3", "round4")
 ALPHA = 0.5  # additive smoothing of the per-class feature counts
 # model file: (what a labelled row must be to count as the label, least messages per feature)
 MODELS: dict[Path, tuple[Callable[[dict], bool], int]] = {

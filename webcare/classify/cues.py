@@ -132,10 +132,11 @@ def cue(name: str, *expressions: str, langs: tuple[str, ...] = ANY) -> Cue:
 _NUM = r"(?:\d+(?:[.,]\d+)?|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|twintig)"
 _NUM_EN = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)"
 # a stretch of time someone spent waiting: "45 minuten", "een uur", "drie weken", "an hour"
-_SPAN_NL = (rf"(?:{_NUM}|een|een half|anderhalf|anderhalve|ruim een|bijna een) "
-            r"(?:min|minuten|minuutjes|kwartier|uur|uren|dag|dagen|werkdagen|week|weken|maand|maanden)")
-_SPAN_EN = (rf"(?:{_NUM_EN}|an|a|half an|over an|over a) "
-            r"(?:mins?|minutes|hours?|days|working days|weeks?|months?)")
+_SPAN_NL = (rf"(?:(?:{_NUM}|een|een half|anderhalf|anderhalve|ruim een|bijna een) "
+            r"(?:min|minuten|minuutjes|kwartier|uur|uren|dag|dagen|werkdagen|week|weken|maand|maanden)"
+            r"|(?:een |ruim een |bijna een )?half jaar|anderhalf jaar)")
+_SPAN_EN = (rf"(?:(?:{_NUM_EN}|an|a|half an|over an|over a) "
+            r"(?:mins?|minutes|hours?|days|working days|weeks?|months?)|(?:an? )?hour and a half|(?:a |over a )?year and a half)")
 
 BROKEN = cue(
     "broken",
@@ -151,7 +152,8 @@ BROKEN = cue(
     r"(?:lekt|lekte|lekken|leaks|leaking) (?:er )?(?:water|gas|olie)", r"(?:internet|connection|wifi|signal|call|line)s? (?:keeps? )?drop\w*", r"won'?t work", "stopped working", "outage",
     r"(?:is|are|went|goes|down) (?:down|offline)", r"(?:internet|wifi|app|site|website|network) (?:is )?down",
     "keeps crashing", "error", r"no (?:signal|internet|power|connection|wifi|service)",
-    "black screen")
+    "black screen",
+    r"logt (?:me|mij|ons) (?:\w+ ){0,3}?uit", r"(?:has|have|had) been (?:down|offline)")
 NOT_DELIVERED = cue(
     "not delivered",
     r"niet (?:geleverd|ontvangen|aangekomen|bezorgd)", r"nooit (?:geleverd|ontvangen|aangekomen)",
@@ -188,7 +190,14 @@ NO_ANSWER = cue(
     r"(?:een )?automatisch (?:antwoord|bericht|mailtje)", r"(?:nooit|never) (?:\w+ ){0,2}?(?:antwoord|reactie|reply|response|answer)",
     r"(?:krijg|kreeg|get|got) (?:steeds |alleen |elke keer |only )?(?:een |het |a )?(?:bandje|antwoordapparaat|voicemail|answering machine|recorded message)",
     r"(?:nobody|no one|no-one) (?:ever )?(?:picked up|picks up|calls? (?:me )?back|called (?:me )?back|rang back|rings back)",
-    r"no (?:call ?back|callback)", r"geen (?:terugbel\w*|telefoontje)", r"(?:terug ?bellen|call back) (?:\w+ ){0,4}?(?:nooit|never)", r"(?:an )?(?:automated|automatic) (?:reply|response|message|email)")
+    r"no (?:call ?back|callback)", r"geen (?:terugbel\w*|telefoontje)", r"(?:terug ?bellen|call back) (?:\w+ ){0,4}?(?:nooit|never)", r"(?:an )?(?:automated|automatic) (?:reply|response|message|email)",
+    r"(?:krijg|krijgen) (?:ik|we) (?:\w+ )?(?:ooit|nog|eens|nog eens|nog ooit) (?:\w+ )?(?:een )?(?:antwoord|reactie|bericht)",
+    r"(?:will|do|does|did) (?:i|we|anyone) (?:\w+ )?ever (?:get|hear|receive)",
+    r"(?:emailed|e-mailed|mailed|called|rang|phoned|messaged|contacted|written to|wrote to) (?:\w+ ){0,4}?(?:three|four|five|six|\d+) times",
+    rf"(?:al |nu al )?(?:{_NUM}|meerdere|zoveel) keer (?:\w+ )?(?:gemaild|gebeld|geappt|gebeld en gemaild|een mail gestuurd|een bericht gestuurd|contact opgenomen)",
+    r"(?:contactformulier|formulier|webformulier) (?:\w+ ){0,3}?ingevuld",
+    r"(?:doorverbonden|doorgeschakeld|transferred|passed|put through) (?:\w+ ){0,3}?(?:naar|to) (?:een |weer een )?(?:ander|andere|another|a different|yet another)",
+    r"geen (?:telefoonnummer|klantenservice|contactgegevens|mens te spreken)", r"no (?:phone number|way to contact|human to talk to)")
 # Someone says they waited: a verb of waiting (or queueing, being on hold) with how long.
 WAITING = cue(
     "waiting",
@@ -214,7 +223,12 @@ WAITING = cue(
     rf"{_SPAN_NL} (?:vertraagd|vertraging|te laat)", rf"{_SPAN_EN} (?:late|delayed|delay)", rf"{_SPAN_NL} thuis ?(?:gebleven|gewerkt|gewacht|gezeten)",
     r"(?:number|nummer) \d+ in (?:the|de) (?:queue|rij|wachtrij)", rf"{_SPAN_NL} (?:op|in|bij) (?:de|het) (?:\w+ )?(?:gezeten|gestaan|gewacht)",
     rf"(?:parcel|package|order|delivery|refund|claim|case|repair|pakket|pakketje|bestelling|levering|terugbetaling|aanvraag|reparatie|melding) (?:\S+ ){{1,6}}?(?:for {_SPAN_EN}|al {_SPAN_NL})", rf"it'?s (?:now )?been {_SPAN_EN} since",
-    r"(?:termijn|beslistermijn|deadline) (?:\w+ ){0,3}?(?:verstreken|verlopen|overschreden|passed)")
+    r"(?:termijn|beslistermijn|deadline) (?:\w+ ){0,3}?(?:verstreken|verlopen|overschreden|passed)",
+    rf"(?:{_SPAN_EN}|{_SPAN_NL}) (?:on hold|in the queue|in de wacht|aan de lijn|in de wachtrij)",
+    r"(?:komt|komen|gaat|krijg) (?:die|het|hij|ze|dat|ik) (?:\w+ )?(?:nog )?ooit", r"(?:will|is) (?:it|my \w+|this) ever (?:arrive|come|get|be)",
+    r"dat was (?:al |dus )?(?:vorige|afgelopen) (?:week|maand|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)",
+    r"(?:it'?s|it has|that was) (?:now )?(?:been )?(?:\d+|two|three|four|five|six|seven|eight|nine|ten) (?:days|weeks|months)(?: ago)?[.!]",
+    r"(?:status|staat) (?:\S+ ){0,3}?['‘’\"“”]?(?:in behandeling|in progress|pending|processing|under review)")
 # How long something has been going on, without saying who waited: weaker on its own.
 LASTING = cue(
     "waiting",
@@ -228,13 +242,17 @@ LASTING = cue(
     r"since the \d+(?:st|nd|rd|th)", r"since (?:yesterday|this morning|last week|monday|tuesday|wednesday|thursday|friday|saturday|sunday|easter|christmas)",
     rf"{_SPAN_NL} geleden", rf"{_SPAN_EN} ago",
     r"sinds (?:\d+ )?(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)",
-    r"(?:vandaag|nu) is het (?:al )?(?:de \d+\w*|\w+dag)", r"(?:and )?(?:today|now) it'?s (?:the \d+\w*|\w+day)")
+    r"(?:vandaag|nu) is het (?:al )?(?:de \d+\w*|\w+dag)", r"(?:and )?(?:today|now) it'?s (?:the \d+\w*|\w+day)",
+    "nog altijd niet", "nog altijd geen", "nog altijd niks", "nog altijd niets",
+    r"(?:ingediend|aangevraagd|gemeld|besteld|gemaild|aangemeld|opgestuurd|submitted|filed|reported|ordered|requested|sent) (?:op|on|in|sinds|since) (?:\d+ )?(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|january|february|march|may|june|july|august|october)")
 AGAIN = cue(
     "repeat contact mentioned",
     "alweer", "weer eens", "zoveelste", r"(?:voor )?de (?:\w+de|\w+ste) keer", "nogmaals",
     "opnieuw gebeld", rf"{_NUM} keer (?:gebeld|gemaild|contact)", "again",
     r"(?:third|fourth|fifth|\d+(?:st|nd|rd|th)) time", rf"{_NUM_EN} times",
-    r"(?:third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) (?:one|outage|failure|cancellation|delay) (?:this|in a) (?:week|month|year)")
+    r"(?:third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) (?:one|outage|failure|cancellation|delay) (?:this|in a) (?:week|month|year)",
+    r"(?:every|each) (?:single )?time (?:i|we)", r"elke (?:keer|dag) (?:als|dat|weer|opnieuw) (?:ik|we)", r"elke\. keer", r"every\. (?:single\. )?time",
+    r"(?:on )?every single \w+")
 WRONG = cue(
     "wrong",
     r"klopt (?:nog steeds |weer |alweer )?niet", r"niet klopt", "onjuist", "onjuiste",
@@ -243,14 +261,17 @@ WRONG = cue(
     r"(?:please|could you|can you) (?:\w+ )?(?:fix|correct|reverse|sort out|cancel) (?:this|it|that|the)",
     r"someone else'?s", r"teruggedraaid",
     r"(?:bestelde|besteld|ordered|booked|geboekt|paid for|betaald voor) (?:\S+ ){1,10}?(?:kreeg|kregen|gekregen|got|received|were given|was given)", r"(?:van )?iemand anders", r"in plaats van (?:de|het|een|mijn|onze)",
-    r"(?:ordered|besteld|booked|geboekt):\s*(?:\S+ ){1,10}?(?:delivered|received|got|geleverd|gekregen|bezorgd|kreeg):")
+    r"(?:ordered|besteld|booked|geboekt):\s*(?:\S+ ){1,10}?(?:delivered|received|got|geleverd|gekregen|bezorgd|kreeg):",
+    r"(?:ik )?(?:betaal|betalen|betaald|pay|paying|paid) (?:\S+ ){1,8}?(?:en|and|but|maar) (?:\S+ ){0,3}?(?:krijg|kreeg|zit|sta|get|got|am sitting|sit|stand)\b")
 # What was promised or paid for did not happen: "was told to return it full ... charged anyway".
 BROKEN_PROMISE = cue(
     "broken promise",
     r"(?:stond|staat|zei|zeiden|beloofd|said|says|promised|stated) (?:\S+ ){0,6}?(?:maar|but|then|en nu|op de factuur|instead)",
     r"(?:charged|billed|boarded|sent|cancel+ed|closed|rejected|afgeschreven|gefactureerd|geannuleerd) (?:\S+ ){0,5}?(?:anyway|toch|alsnog)",
     r"(?:booked|ordered|paid for|bought|reserved) (?:a |an |the |our )?['‘’\"“”]\w", r"(?:you|jullie) (?:knew|wisten) (?:this|het|dit|dat)",
-    rf"(?:zou|zouden|moest|moesten|would|should) (?:\w+ ){{0,3}}?(?:binnen|within) (?:{_SPAN_NL}|{_SPAN_EN})")
+    rf"(?:zou|zouden|moest|moesten|would|should) (?:\w+ ){{0,3}}?(?:binnen|within) (?:{_SPAN_NL}|{_SPAN_EN})",
+    rf"(?:beloven|belooft|beloofden|beloofd|promise|promises|promised|guarantee|garanderen|respond|reply|reageren|antwoord|reactie|'|‘) (?:\S+ ){{0,4}}?(?:binnen|within) (?:{_SPAN_NL}|{_SPAN_EN}|\d+ ?(?:u|uur|h|hrs?|hours?)\b)",
+    r"['‘\"“](?:gratis|free|levenslang\w*|lifetime|unlimited|onbeperkt\w*|gegarandeerd\w*|guaranteed|express|same[- ]day|snelle?|fast|24/7|altijd op tijd|always on time)\b")
 PROBLEM = cue(
     "problem",
     r"geblokkeerd", "ingeslikt", r"kwijt(?:geraakt)?", "vermist", "geweigerd", "weigert", "weigeren",
@@ -293,14 +314,18 @@ PROBLEM = cue(
     r"(?:rekent|rekenen|rekende) (?:\w+ )?(?:ineens|opeens|nu|zomaar)", r"niet eens", r"(?:didn'?t|did not|doesn'?t|does not|couldn'?t) even", r"not even",
     r"(?:niet|not) (?:meer )?(?:op voorraad|in stock|beschikbaar|available)", r"ended up (?:standing|paying|waiting|sleeping|stuck|having to)",
     r"(?:couldn'?t|could not|can'?t) (?:see|hear) (?:a thing|anything)", r"(?:had|have) to pay (?:for )?(?:a |an )?(?:taxi|hotel|extra|£|€|\$)",
-    r"voor (?:m'?n|mijn|onze) neus (?:weg|dicht)", r"(?:op het laatste moment|last minute) (?:\w+ ){0,2}?(?:omgezet|gewijzigd|geannuleerd|changed|cancel+ed)")
+    r"voor (?:m'?n|mijn|onze) neus (?:weg|dicht)", r"(?:op het laatste moment|last minute) (?:\w+ ){0,2}?(?:omgezet|gewijzigd|geannuleerd|changed|cancel+ed)",
+    r"(?:vorig jaar|vorige maand|eerst|voorheen|last year|last month|used to be) (?:nog |was |only |just )?[€£$]\s?\d",
+    r"(?:meer|more) (?:betaal|betalen|pay|paying) (?:\w+ ){0,2}?(?:dan|than) (?:een |a )?(?:nieuwe|new) (?:klant|klanten|customer|customers)",
+    r"(?:voor een|voor de|voor een gesloten|at a) (?:dichte|gesloten|closed|locked) (?:deur|door)",
+    r"(?:schreeuwt|schreeuwde|scheldt|schold|snauwt|snauwde|yelled|shouted|screamed|snapped) (?:\w+ ){0,2}?(?:tegen|uit|at)")
 MONEY = cue(
     "money",
     "geld terug", r"terugbetal\w*", "dubbel betaald", r"twee ?keer betaald", "te veel betaald",
     r"(?:dubbel|onterecht) afgeschreven", r"(?:nog steeds|nog altijd|toch|weer) (?:\S+ ){0,4}?afgeschreven",
     "extra kosten", r"verborgen kosten", "refund", "money back", r"charged (?:twice|double)",
     "overcharged", "hidden fees", r"(?:cancellation|admin|administration|booking|late|service) (?:\w+ )?(?:fee|charge)s?",
-    r"(?:annulerings|administratie|verzend|servicekosten|reserverings)kosten", r"geld (?:weggegooid|kwijt)", r"charged (?:me )?(?:\w+ )?(?:times|twice|double|again|for)", r"(?:still|keep|keeps) (?:takes|charges|taking|charging|billing)", r"(?:still|keep) (?:taking|charging|billing)", r"extra (?:costs|charges|fees)", r"(?:got |was |were |been )charged", r"in rekening gebracht")
+    r"(?:annulerings|administratie|verzend|service|reserverings)kosten", r"geld (?:weggegooid|kwijt)", r"charged (?:me )?(?:\w+ )?(?:times|twice|double|again|for)", r"(?:still|keep|keeps) (?:takes|charges|taking|charging|billing)", r"(?:still|keep) (?:taking|charging|billing)", r"extra (?:costs|charges|fees)", r"(?:got |was |were |been )charged", r"in rekening gebracht")
 COMPLAINT_WORDS = cue(
     "complaint word",
     r"klacht\w*", r"klaag\w*", "klagen", "opgelicht", r"oplicht\w*", "schandalig", "waardeloos",
@@ -315,7 +340,10 @@ COMPLAINT_WORDS = cue(
     r"how (?:does|did|can|could) (?:this|that) (?:even )?happen", "sort it out", r"seriously\?+",
     "gutted", "shambles", "absolute joke", "this is a joke", "fuming", "beyond frustrated", "shocking",
     r"(?:is this|this is) how you treat", r"(?:you|jullie) (?:treat|behandelen) (?:\w+ ){0,3}?(?:worse|slechter|like)", r"i'?m done", r"klaar met (?:jullie|je|u)", "smoesjes", "om te huilen",
-    "lachwekkend", "wat een drama", "echt balen", "zo irritant", r"schandal\w*", r"wanprestatie", r"hallo+\?+", r"hello+\?+")
+    "lachwekkend", "wat een drama", "echt balen", "zo irritant", r"schandal\w*", r"wanprestatie", r"hallo+\?+", r"hello+\?+",
+    r"(?:nobody|no one|no-one|niemand) (?:seems to |lijkt (?:het )?)?(?:care|cares|geeft erom|interesseert het)",
+    r"(?:echt |erg |heel |zo |wel )?jammer dat (?:jullie|je|u)\b", r"(?:is dit|als dit) (?:de manier )?(?:is )?(?:hoe|waarop) jullie (?:\w+ ){0,3}?(?:omgaan|behandelen)",
+    r"ben ik (?:nou |nu )?de enige die", r"am i the only one (?:who|that)")
 LEGAL = cue(
     "legal threat",
     "advocaat", "advocaten", r"rechtszaak\w*", r"juridisch\w*", "rechter", "rechtbank",
@@ -401,7 +429,10 @@ SAFETY = cue(
     r"(?:raw|undercooked) (?:chicken|meat|pork|burger|mince)", "heatstroke", "heat stroke", r"dehydrat\w*", "cpr",
     "defibrillator", "seizure", "heart attack", "cardiac arrest", "crowd crush", r"crushed (?:against|at the)", r"trampl\w*",
     r"(?:no|without a|without any) lifeguards?", r"safety (?:bar|harness|belt|restraint)s? (?:\w+ ){0,4}?(?:not|didn'?t|wasn'?t|loose|open|broken)",
-    r"smel\w* (?:of |like )?(?:petrol|fuel|diesel)", r"(?:alarm|panic|emergency) (?:button|pendant)s? (?:\w+ ){0,4}?(?:not|doesn'?t|didn'?t|broken)")
+    r"smel\w* (?:of |like )?(?:petrol|fuel|diesel)", r"(?:alarm|panic|emergency) (?:button|pendant)s? (?:\w+ ){0,4}?(?:not|doesn'?t|didn'?t|broken)",
+    r"swerv\w*", r"(?:texting|on (?:his|her|their) phone|phone in (?:his|her|their) hand) (?:\w+ ){0,4}?(?:while driving|at the wheel|the (?:whole|entire) (?:time|way|trip)|on the motorway|on the highway)",
+    r"(?:zat|zit) (?:\w+ ){0,3}?te (?:appen|bellen) (?:\w+ ){0,3}?(?:achter het stuur|tijdens het rijden|op de snelweg)", r"achter het stuur (?:\w+ ){0,3}?(?:appen|bellen|telefoon)",
+    r"(?:slingerde|slingerden|zigzagde)", r"(?:door rood|through a red light)")
 # "brand" is fire in Dutch but a brand in English; "uit de brand helpen" is an idiom (to rescue)
 SAFETY_NL = cue("safety risk", "(?<!uit de )brand", "brandje", "vlam gevat", r"in brand", langs=("nl",))
 CHURN = cue(
@@ -423,7 +454,10 @@ CHURN = cue(
     r"(?:to|with) (?:another|a different|a new) (?:bank|provider|network|supplier|insurer|airline|company|shop)",
     r"opgezegd", "overgestapt", r"booked (?:\w+ )?(?:somewhere else|elsewhere|another (?:hotel|room|flight))",
     r"last time i (?:pick|choose|chose|use|order)", r"(?:bij|naar) (?:een )?(?:andere|ander) (?:bank|provider|aanbieder|leverancier|verzekeraar|festival|winkel|webshop|maatschappij|club)",
-    r"(?:voortaan |dan )?(?:wel )?ergens anders", r"(?:rekening|account|abonnement) (?:\w+ ){0,3}?geopend bij (?:een )?(?:andere|de concurrent)")
+    r"(?:voortaan |dan )?(?:wel )?ergens anders", r"(?:rekening|account|abonnement) (?:\w+ ){0,3}?geopend bij (?:een )?(?:andere|de concurrent)",
+    r"naar de concurrent", r"(?:hoeven|zien|hoef|zie) (?:jullie|je|u) (?:mij|ons) (?:\w+ )?(?:niet meer|nooit meer|nooit weer)",
+    r"(?:stop|stoppen) (?:ik|we) ermee", r"ik stop ermee", r"(?:switching|moving|changing) (?:\w+ )?(?:next|this|at the end of|after this)",
+    r"cancel\w* (?:it |my \w+ |the \w+ )?(?:completely|altogether|entirely|for good)", r"(?:downgraded|downgrading|downgrade) (?:to|my)")
 PRESS = cue(
     "press",
     "journalist", "journalisten", r"verslaggev\w+", "redacteur", "correspondent", r"omroep\w*", "redactie", "pers", "de krant", "het nieuws", "radar",
@@ -454,7 +488,10 @@ COMPLIMENT = cue(
     r"best (?:customer )?service", r"(?:made|make) my (?:day|week)", "lifesaver", "spot on",
     r"good job", r"goed gedaan", r"above and beyond", "verademing", r"(?:so|zo|super|really|echt|heel) (?:well|goed) (?:organised|organized|georganiseerd|geregeld)",
     r"best \w+ (?:\w+ )?i'?ve (?:ever )?had", r"worth (?:the trip|every)", r"(?:zero|no) hassle", r"saved my (?:day|trip|flight|life|holiday|evening)",
-    r"(?:echt|bizar|super|zo) (?:chill|lekker)", r"10/10")
+    r"(?:echt|bizar|super|zo) (?:chill|lekker)", r"10/10",
+    r"dikke prima", r"(?:een )?pluim (?:voor|aan|naar)", r"(?:verdient|verdienen) (?:een )?(?:opslag|pluim|compliment|medaille|bonus|raise|medal)",
+    r"hats off", r"no notes", r"dat noem ik (?:nog eens )?(?:service|klantvriendelijk\w*|snel)", r"(?:ging|verliep|verlopen|gegaan) (?:echt |super |heel |zo )?soepel",
+    r"(?:zo|super|heel|erg) geduldig", "flawless", r"(?:went|ran) (?:really |super |so )?smoothly", r"(?:ik ben|i'?m) verkocht")
 
 # A failure that has been put right ("werkt weer", "problem solved"): praise, not a complaint.
 # The lookbehinds keep "niet snel opgelost" and "not fixed" out.
@@ -470,7 +507,7 @@ RESOLVED = cue(
 # Praise words that mock when the message reports a failure: "Top service hoor 🙄", "Bedankt he."
 MOCK_PRAISE = cue(
     "mock praise",
-    r"(?:top|geweldig|fantastisch|super|prima|knap|netjes|mooi|leuk|heerlijk|lekker|goed|bedankt|dank je wel|dankjewel)"
+    r"(?:top|geweldig|fantastisch|super|prima|knap|netjes|mooi|leuk|heerlijk|lekker|goed|gezellig|bedankt|dank je wel|dankjewel)"
     r"(?: \w+)? (?:hoor|h[eèé])", r"(?:lekker|goed) bezig", r"(?:nou|zo),? lekker", "lekker dan", "echt top dit",
     r"fun times", r"love (?:it|how|that)", r"(?:oh |just |how )?great,", "just great", "really appreciate it",
     r"amazing\. truly", r"thanks (?:a lot|a bunch|so much) for", r"wow,? thanks", r"alvast bedankt",
@@ -478,14 +515,17 @@ MOCK_PRAISE = cue(
     r"fijn dat (?:ik|je|we)", r"(?:very|how|so) (?:clever|convenient)", r"top work", r"weer een (?:heel |echt )?(?:soepel|fijn|geweldig|top)",
     r"ja hoor", r"oh (?:wat|hoe) (?:fijn|leuk|mooi|handig)", r"wederom (?:een )?(?:fantastische|geweldige|top|topervaring|heerlijke)",
     r"cheers for nothing", r"(?:geweldig|fantastisch|top|super|prachtig|great|brilliant|fantastic|lovely) (?:weer|again)",
-    r"(?:wat |how )?(?:fijn|leuk|handig|nice|lovely|great) dat (?:mijn|de|het|je|jullie|ons|onze)")
+    r"(?:wat |how )?(?:fijn|leuk|handig|nice|lovely|great) dat (?:mijn|de|het|je|jullie|ons|onze)",
+    r"wat een (?:service|klantvriendelijkheid|topservice|top service|klantenservice) (?:weer|alweer|hoor)",
+    r"(?:grappig|ironisch|funny|ironic) (?:dat|how|that) (?:jullie|je|u|you|your)")
 
 # Markers that turn praise into its opposite whatever else is said: "#not", "yeah right",
 # "ja ja", "lekker bezig" (eye-roll emoji are looked for apart: they need no word boundary).
 SARCASM = cue(
     "sarcasm",
     "#not", r"yeah,? right", r"ja,? ja", "jaja", "lekker bezig", "goed bezig hoor", r"bedankt voor (?:niks|niets)",
-    "thanks for nothing", "what a joke", r"oh (?:good|great|joy|lovely|wonderful|fantastic|brilliant),? (?:another|more|just what)")
+    "thanks for nothing", "what a joke", r"oh (?:good|great|joy|lovely|wonderful|fantastic|brilliant),? (?:another|more|just what)",
+    r"coincidence\?", r"toeval\?", r"interessante definitie", r"interesting definition")
 
 ALL_CUES: tuple[Cue, ...] = (
     BROKEN, NOT_DELIVERED, NO_ANSWER, WAITING, LASTING, AGAIN, WRONG, BROKEN_PROMISE, PROBLEM, MONEY, COMPLAINT_WORDS,

@@ -35,7 +35,7 @@ COMPLAINT_CUES: tuple[tuple[Cue, float], ...] = (
     (SAFETY, 0.5), (SAFETY_NL, 0.45), (CHURN, 0.45), (PRESS, 0.5), (MOCK_PRAISE, 0.2),
 )
 # "Waarom duurt het 3 weken ...?": a why-question about a failure reproaches, it does not ask.
-REPROACH = re.compile(r"(?:^|[.!?\n]\s*)(?:waarom|hoezo|hoe kan het dat|why|how come|how is it that|so what exactly)\b")
+REPROACH = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:allez|nou|dus|ff serieus|serieus),? )?(?:waarom|hoezo|hoe kan het dat|hoe is het mogelijk|why|how come|how is it that|so what exactly)\b")
 REPROACH_WEIGHT = 0.3
 # A message with some complaint evidence (score 0.3 or more) that is worded like the
 # complaints agents filed (`wording.ComplaintWording`, 0.8 or more) is a complaint.
@@ -48,7 +48,7 @@ CHEER = whole_words(
     r"merry christmas|happy new year|gelukkig nieuwjaar)\b")
 # Questions put to other customers, not to us: "Weet iemand...", "Who else...", "Anyone selling..."
 PEER_QUESTION = re.compile(
-    r"(?:^|[.!?,:\n]\s*)(?:weet iemand|heeft iemand|is er iemand die|iemand (?:zin|interesse|ervaring)|wie (?:gaat|is|heeft|loopt|komt|wil) er|wie nog meer|"
+    r"(?:^|[.!?,:\n]\s*)(?:weet iemand|heeft iemand|is er iemand (?:\w+ \w+ )?die|iemand (?:zin|interesse|ervaring|nog (?:een )?(?:tip|tips|goeie|goede|aanrader))|wie (?:gaat|is|heeft|loopt|komt|wil) er|wie nog meer|"
     r"does anyone|anyone (?:know|got|selling|else|going|want|fancy|up for)|anybody (?:know|got|selling|else|going)|who else|"
     r"is anyone else|who'?s (?:watching|going|coming|in)|vraag aan de groep)\b")
 # "Is er een storing?" asks whether there is an outage; when the rest of the message reports
@@ -65,6 +65,19 @@ ACKNOWLEDGEMENT = re.compile(
     r"^(?:ok(?:ay|é|e|ido)?|oké|prima|alright|right|helder|duidelijk),? (?:thanks|thank you|thx|cheers|dank je(?: wel)?|"
     r"dankje(?:wel)?|bedankt|merci)\b")
 PEER_ADDRESSEES = whole_words(r"\b(?:jullie|u|uw|you|your)\b")
+# "Mijn hypotheekadviseur (niet van jullie hoor) ...", "My landlord is the worst. Not you guys":
+# the writer says the bad news is not about us, so negative words alone make no complaint.
+NOT_ABOUT_US = re.compile(
+    r"\b(?:niet (?:van |aan |bij )?(?:jullie|u)(?: hoor| gelegen)?\b|niet jullie schuld|ligt niet aan jullie|"
+    r"not (?:you|your fault|you guys|aimed at you|about you)|nothing to do with you|"
+    r"off-?topic)")
+# Not a question to us about our service: sales pitches, job seekers, students' research.
+NOT_FOR_US = re.compile(
+    r"\b(?:vrijblijvende offerte|(?:wij|we) (?:bieden|leveren|verzorgen|zijn een|maken)|interesse in (?:een|onze)|"
+    r"(?:love|like) to (?:pitch|talk to your|offer|show you)|we (?:offer|provide|help companies|run a|are a)|our (?:solution|services|product)s?\b|"
+    r"(?:ik )?zoek (?:een |nog een )?(?:bijbaan\w*|baan|stage\w*|werk|vakantiewerk)|looking for (?:a |an )?(?:job|internship|work)|"
+    r"vacatures?|solliciteren|open sollicitatie|stageplek|cv\b|"
+    r"scriptie|afstudeer\w*|onderzoek voor (?:mijn|m'n)|thesis|dissertation|survey for my)")
 
 # Interrogatives that open a question even without "?" ("Waar blijft mijn pakket").
 # "wat" is left out: "Wat een service" is an exclamation.
@@ -137,11 +150,17 @@ def classify_intent(
     asks = is_question(text, text_lower)
     if complaint and asks and (JOURNALIST.search(text_lower) or _asks_about_outage(text_lower, negativity)):
         complaint = False
+    if complaint and cue_weight < 0.5 and (
+            NOT_ABOUT_US.search(text_lower)
+            or (asks and PEER_QUESTION.search(text_lower) and not PEER_ADDRESSEES.search(text_lower))):
+        complaint = False  # the negative words are about something else
     if complaint:
         return Intent("complaint", True, score, reasons)
     if asks:
         if PEER_QUESTION.search(text_lower) and not PEER_ADDRESSEES.search(text_lower):
             return Intent("other", False, score, ("asks other customers",))
+        if NOT_FOR_US.search(text_lower):
+            return Intent("other", False, score, ("an offer, a job or research request",))
         return Intent("question", False, score, reasons)
     praise_hits = matched(PRAISE_CUES, found)
     cue_praise = sum(w for w, _ in praise_hits)
