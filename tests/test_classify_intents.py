@@ -29,7 +29,7 @@ FLOORS = {
     "round2": (0.83, 0.87, 0.5),
     "final2": (0.7, 0.72, 0.5),  # before round2's cues 0.661, 0.54; after 0.683, 0.58; with wording 0.725, 0.71; round3 0.736, 0.74, 0.56
     "round3": (0.72, 0.93, 0.9),
-    "final3": (0.68, 0.85, 0.7),  # before round3's cues 0.692, 0.81, 0.44; after 0.718, 0.91, 0.81; round4 0.731, 0.89, 0.74
+    "final3": (0.68, 0.85, 0.7),  # before round3's cues 0.692, 0.81, 0.44; after 0.718, 0.91, 0.81; round4 0.725, 0.89, 0.74
     "round4": (0.79, 0.9, 0.9),
     "final4": (0.6, 0.52, 0.6),  # before round4's cues 0.635, 0.55, 0.56; after 0.635, 0.56, 0.69
 }
@@ -88,8 +88,11 @@ def test_a_failure_that_was_put_right_is_praise(clf, text):
 @pytest.mark.parametrize("text", [
     "Weet iemand of er zaterdag ook een pendelbus vanaf het station rijdt?",
     "Anyone else going to the Sunday show? Looking for someone to share a taxi with",
+    "Wij bieden professionele schoonmaak voor kantoren. Interesse in een vrijblijvende offerte?",
+    "Looking for a job as an order picker, who do I send my CV to?",
+    "Hoi! Ik doe onderzoek voor mijn scriptie over webcare. Zou iemand van jullie team mee willen werken?",
 ])
-def test_a_question_to_other_customers_is_chatter(clf, text):
+def test_a_question_to_other_customers_an_offer_or_a_job_request_is_chatter(clf, text):
     assert clf.score_text(text).intent == "other"
 
 
@@ -100,25 +103,6 @@ def test_a_question_to_other_customers_is_chatter(clf, text):
 ])
 def test_bad_news_the_writer_says_is_not_about_us_is_no_complaint(clf, text):
     assert not clf.score_text(text).complaint
-
-
-@pytest.mark.parametrize("text", [
-    "Wij bieden professionele schoonmaak voor kantoren. Interesse in een vrijblijvende offerte?",
-    "Looking for a job as an order picker, who do I send my CV to?",
-    "Hoi! Ik doe onderzoek voor mijn scriptie over webcare. Zou iemand van jullie team mee willen werken?",
-])
-def test_offers_job_seekers_and_research_requests_are_not_questions_about_our_service(clf, text):
-    assert clf.score_text(text).intent == "other"
-
-
-@pytest.mark.parametrize("text, signal", [
-    ("Jullie beloven 'binnen 48 uur een reactie'. Dat was vorige week maandag.", "waiting"),
-    ("3 maart het contactformulier ingevuld. 14 maart opnieuw. Vandaag weer. Krijg ik ooit antwoord?", "no_answer"),
-    ("Hour and a half on hold with your claims line. Dinner cooked, eaten and the dishes done.", "waiting"),
-])
-def test_a_promise_or_a_wait_told_without_a_negative_word_is_a_complaint(clf, text, signal):
-    s = clf.score_text(text, public=True)
-    assert s.complaint and signal in signals_of(s.reasons)
 
 
 def test_a_question_to_us_stays_a_question(clf):
@@ -140,6 +124,10 @@ def test_cheering_is_not_praise_of_us(clf, text):
     ("I've sent the whole story to the local paper, they are very interested", "press"),
     ("Vier mails gestuurd en nog geen enkele reactie gehad", "no_answer"),
     ("We staan hier al anderhalf uur te wachten op de bagage", "waiting"),
+    # a promise or a wait told without one negative word
+    ("Jullie beloven 'binnen 48 uur een reactie'. Dat was vorige week maandag.", "waiting"),
+    ("3 maart het contactformulier ingevuld. 14 maart opnieuw. Vandaag weer. Krijg ik ooit antwoord?", "no_answer"),
+    ("Hour and a half on hold with your claims line. Dinner cooked, eaten and the dishes done.", "waiting"),
 ])
 def test_the_reason_an_agent_must_see_is_named(clf, text, signal):
     s = clf.score_text(text, public=True)

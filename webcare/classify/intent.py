@@ -68,15 +68,15 @@ PEER_ADDRESSEES = whole_words(r"\b(?:jullie|u|uw|you|your)\b")
 # "Mijn hypotheekadviseur (niet van jullie hoor) ...", "My landlord is the worst. Not you guys":
 # the writer says the bad news is not about us, so negative words alone make no complaint.
 NOT_ABOUT_US = re.compile(
-    r"\b(?:niet (?:van |aan |bij )?(?:jullie|u)(?: hoor| gelegen)?\b|niet jullie schuld|ligt niet aan jullie|"
-    r"not (?:you|your fault|you guys|aimed at you|about you)|nothing to do with you|"
-    r"off-?topic)")
+    r"\b(?:niet (?:van |aan |bij )?(?:jullie|u)(?: hoor| gelegen)?|niet jullie schuld|ligt niet aan jullie|"
+    r"not (?:you guys|your fault|you|aimed at you|about you)|nothing to do with you|off-?topic)(?![\w-])")
 # Not a question to us about our service: sales pitches, job seekers, students' research.
 NOT_FOR_US = re.compile(
-    r"\b(?:vrijblijvende offerte|(?:wij|we) (?:bieden|leveren|verzorgen|zijn een|maken)|interesse in (?:een|onze)|"
-    r"(?:love|like) to (?:pitch|talk to your|offer|show you)|we (?:offer|provide|help companies|run a|are a)|our (?:solution|services|product)s?\b|"
-    r"(?:ik )?zoek (?:een |nog een )?(?:bijbaan\w*|baan|stage\w*|werk|vakantiewerk)|looking for (?:a |an )?(?:job|internship|work)|"
-    r"vacatures?|solliciteren|open sollicitatie|stageplek|cv\b|"
+    r"\b(?:vrijblijvende offerte|(?:wij|we) (?:bieden|leveren|verzorgen) |"
+    r"(?:love|like) to (?:pitch|offer you|show you|talk to your (?:procurement|marketing|webcare|team))|"
+    r"we (?:offer|provide|help companies)|"
+    r"(?:ik )?zoek (?:een |nog een )?(?:bijbaan\w*|baan|stage\w*|vakantiewerk)|looking for (?:a |an )?(?:job|internship)|"
+    r"vacatures?|solliciteren|open sollicitatie|stageplek|(?:mijn|my) (?:cv|resume)(?![\w-])|"
     r"scriptie|afstudeer\w*|onderzoek voor (?:mijn|m'n)|thesis|dissertation|survey for my)")
 
 # Interrogatives that open a question even without "?" ("Waar blijft mijn pakket").
