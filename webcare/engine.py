@@ -26,7 +26,8 @@ from webcare.triggers import TRIGGERS, Finding, Seen
 # rather than loaded into code that cannot read it. 2: sweep indexes in pile_up and
 # repeat_contact; 3: storm's hourly cache holds the ratio to other traffic too; 4: a repeat
 # contact's channels are counted, ongoing pile-ups and repeat contacts kept in order; 5: urgent
-# keeps each signal's recent messages in a deque, in time order.
+# keeps each signal's recent messages in a deque, in time order, and response target its
+# waiting messages as (channel, created) tuples.
 ENGINE_VERSION = "5"
 HUMAN_ACTIONS = ("acknowledge", "claim", "snooze", "resolve", "reopen")
 
