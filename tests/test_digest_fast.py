@@ -503,3 +503,29 @@ def test_a_change_counter_cut_short_leaves_schema_5_and_is_done_again(tmp_path, 
         assert store.conn.execute("SELECT count FROM message_changes").fetchone() == (2,)
     finally:
         store.close()
+
+
+def test_the_bot_loads_the_holiday_calendar_at_start_not_at_the_first_digest(tmp_path):
+    """The first /digest used to import the country's holiday module (0.2 s); the start-up
+    warm-up does it now, in a fresh process, without touching the calendars the digest uses."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import sys, threading
+        from webcare import config
+        from webcare.digest.build import digest_provider, metrics_config
+        from webcare.store import Store
+        cfg = config.default()
+        before = "holidays.countries.netherlands" in sys.modules
+        digest_provider(cfg, Store({str(tmp_path / "w.db")!r}))
+        for thread in threading.enumerate():
+            if thread.name == "digest-warm-up":
+                thread.join(60)
+        print(before, "holidays.countries.netherlands" in sys.modules,
+              metrics_config(cfg).default_hours._years)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "None"]
