@@ -251,8 +251,7 @@ AGAIN = cue(
     "opnieuw gebeld", rf"{_NUM} keer (?:gebeld|gemaild|contact)", "again",
     r"(?:third|fourth|fifth|\d+(?:st|nd|rd|th)) time", rf"{_NUM_EN} times",
     r"(?:third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) (?:one|outage|failure|cancellation|delay) (?:this|in a) (?:week|month|year)",
-    r"(?:every|each) (?:single )?time (?:i|we)", r"elke (?:keer|dag) (?:als|dat|weer|opnieuw) (?:ik|we)", r"elke\. keer", r"every\. (?:single\. )?time",
-    r"(?:on )?every single \w+")
+    r"(?:every|each) (?:single )?time (?:i|we)", r"elke (?:keer|dag) (?:als|dat|weer|opnieuw) (?:ik|we)", r"elke\. keer", r"every\. (?:single\. )?time")
 WRONG = cue(
     "wrong",
     r"klopt (?:nog steeds |weer |alweer )?niet", r"niet klopt", "onjuist", "onjuiste",
@@ -270,8 +269,14 @@ BROKEN_PROMISE = cue(
     r"(?:charged|billed|boarded|sent|cancel+ed|closed|rejected|afgeschreven|gefactureerd|geannuleerd) (?:\S+ ){0,5}?(?:anyway|toch|alsnog)",
     r"(?:booked|ordered|paid for|bought|reserved) (?:a |an |the |our )?['‘’\"“”]\w", r"(?:you|jullie) (?:knew|wisten) (?:this|het|dit|dat)",
     rf"(?:zou|zouden|moest|moesten|would|should) (?:\w+ ){{0,3}}?(?:binnen|within) (?:{_SPAN_NL}|{_SPAN_EN})",
-    rf"(?:beloven|belooft|beloofden|beloofd|promise|promises|promised|guarantee|garanderen|respond|reply|reageren|antwoord|reactie|'|‘) (?:\S+ ){{0,4}}?(?:binnen|within) (?:{_SPAN_NL}|{_SPAN_EN}|\d+ ?(?:u|uur|h|hrs?|hours?)\b)",
-    r"['‘\"“](?:gratis|free|levenslang\w*|lifetime|unlimited|onbeperkt\w*|gegarandeerd\w*|guaranteed|express|same[- ]day|snelle?|fast|24/7|altijd op tijd|always on time)\b")
+    rf"(?:(?:beloven|belooft|beloofden|beloofd|promise|promises|promised|guarantee|guarantees|garanderen|garandeert) |['‘\"“])"
+    rf"(?:\S+ ){{0,4}}?(?:binnen|within) (?:{_SPAN_NL}|{_SPAN_EN}|\d+ ?(?:u|uur|h|hrs?|hours?)\b)")
+# A promise word in scare quotes ("die 'gratis' bezorging"): mocking, but a product's quoted name
+# too ("Geldt de 'gratis' proefperiode ook in België?"), so it needs other evidence beside it.
+SCARE_QUOTES = cue(
+    "scare quotes",
+    r"['‘\"“](?:gratis|free|levenslang\w*|lifetime|unlimited|onbeperkt\w*|gegarandeerd\w*|guaranteed|express|same[- ]day|"
+    r"snelle?|fast|24/7|altijd op tijd|always on time)\b")
 PROBLEM = cue(
     "problem",
     r"geblokkeerd", "ingeslikt", r"kwijt(?:geraakt)?", "vermist", "geweigerd", "weigert", "weigeren",
@@ -456,7 +461,7 @@ CHURN = cue(
     r"last time i (?:pick|choose|chose|use|order)", r"(?:bij|naar) (?:een )?(?:andere|ander) (?:bank|provider|aanbieder|leverancier|verzekeraar|festival|winkel|webshop|maatschappij|club)",
     r"(?:voortaan |dan )?(?:wel )?ergens anders", r"(?:rekening|account|abonnement) (?:\w+ ){0,3}?geopend bij (?:een )?(?:andere|de concurrent)",
     r"naar de concurrent", r"(?:hoeven|zien|hoef|zie) (?:jullie|je|u) (?:mij|ons) (?:\w+ )?(?:niet meer|nooit meer|nooit weer)",
-    r"(?:stop|stoppen) (?:ik|we) ermee", r"ik stop ermee", r"(?:switching|moving|changing) (?:\w+ )?(?:next|this|at the end of|after this)",
+    r"(?:stop|stoppen) (?:ik|we) ermee", r"ik stop ermee", r"switching (?:\w+ )?(?:next|at the end of)",
     r"cancel\w* (?:it |my \w+ |the \w+ )?(?:completely|altogether|entirely|for good)", r"(?:downgraded|downgrading|downgrade) (?:to|my)")
 PRESS = cue(
     "press",
@@ -529,7 +534,7 @@ SARCASM = cue(
 
 ALL_CUES: tuple[Cue, ...] = (
     BROKEN, NOT_DELIVERED, NO_ANSWER, WAITING, LASTING, AGAIN, WRONG, BROKEN_PROMISE, PROBLEM, MONEY, COMPLAINT_WORDS,
-    LEGAL, SAFETY, SAFETY_NL, CHURN, PRESS, THANKS, COMPLIMENT, RESOLVED, MOCK_PRAISE, SARCASM,
+    LEGAL, SAFETY, SAFETY_NL, CHURN, PRESS, THANKS, COMPLIMENT, RESOLVED, MOCK_PRAISE, SARCASM, SCARE_QUOTES,
 )
 
 

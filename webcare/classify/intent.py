@@ -21,7 +21,7 @@ from typing import Callable, Mapping
 
 from webcare.classify.cues import (
     AGAIN, BROKEN, BROKEN_PROMISE, CHURN, COMPLAINT_WORDS, COMPLIMENT, LASTING, LEGAL, MOCK_PRAISE, MONEY, NO_ANSWER,
-    NOT_DELIVERED, PRESS, PROBLEM, RESOLVED, SAFETY, SAFETY_NL, THANKS, WAITING, WRONG, Cue, find_cues,
+    NOT_DELIVERED, PRESS, PROBLEM, RESOLVED, SAFETY, SAFETY_NL, SCARE_QUOTES, THANKS, WAITING, WRONG, Cue, find_cues,
     whole_words,
 )
 
@@ -32,7 +32,7 @@ NEGATIVITY_WEIGHT = 0.9  # compound -0.56 or lower alone makes a complaint
 COMPLAINT_CUES: tuple[tuple[Cue, float], ...] = (
     (BROKEN, 0.5), (NOT_DELIVERED, 0.5), (NO_ANSWER, 0.5), (WAITING, 0.5), (LASTING, 0.3), (AGAIN, 0.3),
     (WRONG, 0.3), (BROKEN_PROMISE, 0.5), (PROBLEM, 0.35), (MONEY, 0.3), (COMPLAINT_WORDS, 0.45), (LEGAL, 0.5),
-    (SAFETY, 0.5), (SAFETY_NL, 0.45), (CHURN, 0.45), (PRESS, 0.5), (MOCK_PRAISE, 0.2),
+    (SAFETY, 0.5), (SAFETY_NL, 0.45), (CHURN, 0.45), (PRESS, 0.5), (MOCK_PRAISE, 0.2), (SCARE_QUOTES, 0.3),
 )
 # "Waarom duurt het 3 weken ...?": a why-question about a failure reproaches, it does not ask.
 REPROACH = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:allez|nou|dus|ff serieus|serieus),? )?(?:waarom|hoezo|hoe kan het dat|hoe is het mogelijk|why|how come|how is it that|so what exactly)\b")
