@@ -148,16 +148,15 @@ def classify_intent(
             complaint = True
             reasons += (f"worded like a complaint ({likely:.2f})",)
     asks = is_question(text, text_lower)
+    to_peers = asks and PEER_QUESTION.search(text_lower) is not None and not PEER_ADDRESSEES.search(text_lower)
     if complaint and asks and (JOURNALIST.search(text_lower) or _asks_about_outage(text_lower, negativity)):
         complaint = False
-    if complaint and cue_weight < 0.5 and (
-            NOT_ABOUT_US.search(text_lower)
-            or (asks and PEER_QUESTION.search(text_lower) and not PEER_ADDRESSEES.search(text_lower))):
+    if complaint and cue_weight < 0.5 and (to_peers or NOT_ABOUT_US.search(text_lower)):
         complaint = False  # the negative words are about something else
     if complaint:
         return Intent("complaint", True, score, reasons)
     if asks:
-        if PEER_QUESTION.search(text_lower) and not PEER_ADDRESSEES.search(text_lower):
+        if to_peers:
             return Intent("other", False, score, ("asks other customers",))
         if NOT_FOR_US.search(text_lower):
             return Intent("other", False, score, ("an offer, a job or research request",))
