@@ -442,20 +442,31 @@ def test_a_schema_4_store_gets_the_roll_up_and_gives_the_same_digests(tmp_path):
         store.close()
 
 
+def opened_cut_short(path, monkeypatch, step: str) -> tuple[set[str], int]:
+    """Open the store with the schema step `step` (a list of statements in webcare.store)
+    failing after its last statement, as a kill there would; return the names left in the
+    database and its schema version. The step is whole again afterwards."""
+    monkeypatch.setattr(f"webcare.store.{step}", (*getattr(store_module, step), "SELECT * FROM gone"))
+    with pytest.raises(StoreError):
+        Store(path)
+    monkeypatch.undo()
+    connection = sqlite3.connect(path)
+    try:
+        names = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+        (version,) = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+    finally:
+        connection.close()
+    return names, version
+
+
 def test_a_roll_up_cut_short_leaves_schema_4_and_is_done_again(tmp_path, monkeypatch):
     store = varied_store(tmp_path / "d.db", 5)
     expected = digests(store)
     store.close()
     as_schema_4(tmp_path / "d.db")
-    monkeypatch.setattr("webcare.store._BACKFILL_VOLUME", (*store_module._BACKFILL_VOLUME, "SELECT * FROM gone"))
-    with pytest.raises(StoreError):  # dies after the roll-up's rows are written
-        Store(tmp_path / "d.db")
-    connection = sqlite3.connect(tmp_path / "d.db")
-    names = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    names, version = opened_cut_short(tmp_path / "d.db", monkeypatch, "_BACKFILL_VOLUME")  # after the roll-up's rows
     assert "volume" not in names and not any(name.startswith("volume_") for name in names)
-    assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (4,)
-    connection.close()
-    monkeypatch.undo()
+    assert version == 4
     store = Store(tmp_path / "d.db")
     try:
         assert digests(store) == expected
@@ -478,15 +489,9 @@ def test_a_change_counter_cut_short_leaves_schema_5_and_is_done_again(tmp_path, 
     connection.execute("INSERT OR IGNORE INTO schema_version (version) VALUES (5)")
     connection.commit()
     connection.close()
-    monkeypatch.setattr("webcare.store._CHANGES", (*store_module._CHANGES, "SELECT * FROM gone"))
-    with pytest.raises(StoreError):  # dies after the counter and its triggers are made
-        Store(tmp_path / "d.db")
-    connection = sqlite3.connect(tmp_path / "d.db")
-    names = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    names, version = opened_cut_short(tmp_path / "d.db", monkeypatch, "_CHANGES")  # after the counter and its triggers
     assert not {"message_changes", "messages_changed", "messages_removed"} & names
-    assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (5,)
-    connection.close()
-    monkeypatch.undo()
+    assert version == 5
     store = Store(tmp_path / "d.db")
     try:
         assert store.conn.execute("SELECT max(version) FROM schema_version").fetchone() == (6,)
