@@ -188,7 +188,7 @@ def _warm_up(config, store: Store, tz: tzinfo) -> None:
             reader = Store(store.path)
             try:
                 reader.digest_response_columns(response_since(today_so_far(now, tz).cut(now), now),
-                                               metrics_config(config).gap, until=now)
+                                               metrics.gap, until=now)
             finally:
                 reader.close()
         except Exception:  # noqa: BLE001 - a head start only
