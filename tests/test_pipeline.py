@@ -109,3 +109,99 @@ def test_a_replayed_gap_of_decades_is_not_ticked_through_minute_by_minute(tmp_pa
     assert p.store.count_messages() == 2
     assert engine.ticks < 2 * 24 * 60 * 46  # the first 45 idle days at most, not 55 years
     assert p.state.last_tick > T0 - timedelta(minutes=2)
+
+
+def traffic(n):
+    from webcare.models import Message
+    from webcare.scenario import generate_traffic
+
+    return [Message.from_dict(d) for d in generate_traffic(n, seed=7)]
+
+
+def test_restarts_between_snapshots_continue_exactly_as_one_uninterrupted_run(tmp_path, monkeypatch):
+    import webcare.pipeline
+
+    monkeypatch.setattr(webcare.pipeline, "SNAPSHOT_EVENTS", 700)  # snapshots now and then, logs between
+    monkeypatch.setattr(webcare.pipeline, "SNAPSHOT_SECONDS", 86400 * 365)
+    stream = traffic(3000)
+    # first an empty poll, as a new connector's often is: its snapshot has no clock yet
+    batches = [()] + [tuple(stream[i:i + 250]) for i in range(0, len(stream), 250)]
+    replayed = []
+
+    def run(path, restart):
+        p = pipeline(path)
+        for i, batch in enumerate(batches):
+            now = batch[-1].created_at if batch else stream[0].created_at
+            p.ingest("feed", Batch(batch, str(i)), now)
+            if i == 5:  # someone acknowledges the newest incident
+                acked = [a for a in p.store.alerts() if a.kind == "open"][-1].incident
+                p.human_action(acked, "acknowledge", "anna", now)
+            if restart:  # a new process: the snapshot with the events logged since replayed on it
+                replayed.append(p.store.conn.execute("SELECT count(*) FROM engine_log").fetchone()[0])
+                p.store.close()
+                p = pipeline(path)
+        p.advance(stream[-1].created_at + timedelta(days=2))
+        return [a.to_dict() for a in p.store.alerts()]
+
+    once = run(tmp_path / "once.db", restart=False)
+    restarted = run(tmp_path / "restarted.db", restart=True)
+    assert len(once) > 50 and {"open", "update", "escalate", "close"} <= {a["kind"] for a in once}
+    assert restarted == once
+    assert max(replayed) <= 700 and sum(n > 0 for n in replayed) >= len(batches) // 2, replayed
+
+
+def test_a_commit_logs_the_engine_events_and_snapshots_the_state_only_now_and_then(tmp_path, monkeypatch):
+    import webcare.pipeline
+
+    monkeypatch.setattr(webcare.pipeline, "SNAPSHOT_EVENTS", 100)
+    p = pipeline(tmp_path / "w.db")
+    stream = storm_stream(120, every_minutes=1)
+
+    def snapshot_and_log():
+        (at,) = p.store.conn.execute("SELECT updated_at FROM engine_state").fetchone()
+        (logged,) = p.store.conn.execute("SELECT count(*) FROM engine_log").fetchone()
+        return at, logged
+
+    p.ingest("feed", Batch(tuple(stream[:10]), "10"), T0)
+    first, _ = snapshot_and_log()  # the first commit has no snapshot to log against
+    p.ingest("feed", Batch(tuple(stream[10:30]), "30"), T0 + timedelta(seconds=1))
+    p.ingest("feed", Batch(tuple(stream[30:40]), "40"), T0 + timedelta(seconds=2))
+    assert snapshot_and_log() == (first, 30 + 30)  # 30 messages and the 30 minute ticks before them
+    p.ingest("feed", Batch(tuple(stream[40:]), "120"), T0 + timedelta(seconds=3))
+    assert snapshot_and_log() == ((T0 + timedelta(seconds=3)).timestamp(), 0)  # past 100: a snapshot
+    p.ingest("feed", Batch(tuple(storm_stream(1, start=T0 + timedelta(hours=1))), "121"),
+             T0 + timedelta(minutes=11))
+    assert snapshot_and_log()[0] == (T0 + timedelta(minutes=11)).timestamp()  # ten minutes on: another
+
+
+def test_events_logged_after_an_older_webcare_snapshotted_are_not_replayed(tmp_path):
+    import pickle
+
+    p = pipeline(tmp_path / "w.db")
+    stream = storm_stream(30, every_minutes=1)
+    p.ingest("feed", Batch(tuple(stream[:1]), "1"), T0)
+    p.ingest("feed", Batch(tuple(stream[1:]), "30"), T0)  # logged: a storm opens
+    assert p.state.incidents
+    # an older webcare writes its snapshot (of a state that never saw the storm) without a token
+    p.store.conn.execute("INSERT OR REPLACE INTO engine_state (id, version, state, updated_at) "
+                         "VALUES (1, ?, ?, 0)", (p.engine.version, pickle.dumps(p.engine.new_state())))
+    p.store.close()
+    p = pipeline(tmp_path / "w.db")
+    assert not p.state.incidents
+
+
+def test_a_log_entry_that_cannot_be_replayed_is_reported_and_skipped(tmp_path, caplog):
+    p = pipeline(tmp_path / "w.db")
+    stream = storm_stream(30, every_minutes=1)
+    p.ingest("feed", Batch(tuple(stream[:1]), "1"), T0)
+    p.ingest("feed", Batch(tuple(stream[1:]), "30"), T0)
+    (token,) = p.store.conn.execute("SELECT log_token FROM engine_state").fetchone()
+    p.store.log_engine_events(token, [["message", "x", "gone", T0.isoformat()], ["teleport", 1]])
+    p.store.conn.execute("INSERT INTO engine_log (token, event) VALUES (?, '{not json')", (token,))
+    incidents = set(p.state.incidents)
+    p.store.close()
+    p = pipeline(tmp_path / "w.db")
+    assert set(p.state.incidents) == incidents  # the rest replayed as before
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 3 and all(w.startswith("engine log: ") for w in warnings)
+    assert [any(word in w for w in warnings) for word in ("not JSON", "'x', 'gone'", "teleport")] == [True] * 3

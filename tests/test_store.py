@@ -140,7 +140,7 @@ def test_a_schema_2_database_gets_thread_ids_and_author_keys_and_reads_as_before
     threads = dict(store.conn.execute("SELECT platform || ':' || id, thread FROM messages"))
     authors = dict(store.conn.execute("SELECT author_key, author_id FROM messages"))
     messages = list(store.iter_messages())
-    assert max(versions) == SCHEMA_VERSION == 6 and len(threads) == 15
+    assert max(versions) == SCHEMA_VERSION == 7 and len(threads) == 15
     assert None not in threads.values() and None not in authors
     assert len(authors) == len({m.author.id for m in messages}) == 12  # one key per author id
     assert threads["facebook:d1"] == threads["facebook:d2"] == threads["facebook:d3"]  # conversation t_lisa

@@ -1,10 +1,17 @@
 """The pipeline: store -> classify -> engine -> outbox, one transaction per batch.
 
-Everything a batch causes (its messages, cursor, scores, alerts and the engine state after
-it) is committed together. Delivery to sinks happens after the commit, from the outbox, so
+Everything a batch causes (its messages, cursor, scores, alerts and the engine's progress)
+is committed together. Delivery to sinks happens after the commit, from the outbox, so
 a crash anywhere loses no message and sends no alert twice. In simulated mode (replays) each
 message is processed at its own timestamp and the engine's timers tick on a fixed grid in
 between, so the outcome does not depend on how the stream was cut into batches.
+
+The engine's progress is made durable as a log of what it was fed (message keys, ticks, what
+people did) and, now and then, a snapshot of its whole state. A busy brand's state holds
+weeks of customers and waiting messages, megabytes that took a tenth of a second and more to
+pickle; writing it at every poll, tick and button press held the event loop for that long
+each time. Loading replays the log on the last snapshot: the engine is a pure function of
+what it was fed, so that gives the state as it was at the last commit.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import asyncio
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from webcare.classify import Classifier
 from webcare.engine import Engine
@@ -27,6 +34,10 @@ EXAMPLES = 3
 # Longer than any engine window (escalations, storms, pile-ups, response targets over holidays,
 # repeat contact): after this long without a message, ticks until the next one find nothing due.
 IDLE_AFTER = timedelta(days=45)
+# A snapshot of the engine state after this many logged events or this long, whichever comes
+# first: loading then replays at most this much (about a second at 10,000 events).
+SNAPSHOT_EVENTS = 10_000
+SNAPSHOT_SECONDS = 600.0
 
 
 class Pipeline:
@@ -45,7 +56,41 @@ class Pipeline:
         self._flushing = asyncio.Lock()
 
     def _load_state(self):
-        return self.store.load_engine_state(self.engine.version) or self.engine.new_state()
+        """The engine state as last committed: the snapshot with the events logged since
+        replayed on it (what they cause was committed with them, so it is not said again)."""
+        self._events: list[list[Any]] = []  # fed to the engine in this transaction, not yet logged
+        snapshot = self.store.load_engine_state(self.engine.version)
+        if snapshot is None or snapshot.token is None:
+            self._token, self._logged, self._snapshot_at = None, 0, 0.0
+            return snapshot.state if snapshot is not None else self.engine.new_state()
+        self._token, self._logged, self._snapshot_at = snapshot.token, len(snapshot.events), snapshot.at
+        state = snapshot.state
+        uids = [f"{e[1]}:{e[2]}" for e in snapshot.events if e[0] == "message" and len(e) == 4]
+        stored = {m.uid: (m, s) for m, s in self.store.get_messages(uids)}
+        for event in snapshot.events:
+            try:
+                self._replay(state, event, stored)
+            except Exception as exc:  # noqa: BLE001 - one bad entry must not keep the bot from starting
+                log.warning("engine log: cannot replay %r (%s: %s); skipped", event, type(exc).__name__, exc)
+        return state
+
+    def _replay(self, state, event: list[Any], stored: dict) -> None:
+        kind, *args = event
+        if kind == "message":
+            platform, mid, at = args
+            m, s = stored[f"{platform}:{mid}"]
+            if s is None:
+                raise LookupError("its score is not stored")
+            self.engine.on_message(state, m, s, datetime.fromisoformat(at))
+        elif kind == "tick":
+            self.engine.on_tick(state, datetime.fromisoformat(args[0]))
+        elif kind == "clock":
+            state.last_tick = datetime.fromisoformat(args[0])
+        elif kind == "human":
+            incident_id, action, user, at, minutes = args
+            self.engine.on_human(state, incident_id, action, user, datetime.fromisoformat(at), minutes)
+        else:
+            raise ValueError(f"unknown event {kind!r}")
 
     @property
     def sim_now(self) -> datetime | None:
@@ -74,6 +119,7 @@ class Pipeline:
                     if self.simulated:
                         at = max(m.created_at, self.state.last_tick or m.created_at)
                         alerts += self._ticks_until(at)
+                    self._events.append(["message", m.platform, m.id, at.isoformat()])
                     alerts += self.engine.on_message(self.state, m, s, at)
                 self._commit(alerts, now)
         except BaseException:
@@ -87,7 +133,11 @@ class Pipeline:
 
     def on_tick(self, now: datetime) -> list[Alert]:
         """One timer tick at wall-clock `now` (live mode)."""
-        return self._timed(lambda: self.engine.on_tick(self.state, now), now)
+        return self._timed(lambda: self._tick(now), now)
+
+    def _tick(self, now: datetime) -> list[Alert]:
+        self._events.append(["tick", now.isoformat()])
+        return self.engine.on_tick(self.state, now)
 
     def _timed(self, step, now: datetime) -> list[Alert]:
         try:
@@ -107,9 +157,10 @@ class Pipeline:
         """
         def step():
             inc = self.engine.on_human(self.state, incident_id, action, user, now, minutes)
+            self._events.append(["human", incident_id, action, user, now.isoformat(), minutes])
             self.store.record_human_action(incident_id, action, user, now,
                                            inc.snoozed_until if inc else None)
-            self.store.save_engine_state(self.engine.version, self.state, now)
+            self._save(now)
         try:
             with self.store.transaction():
                 step()
@@ -125,11 +176,12 @@ class Pipeline:
         alerts: list[Alert] = []
         if self.state.last_tick is None:
             self.state.last_tick = _floor(at, self.tick)
+            self._events.append(["clock", self.state.last_tick.isoformat()])
             return alerts
         step = self.state.last_tick + self.tick
         idle = self.state.last_tick + IDLE_AFTER
         while step <= at:
-            alerts += self.engine.on_tick(self.state, step)
+            alerts += self._tick(step)
             step += self.tick
             if idle < step < at - self.tick:
                 step = _floor(at, self.tick)
@@ -137,8 +189,20 @@ class Pipeline:
 
     def _commit(self, alerts: list[Alert], now: datetime) -> list[Alert]:
         fresh = self.store.record_alerts(alerts, [s.name for s in self.sinks])
-        self.store.save_engine_state(self.engine.version, self.state, now)
+        self._save(now)
         return fresh
+
+    def _save(self, now: datetime) -> None:
+        """Log this transaction's engine events, or snapshot the state when one is due."""
+        t = now.timestamp()
+        if (self._token is None or self._logged + len(self._events) > SNAPSHOT_EVENTS
+                or not 0 <= t - self._snapshot_at < SNAPSHOT_SECONDS):
+            self._token = self.store.save_engine_state(self.engine.version, self.state, now)
+            self._logged, self._snapshot_at = 0, t
+        elif self._events:
+            self.store.log_engine_events(self._token, self._events)
+            self._logged += len(self._events)
+        self._events = []
 
     def _brand(self, m: Message) -> Message:
         """Our own accounts' messages are brand messages; a brand holding reply ("je krijgt

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import pickle
 import sqlite3
 import threading
+import uuid
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import replace
@@ -33,7 +35,8 @@ from webcare.metrics import (
 )
 from webcare.models import Alert, Author, Message, Rejected, Score
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+log = logging.getLogger(__name__)
 
 _MESSAGE_COLUMNS = (
     "platform", "id", "kind", "public", "author_id", "author_name", "author_followers", "text",
@@ -182,6 +185,15 @@ def _whole_slots(start: float, end: float) -> tuple[int, int]:
     return first, last
 
 
+class EngineSnapshot(NamedTuple):
+    """The engine state as last snapshotted, and the events fed to it since (`Pipeline`)."""
+
+    state: Any
+    token: str | None  # None: written by a webcare that logged no events
+    at: float  # when it was taken, epoch seconds
+    events: list[list[Any]]
+
+
 class StoreError(RuntimeError):
     """The database cannot be used (locked, full, corrupt); says which file and why."""
 
@@ -252,8 +264,14 @@ class Store:
         }, pk="id", if_not_exists=True)
         db["incident_actions"].create({"id": int, "incident": str, "action": str, "user": str,
                                        "at": str}, pk="id", if_not_exists=True)
-        db["engine_state"].create({"id": int, "version": str, "state": bytes, "updated_at": float},
-                                  pk="id", if_not_exists=True)
+        db["engine_state"].create({"id": int, "version": str, "state": bytes, "updated_at": float,
+                                   "log_token": str}, pk="id", if_not_exists=True)
+        # --- schema 7: the events the engine was fed since its last snapshot, so a commit
+        # writes a few rows instead of the whole state (`Pipeline`); the token ties them to
+        # their snapshot, and a snapshot written without one (an older webcare) disowns them
+        if "log_token" not in db["engine_state"].columns_dict:
+            self.conn.execute("ALTER TABLE engine_state ADD COLUMN log_token TEXT")
+        db["engine_log"].create({"seq": int, "token": str, "event": str}, pk="seq", if_not_exists=True)
         db["connector_status"].create({
             "connector": str, "status": str, "last_success": float, "last_error": str,
             "fetched": int, "rate_limit_reset": float, "updated_at": float,
@@ -546,19 +564,39 @@ class Store:
         return list(self.db.query(f"SELECT * FROM incidents {where} ORDER BY opened_at", params))
 
     # --- engine state -------------------------------------------------------------------
-    def save_engine_state(self, version: str, state: Any, now: datetime) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO engine_state (id, version, state, updated_at) "
-                          "VALUES (1, ?, ?, ?)", (version, pickle.dumps(state), now.timestamp()))
+    def save_engine_state(self, version: str, state: Any, now: datetime) -> str:
+        """Snapshot the whole engine state, which makes the logged events redundant; returns
+        the token that events logged after it carry."""
+        token = uuid.uuid4().hex
+        self.conn.execute("DELETE FROM engine_log")
+        self.conn.execute("INSERT OR REPLACE INTO engine_state (id, version, state, updated_at, log_token) "
+                          "VALUES (1, ?, ?, ?, ?)", (version, pickle.dumps(state), now.timestamp(), token))
+        return token
 
-    def load_engine_state(self, version: str) -> Any | None:
-        """The last committed engine state, or None when absent or written by another version."""
-        row = self.conn.execute("SELECT version, state FROM engine_state WHERE id = 1").fetchone()
+    def log_engine_events(self, token: str, events: Iterable[Sequence[Any]]) -> None:
+        """Events fed to the engine since the snapshot `token`, in order (JSON arrays)."""
+        self.conn.executemany("INSERT INTO engine_log (token, event) VALUES (?, ?)",
+                              [(token, json.dumps(list(e))) for e in events])
+
+    def load_engine_state(self, version: str) -> EngineSnapshot | None:
+        """The last engine snapshot with the events logged after it, or None when there is
+        none, it was written by another version or it cannot be read."""
+        row = self.conn.execute("SELECT version, state, updated_at, log_token FROM engine_state "
+                                "WHERE id = 1").fetchone()
         if not row or row[0] != version:
             return None
         try:
-            return pickle.loads(row[1])
+            state = pickle.loads(row[1])
         except Exception:  # noqa: BLE001 - an unreadable snapshot means: start afresh
             return None
+        events = []
+        for seq, event in self.conn.execute("SELECT seq, event FROM engine_log WHERE token = ? "
+                                            "ORDER BY seq", (row[3],)):
+            try:
+                events.append(json.loads(event))
+            except ValueError:
+                log.warning("engine log: entry %s is not JSON; skipped", seq)
+        return EngineSnapshot(state, row[3], row[2] or 0.0, events)
 
     # --- telegram (issue 5): appended methods ---------------------------------------------
     def latest_alert(self, incident_id: str) -> Alert | None:
