@@ -151,6 +151,7 @@ class KillReport:
     duplicate_rows: int = 0  # (chat, incident, seq) recorded more than once
     resumed: list[str] = field(default_factory=list)  # per restart: how the first request resumed
     resumed_from_scratch: int = 0
+    engine_log_left: int = -1  # engine events not in a snapshot after the final clean stop
     finished: bool = False
     seconds: float = 0.0
 
@@ -332,6 +333,7 @@ def run_kill_drill(workdir: Path, seed: int = 1, *, kills: int = 4, in_flight: b
         report.undelivered = db.pending()
         report.resumed = [_resume_check(mastodon.requests, first, cursor) for first, cursor in restarts]
         report.resumed_from_scratch = sum(r == "from scratch" for r in report.resumed)
+        report.engine_log_left = db.query("SELECT count(*) FROM engine_log")[0][0]
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
@@ -380,6 +382,7 @@ def test_kill_9_during_ingest_and_alerting_loses_nothing_and_sends_nothing_twice
     assert r.chat_messages == r.up_to_date == CUSTOMERS, "one message per incident, showing its latest state"
     assert r.sent_twice == 0 and r.duplicate_rows == 0
     assert r.resumed_from_scratch == 0, r.resumed
+    assert r.engine_log_left == 0  # each kill left a log to replay; the clean stop a snapshot
 
 
 @pytest.mark.xfail(strict=True, reason=(

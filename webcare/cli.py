@@ -230,6 +230,7 @@ def cmd_run(args) -> int:
             await _close(sinks)
 
     asyncio.run(main_loop())
+    pipeline.checkpoint(clock.now())
     pipeline.store.close()
     log.info("webcare stopped")
     return 0

@@ -27,7 +27,7 @@ from webcare.engine import Engine
 from webcare.metrics import mark_auto_reply
 from webcare.models import Alert, Batch, Message, valid_unicode
 from webcare.sinks import AlertSink, SinkUnavailable
-from webcare.store import Store
+from webcare.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 EXAMPLES = 3
@@ -191,6 +191,16 @@ class Pipeline:
         fresh = self.store.record_alerts(alerts, [s.name for s in self.sinks])
         self._save(now)
         return fresh
+
+    def checkpoint(self, now: datetime) -> None:
+        """Snapshot the engine state (at a clean stop), so the next start has nothing to replay."""
+        try:
+            with self.store.transaction():
+                token = self.store.save_engine_state(self.engine.version, self.state, now)
+        except StoreError as exc:  # the log still holds everything: the next start replays it
+            log.warning("engine state not snapshotted at stop: %s", exc)
+            return
+        self._token, self._logged, self._snapshot_at = token, 0, now.timestamp()
 
     def _save(self, now: datetime) -> None:
         """Log this transaction's engine events, or snapshot the state when one is due."""
