@@ -593,9 +593,13 @@ class Store:
         for seq, event in self.conn.execute("SELECT seq, event FROM engine_log WHERE token = ? "
                                             "ORDER BY seq", (row[3],)):
             try:
-                events.append(json.loads(event))
+                value = json.loads(event)
             except ValueError:
-                log.warning("engine log: entry %s is not JSON; skipped", seq)
+                value = None
+            if isinstance(value, list) and value:
+                events.append(value)
+            else:
+                log.warning("engine log: entry %s is not a JSON array; skipped", seq)
         return EngineSnapshot(state, row[3], row[2] or 0.0, events)
 
     # --- telegram (issue 5): appended methods ---------------------------------------------
