@@ -33,6 +33,18 @@ def test_a_message_is_stored_once_and_edits_refresh_it(store):
     assert m.text == "hallo (bewerkt)"
 
 
+def test_a_read_beside_sees_the_committed_data_over_its_own_connection_and_passes_errors_on(store):
+    with store.transaction():
+        store.save_messages([msg("1"), msg("2")], "c", T0)
+    read = store_module.beside(store, lambda reader: (reader is not store, reader.count_messages()))
+    failing = store_module.beside(store, lambda reader: reader.conn.execute("SELECT * FROM gone"))
+    assert read() == (True, 2)
+    with pytest.raises(sqlite3.OperationalError, match="gone"):
+        failing()
+    memory = Store()
+    assert store_module.beside(memory, lambda reader: reader is memory)()  # no second connection there
+
+
 def test_same_id_on_another_platform_is_another_message(store):
     with store.transaction():
         store.save_messages([msg("1"), msg("1", platform="x")], "c", T0)

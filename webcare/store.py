@@ -16,6 +16,7 @@ import pickle
 import sqlite3
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import replace
@@ -1340,6 +1341,27 @@ def platforms_in(connection: sqlite3.Connection) -> list[str]:
 
 
 T = TypeVar("T")
+
+
+def beside(store: Store, work: Callable[[Store], T]) -> Callable[[], T]:
+    """Start `work(store)` in a thread with its own connection to the same database; return
+    what waits for its result (raising what it raised). SQLite reads without holding Python's
+    lock, so a long read goes on beside the caller's own, on the other core. An in-memory store
+    has no second connection: there `work` runs when its result is asked for."""
+    if store.path == ":memory:":
+        return lambda: work(store)
+
+    def run() -> T:
+        reader = Store(store.path)
+        try:
+            return work(reader)
+        finally:
+            reader.close()
+
+    return _BESIDE.submit(run).result
+
+
+_BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="store-beside")
 
 
 def in_worker(store: Store, work: Callable[[Store], T]) -> Awaitable[T]:
