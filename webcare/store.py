@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import pickle
 import sqlite3
@@ -928,14 +929,53 @@ class Store:
         pairs the messages of that window: how many, and the first `limit` by urgency band
         (`bands` are the bands' lower bounds, most urgent first), oldest first within a band.
 
-        In SQL, so that a busy week never has to fit in memory: the last real answer of each
-        thread (or, in a public thread, of each customer) goes into a temporary table, then
-        every customer message is looked up there once, by integer thread and author keys
-        when every row has them (by their strings else). Everything reads one snapshot, and
-        rolling back to the savepoint leaves no trace of the temporary table.
+        In SQL, so that a busy week never has to fit in memory (`_waiting_in`). Whether a
+        message waits depends on it and the week's answers alone, so the week's customer
+        messages are looked at in two halves, the later one read beside (`beside`) on the
+        other core, and the two tops merged.
         """
-        register_sql_functions(self.conn, _auto_reply_memo)  # a week's brand replies: a few canned texts
-        params: dict[str, Any] = {"since": since.timestamp(), "limit": limit}
+        start = since.timestamp()
+        middle = self._volume_middle(start)
+        # the week's auto-replies by their texts, recognised here once: a recogniser called
+        # from SQL in both halves would make them take turns at Python's lock
+        auto_replies = json.dumps(sorted({text for (text,) in self.conn.execute(
+            "SELECT text FROM messages WHERE ts >= ? AND from_brand = 1 AND NOT coalesce(automated, 0)",
+            (start,)) if _auto_reply_memo(text or "")}))
+        later = beside(self, lambda reader: reader._waiting_in(start, middle, math.inf, auto_replies, limit, bands))
+        total, top = self._waiting_in(start, start, middle, auto_replies, limit, bands)
+        more, more_top = later()
+        top = sorted(top + more_top, key=lambda row: row[1:])[:limit]
+        found = self.digest_examples([row[0] for row in top])
+        return total + more, [found[row[0]] for row in top]
+
+    def _volume_middle(self, start: float) -> float:
+        """A time after `start` with about half of the customer messages since then before it
+        (from the roll-up, to the quarter hour); `start` itself when there is no roll-up."""
+        if not self.db["volume"].exists():
+            return start
+        slots = self.conn.execute("SELECT slot, sum(count) FROM volume WHERE slot >= ? AND NOT scored "
+                                  "AND NOT from_brand GROUP BY slot ORDER BY slot",
+                                  (int(start) // VOLUME_SLOT,)).fetchall()
+        half, seen = sum(n for _, n in slots) / 2, 0
+        for slot, n in slots:
+            seen += n
+            if seen >= half:
+                return max(start, float((slot + 1) * VOLUME_SLOT))
+        return start
+
+    def _waiting_in(self, since: float, start: float, end: float, auto_replies: str, limit: int,
+                    bands: Sequence[float]) -> tuple[int, list[tuple]]:
+        """Of the customer messages in [start, end), those waiting for an answer given the
+        answers since `since` (brand messages with the texts in the JSON list `auto_replies`
+        answer nothing): how many, and the top `limit` as (row id, band, ts, platform, id).
+
+        The last real answer of each thread (or, in a public thread, of each customer) goes
+        into a temporary table, then every customer message is looked up there once, by integer
+        thread and author keys when every row has them (by their strings else). Everything
+        reads one snapshot, and rolling back to the savepoint leaves no trace of the table.
+        """
+        params: dict[str, Any] = {"since": since, "start": start, "end": end, "limit": limit,
+                                  "auto_replies": auto_replies}
         params.update((f"band{i}", low) for i, low in enumerate(bands))
         band = ("CASE " + " ".join(f"WHEN iif(s.label IS NULL, 0.0, s.urgency) >= :band{i} THEN {i}"
                                    for i in range(len(bands))) + f" ELSE {len(bands)} END")
@@ -946,12 +986,11 @@ class Store:
                                        if keyed else (_QUEUE_ANSWERS_TABLE, _QUEUE_ANSWERS, _QUEUE_WAITING))
             self.conn.execute(table)
             self.conn.execute(answers, params)
-            (_, total), *top = self.conn.execute(waiting.format(band=band), params).fetchall()
-            found = self.digest_examples([rowid for rowid, _ in top])
+            (_, total, *_), *top = self.conn.execute(waiting.format(band=band), params).fetchall()
         finally:
             self.conn.execute("ROLLBACK TO queue")
             self.conn.execute("RELEASE queue")
-        return total, [found[rowid] for rowid, _ in top]
+        return total, top
 
 
 def _message_row(m: Message, source: str, ingested: float) -> tuple:
@@ -1056,7 +1095,8 @@ SELECT a.platform, a.public, {thread('a')}, {author}, a.ts, a.id
 FROM messages a
 LEFT JOIN messages t ON a.public = 1 AND t.platform = a.platform AND t.id = a.in_reply_to
   AND t.ts >= :since AND t.from_brand = 0 AND t.public = 1 AND {thread('t')} = {thread('a')}
-WHERE a.ts >= :since AND a.from_brand = 1 AND NOT CASE WHEN a.automated THEN 1 ELSE webcare_auto_reply(a.text) END
+WHERE a.ts >= :since AND a.from_brand = 1
+  AND NOT (coalesce(a.automated, 0) OR coalesce(a.text, '') IN (SELECT value FROM json_each(:auto_replies)))
 ON CONFLICT DO UPDATE SET ts = excluded.ts, id = excluded.id WHERE (excluded.ts, excluded.id) > (ts, id)"""
 
 
@@ -1073,12 +1113,12 @@ WITH waiting AS MATERIALIZED (
   LEFT JOIN temp.queue_answers l2 ON c.public = 1 AND l2.platform = c.platform AND l2.public = 1
     AND l2.thread = {_queue_thread('c')} AND l2.targeted = 1 AND l2.author = c.author_id
   LEFT JOIN scores s ON s.platform = c.platform AND s.id = c.id
-  WHERE c.ts >= :since AND c.from_brand = 0
+  WHERE c.ts >= :start AND c.ts < :end AND c.from_brand = 0
     AND (l1.ts IS NULL OR (c.ts, c.id) > (l1.ts, l1.id))
     AND (l2.ts IS NULL OR (c.ts, c.id) > (l2.ts, l2.id)))
-SELECT NULL, count(*) FROM waiting
+SELECT NULL, count(*), NULL, NULL, NULL FROM waiting
 UNION ALL
-SELECT * FROM (SELECT rid, band FROM waiting ORDER BY band, ts, platform, id LIMIT :limit)"""
+SELECT * FROM (SELECT rid, band, ts, platform, id FROM waiting ORDER BY band, ts, platform, id LIMIT :limit)"""
 
 
 # The same with integers for the thread and the customer, when every row has its thread id
@@ -1103,7 +1143,7 @@ _QUEUE_KEYED_WAITING = f"""
 WITH waiting AS MATERIALIZED (
   SELECT c.rid, c.ts, c.platform, c.id, {{band}} AS band
   FROM (SELECT c.rowid AS rid, c.ts, c.platform, c.id, c.public, c.author_key, {_queue_key('c')} AS key
-        FROM messages c WHERE c.ts >= :since AND c.from_brand = 0) c
+        FROM messages c WHERE c.ts >= :start AND c.ts < :end AND c.from_brand = 0) c
   LEFT JOIN temp.queue_answers l1 ON l1.platform = c.platform AND l1.public = c.public
     AND l1.thread = c.key AND l1.author = 0
   LEFT JOIN temp.queue_answers l2 ON c.public = 1 AND l2.platform = c.platform AND l2.public = 1
@@ -1111,9 +1151,9 @@ WITH waiting AS MATERIALIZED (
   LEFT JOIN scores s ON s.platform = c.platform AND s.id = c.id
   WHERE (l1.ts IS NULL OR (c.ts, c.id) > (l1.ts, l1.id))
     AND (l2.ts IS NULL OR (c.ts, c.id) > (l2.ts, l2.id)))
-SELECT NULL, count(*) FROM waiting
+SELECT NULL, count(*), NULL, NULL, NULL FROM waiting
 UNION ALL
-SELECT * FROM (SELECT rid, band FROM waiting ORDER BY band, ts, platform, id LIMIT :limit)"""
+SELECT * FROM (SELECT rid, band, ts, platform, id FROM waiting ORDER BY band, ts, platform, id LIMIT :limit)"""
 
 
 # --- the pairing columns `webcare metrics` and the digest read ------------------------------
