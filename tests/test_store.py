@@ -43,6 +43,9 @@ def test_a_read_beside_sees_the_committed_data_over_its_own_connection_and_passe
         failing()
     memory = Store()
     assert store_module.beside(memory, lambda reader: reader is memory)()  # no second connection there
+    with store.transaction():  # what an open transaction wrote is seen: read on its connection
+        store.save_messages([msg("3")], "c", T0)
+        assert store_module.beside(store, lambda reader: (reader is store, reader.count_messages()))() == (True, 3)
 
 
 def test_same_id_on_another_platform_is_another_message(store):

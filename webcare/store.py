@@ -1387,8 +1387,9 @@ def beside(store: Store, work: Callable[[Store], T]) -> Callable[[], T]:
     """Start `work(store)` in a thread with its own connection to the same database; return
     what waits for its result (raising what it raised). SQLite reads without holding Python's
     lock, so a long read goes on beside the caller's own, on the other core. An in-memory store
-    has no second connection: there `work` runs when its result is asked for."""
-    if store.path == ":memory:":
+    has no second connection, and a second connection would not see what the caller's open
+    transaction wrote: there `work` runs on `store` when its result is asked for."""
+    if store.path == ":memory:" or store.conn.in_transaction:
         return lambda: work(store)
 
     def run() -> T:
