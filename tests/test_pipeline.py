@@ -207,3 +207,25 @@ def test_a_log_entry_that_cannot_be_replayed_is_reported_and_skipped(tmp_path, c
     assert len(warnings) == 4 and all(w.startswith("engine log: ") for w in warnings)
     assert sum("not a JSON array" in w for w in warnings) == 2
     assert [any(word in w for w in warnings) for word in ("'x', 'gone'", "teleport")] == [True] * 2
+
+
+def test_a_stop_that_cannot_snapshot_warns_and_the_next_start_replays_the_log(tmp_path, caplog):
+    import sqlite3
+
+    p = pipeline(tmp_path / "w.db")
+    stream = storm_stream(30, every_minutes=1)
+    p.ingest("feed", Batch(tuple(stream[:1]), "1"), T0)
+    p.ingest("feed", Batch(tuple(stream[1:]), "30"), T0)  # logged, not yet in a snapshot
+    incidents = set(p.state.incidents)
+    assert incidents
+    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock as the bot stops
+    p.store.conn.execute("PRAGMA busy_timeout = 10")
+    p.checkpoint(T0 + timedelta(hours=1))
+    other.execute("ROLLBACK")
+    other.close()
+    assert any("engine state not snapshotted at stop" in r.getMessage() for r in caplog.records)
+    p.store.close()
+    p = pipeline(tmp_path / "w.db")
+    assert set(p.state.incidents) == incidents
+    assert p.store.conn.execute("SELECT count(*) FROM engine_log").fetchone()[0] > 0
