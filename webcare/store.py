@@ -1391,15 +1391,7 @@ def beside(store: Store, work: Callable[[Store], T]) -> Callable[[], T]:
     transaction wrote: there `work` runs on `store` when its result is asked for."""
     if store.path == ":memory:" or store.conn.in_transaction:
         return lambda: work(store)
-
-    def run() -> T:
-        reader = Store(store.path)
-        try:
-            return work(reader)
-        finally:
-            reader.close()
-
-    return _BESIDE.submit(run).result
+    return _BESIDE.submit(_on_reader, store.path, work).result
 
 
 _BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="store-beside")
@@ -1414,12 +1406,13 @@ def in_worker(store: Store, work: Callable[[Store], T]) -> Awaitable[T]:
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         future.set_result(work(store))
         return future
+    return asyncio.to_thread(_on_reader, store.path, work)
 
-    def run() -> T:
-        reader = Store(store.path)
-        try:
-            return work(reader)
-        finally:
-            reader.close()
 
-    return asyncio.to_thread(run)
+def _on_reader(path: str, work: Callable[[Store], T]) -> T:
+    """`work` on a connection of its own to the database at `path`, closed afterwards."""
+    reader = Store(path)
+    try:
+        return work(reader)
+    finally:
+        reader.close()
