@@ -47,7 +47,7 @@ class Options:
 @dataclass
 class State:
     # every tracked message: uid -> (channel, created ts); a plain tuple, because the state is
-    # pickled at every commit and a week of unanswered messages is most of it
+    # pickled in every snapshot and a week of unanswered messages is most of it
     waiting: dict[str, tuple[str, float]] = field(default_factory=dict)
     pending: list[tuple[float, str]] = field(default_factory=list)  # heap of (due, uid) not yet flagged
     soon: dict[str, dict[str, float]] = field(default_factory=dict)  # channel -> uid -> due, due soon
@@ -174,7 +174,7 @@ def _channel(message: Message) -> str:
 @lru_cache(maxsize=256)
 def _channel_name(platform: str, public: bool) -> str:
     """One string object per channel: every waiting message names its channel, and the saved
-    state (pickled at every commit) then holds each name once instead of once per message."""
+    state (pickled in every snapshot) then holds each name once instead of once per message."""
     return f"{platform} {'public' if public else 'private'}"
 
 
