@@ -215,6 +215,22 @@ def test_different_people_with_one_word_names_are_not_linked():
     assert sim.alerts == []
 
 
+def test_namesakes_on_one_platform_are_two_customers():
+    # three people called Jan de Vries, each writing once: two X accounts and an e-mail
+    sim = Sim(book({**REPEAT, "repeat_contact": {"min_contacts": 3, "min_channels": 2, "days": 30}}))
+    hour = timedelta(hours=1)
+    sim.send(contact(1, "x", "jdevries", T0, name="Jan de Vries"), NEU)
+    sim.send(contact(2, "email", "jan@example.nl", T0 + hour, kind="email", name="Jan de Vries"), NEU)
+    sim.send(contact(3, "x", "jan_vries_1987", T0 + 2 * hour, name="Jan de Vries"), NEU)
+    # the name is now shared on X, so it cannot tell which one writes on Messenger
+    sim.send(contact(4, "messenger", "psid-1", T0 + 3 * hour, name="Jan de Vries"), NEU)
+    assert sim.alerts == []
+    # the first Jan writes again on his own X account: his X and e-mail contacts add up
+    sim.send(contact(5, "x", "jdevries", T0 + 4 * hour, name="Jan de Vries"), NEU)
+    assert [a.kind for a in sim.alerts] == ["open"]
+    assert set(sim.alerts[0].message_ids) == {"x:x-1", "email:email-2", "x:x-5"}
+
+
 def test_bundled_playbooks_load():
     names = {b.name for b in load_dir(None)}
     assert {"complaint-storm", "repeat-contact"} <= names

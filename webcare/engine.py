@@ -27,8 +27,9 @@ from webcare.triggers import TRIGGERS, Finding, Seen
 # repeat_contact; 3: storm's hourly cache holds the ratio to other traffic too; 4: a repeat
 # contact's channels are counted, ongoing pile-ups and repeat contacts kept in order; 5: urgent
 # keeps each signal's recent messages in a deque, in time order, and response target its
-# waiting messages as (channel, created) tuples.
-ENGINE_VERSION = "5"
+# waiting messages as (channel, created) tuples; 6: repeat contact keeps each customer's
+# platforms, to tell namesakes apart.
+ENGINE_VERSION = "6"
 HUMAN_ACTIONS = ("acknowledge", "claim", "snooze", "resolve", "reopen")
 
 

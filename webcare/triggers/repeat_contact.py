@@ -1,8 +1,10 @@
 """Repeat contact: one customer trying again and again, across channels, without a real answer.
 
 Contacts are linked across channels by author id, by name when it has at least two words,
-and by the playbook's explicit `links`. A brand auto-reply is noted but is not an answer; a real brand reply to any of the
-customer's messages or conversations clears the count.
+and by the playbook's explicit `links`. Two accounts on one platform with the same name are
+two people (a brand with thousands of customers has several called Jan de Vries), and from
+then on that name links no one. A brand auto-reply is noted but is not an answer; a real
+brand reply to any of the customer's messages or conversations clears the count.
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ class Customer:
     channels: dict[str, int] = field(default_factory=dict)  # contacts per channel, so the spread is one len()
     auto_replies: int = 0
     keys: list[str] = field(default_factory=list)  # entries of State.identity/owner to forget with it
+    platforms: set[str] = field(default_factory=set)  # where its accounts are: a namesake there is someone else
 
 
 @dataclass
 class State:
     customers: dict[str, Customer] = field(default_factory=dict)
-    identity: dict[str, str] = field(default_factory=dict)  # author key / name key -> customer id
+    # author key / name key -> customer id; "" for a name that namesakes share, which links no one
+    identity: dict[str, str] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)  # message uid / conversation -> customer id
     # customers at or over the threshold, in the order they got there (a dict, not a set, so
     # ticks report them in the same order in every run)
@@ -144,11 +148,20 @@ class RepeatContact:
                 return cid
         keys = [key, name_key] if by_name else [key]
         cid = next((linked[k] for k in keys if k in linked), None) if linked else None
-        if not cid:  # not explicitly linked: the customer one of its keys already names, or a new one
-            cid = next((identity[k] for k in keys if k in identity), keys[0])
+        if not cid:  # not explicitly linked: this account's customer, the name's, or a new one
+            cid = identity.get(key)
+        if not cid and by_name:
+            cid = identity.get(name_key)
+            if cid and message.platform in state.customers[cid].platforms:
+                # another account on this platform has the name: a namesake, not the same
+                # person, and from now on the name cannot tell them (or a third channel) apart
+                identity[name_key] = cid = ""
+        cid = cid or key
         customer = state.customers.get(cid)
         if customer is None:
             customer = state.customers[cid] = Customer(author.name or author.id)
+        if key not in identity:
+            customer.platforms.add(message.platform)
         for k in keys:
             if k not in identity:
                 identity[k] = cid
