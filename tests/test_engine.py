@@ -231,6 +231,15 @@ def test_namesakes_on_one_platform_are_two_customers():
     assert set(sim.alerts[0].message_ids) == {"x:x-1", "email:email-2", "x:x-5"}
 
 
+def test_a_name_written_surname_first_links_the_same_customer():
+    sim = Sim(book(REPEAT))
+    day = timedelta(days=1)
+    sim.send(contact(1, "email", "j.devries@example.nl", T0, kind="email", name="Vries, Jan de"), NEU)
+    sim.send(contact(2, "messenger", "psid-7", T0 + day, name="Jan de Vries"), NEU)
+    sim.send(contact(3, "x", "jdv", T0 + 2 * day, kind="mention", name="de Vries, Jan"), NEU)
+    assert [a.kind for a in sim.alerts] == ["open"] and "3 times" in sim.alerts[0].title
+
+
 def test_bundled_playbooks_load():
     names = {b.name for b in load_dir(None)}
     assert {"complaint-storm", "repeat-contact"} <= names

@@ -73,7 +73,7 @@ class RepeatContact:
         self.horizon = options.days * 86400
         self.merge = options.merge_minutes * 60
         # every identity named in an explicit link points at the link's first identity
-        self.linked = {ident.lower() if ident.startswith("name:") else ident: group[0]
+        self.linked = {_name_key(ident[5:])[0] if ident.startswith("name:") else ident: group[0]
                        for group in options.links if group for ident in group}
 
     def new_state(self) -> State:
@@ -216,7 +216,9 @@ class RepeatContact:
 def _name_key(name: str) -> tuple[str, bool]:
     """The identity key of an author's name, and whether it has the two words that link by name.
 
+    "Vries, Jan de" (how address books and some mail programs write it) is "Jan de Vries".
     Cached: the same customers write again and again, and the word split is a regex.
     """
-    words = re.findall(r"\w+", name.lower())
+    last, comma, first = name.lower().partition(",")
+    words = re.findall(r"\w+", f"{first} {last}" if comma else last)
     return f"name:{' '.join(words)}", len(words) >= 2
