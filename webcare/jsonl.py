@@ -27,6 +27,10 @@ def parse_line(line: str, where: str) -> Message | Rejected | None:
     except json.JSONDecodeError as exc:
         return Rejected(where, f"not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})",
                         stripped)
+    except ValueError as exc:  # a number of more than 4,300 digits: no JSONDecodeError, yet as bad
+        return Rejected(where, f"not valid JSON ({str(exc).partition(';')[0]})", stripped)
+    except RecursionError:  # arrays or objects nested thousands deep
+        return Rejected(where, "not valid JSON (nested too deeply)", stripped)
     if isinstance(data, dict) and "id" in data and "text" in data and "platform" not in data:
         return Rejected(where, "platform: missing (a bare {id, text} line is not a message)", stripped)
     try:

@@ -7,6 +7,7 @@ pass values around without anyone changing them behind its back.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -73,10 +74,12 @@ class Message:
         if not isinstance(data, dict):
             raise MessageFormatError("(line)", f"expected a JSON object, got {json_type(data)}")
         platform = _req_str(data, "platform")
+        if ":" in platform:  # `uid` and every lookup by it split at the first ':'
+            raise MessageFormatError("platform", "expected a name without ':' (a message is known as platform:id)")
         mid = data.get("id")
         if isinstance(mid, int) and not isinstance(mid, bool):
             mid = str(mid)  # numeric ids are common in platform exports
-        if not isinstance(mid, str) or not mid:
+        if not isinstance(mid, str) or not mid.strip():
             raise MessageFormatError("id", "expected a non-empty string")
         kind = _req_str(data, "kind")
         if kind not in KINDS:
@@ -90,14 +93,15 @@ class Message:
         aid = author.get("id")
         if isinstance(aid, int) and not isinstance(aid, bool):
             aid = str(aid)
-        if not isinstance(aid, str) or not aid:
+        if not isinstance(aid, str) or not aid.strip():
             raise MessageFormatError("author.id", "expected a non-empty string")
         aname = author.get("name", "")
         if not isinstance(aname, str):
             raise MessageFormatError("author.name", "expected a string")
         followers = author.get("followers")
-        if followers is not None and (not isinstance(followers, int) or isinstance(followers, bool)):
-            raise MessageFormatError("author.followers", "expected a whole number")
+        if followers is not None and (not isinstance(followers, int) or isinstance(followers, bool)
+                                      or not 0 <= followers < 2**63):  # what SQLite can hold
+            raise MessageFormatError("author.followers", "expected a whole number from 0 to 2^63 - 1")
         text = data.get("text")
         if not isinstance(text, str):
             raise MessageFormatError("text", "expected a string")
@@ -299,6 +303,9 @@ def parse_time(value: Any, field: str = "time") -> datetime:
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
+    leap = _LEAP_SECOND.match(text)  # a leap second (:59:60) is a real instant datetime cannot
+    if leap:                          # hold: the last microsecond of its minute
+        text = f"{leap[1]}59.999999{leap[2] or ''}"
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -306,6 +313,9 @@ def parse_time(value: Any, field: str = "time") -> datetime:
     if parsed.tzinfo is None:
         raise MessageFormatError(field, f"time {value!r} has no UTC offset")
     return parsed
+
+
+_LEAP_SECOND = re.compile(r"(.*\d\d:?59:?)60(?:[.,]\d+)?([+-].*)?$")
 
 
 def valid_unicode(text: str) -> str:
@@ -324,6 +334,6 @@ def utc(dt: datetime) -> datetime:
 
 def _req_str(data: Mapping[str, Any], name: str) -> str:
     value = data.get(name)
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value.strip():
         raise MessageFormatError(name, "expected a non-empty string")
     return value

@@ -38,6 +38,7 @@ IDLE_AFTER = timedelta(days=45)
 # first: loading then replays at most this much (about a second at 10,000 events).
 SNAPSHOT_EVENTS = 10_000
 SNAPSHOT_SECONDS = 600.0
+_TEXT_FIELDS = ("platform", "id", "text", "conversation_id", "in_reply_to", "url", "lang")
 
 
 class Pipeline:
@@ -217,12 +218,15 @@ class Pipeline:
     def _brand(self, m: Message) -> Message:
         """Our own accounts' messages are brand messages; a brand holding reply ("je krijgt
         z.s.m. antwoord") is an auto-reply even when the platform did not say so; text with
-        lone surrogates is repaired so it can be stored and shown."""
+        lone surrogates (in any field: SQLite cannot encode them, so the batch would fail on
+        every poll) is repaired so it can be stored and shown."""
         if not m.from_brand and m.author.id in self.brand_handles:
             m = replace(m, from_brand=True)
-        text, name = valid_unicode(m.text), valid_unicode(m.author.name)
-        if text is not m.text or name is not m.author.name:  # a connector passed broken text
-            m = replace(m, text=text, author=replace(m.author, name=name))
+        fields = {f: valid_unicode(v) for f in _TEXT_FIELDS if (v := getattr(m, f)) is not None}
+        author = {f: valid_unicode(getattr(m.author, f)) for f in ("id", "name")}
+        if any(v is not getattr(m, f) for f, v in fields.items()) or any(
+                v is not getattr(m.author, f) for f, v in author.items()):  # a connector passed broken text
+            m = replace(m, **fields, author=replace(m.author, **author))
         return mark_auto_reply(m)
 
     # --- delivery -----------------------------------------------------------------------

@@ -203,6 +203,7 @@ class StoreError(RuntimeError):
 class Store:
     def __init__(self, path: str | Path = ":memory:"):
         self.path = str(path)
+        conn = None
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             if self.path != ":memory:":
@@ -212,7 +213,11 @@ class Store:
             self.conn = conn
             self.db = sqlite_utils.Database(conn)
             self._migrate()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreError) as exc:
+            if conn is not None:  # the file is left as it was, and not held open
+                conn.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
 
     def close(self) -> None:
@@ -224,7 +229,9 @@ class Store:
         db["schema_version"].create({"version": int}, pk="version", if_not_exists=True)
         found = [r["version"] for r in db["schema_version"].rows]
         if found and max(found) > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer webcare (schema {max(found)})")
+            raise StoreError(f"{self.path} was written by a newer webcare (schema {max(found)}); this "
+                             f"one knows up to schema {SCHEMA_VERSION}: upgrade webcare, or point it at "
+                             f"another database (nothing was changed)")
         db["messages"].create({
             "platform": str, "id": str, "kind": str, "public": int, "author_id": str,
             "author_name": str, "author_followers": int, "text": str, "created_at": str,

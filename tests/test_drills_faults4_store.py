@@ -1,0 +1,167 @@
+"""Fault drill, fourth round: the store, the input files and the pipeline.
+
+Real JSONL files, real SQLite databases in tmp_path, the real CLI and, for stops, a real
+`webcare run` subprocess; time is injected. Each test is a fault and what a user would notice:
+every message stored exactly once or quarantined with where it came from, no batch that fails
+on every poll, no alert sent twice, and a clear word when the database cannot be used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from connector_kit import coordinator, stored
+from conftest import T0, msg
+from test_drills_faults import replay
+from webcare.clock import SimClock
+from webcare.engine import Engine
+from webcare.jsonl import parse_line, read_messages
+from webcare.models import Batch, Message
+from webcare.pipeline import Pipeline
+from webcare.playbooks import load_dir
+from webcare.store import SCHEMA_VERSION, Store, StoreError
+
+COMPLAINT = "Dit is echt waardeloos, ik wil mijn geld terug!"
+
+
+def line_of(mid: str, text: str = "hoi", **fields) -> dict:
+    data = msg(mid, text, author=f"a-{mid}", at=T0).to_dict()
+    data.update(fields)
+    return data
+
+
+def inbox(tmp_path: Path, *lines) -> Path:
+    """A JSONL file of `lines` (dicts are written as JSON, bytes as they are)."""
+    path = tmp_path / "inbox.jsonl"
+    path.write_bytes(b"".join((json.dumps(x).encode() if isinstance(x, dict) else x) + b"\n" for x in lines))
+    return path
+
+
+def poll_all(store: Store, path: Path, **options):
+    """Poll the file as `webcare run` does until caught up; return the coordinator."""
+    coord = coordinator(store, replay(path, **options), SimClock(T0))
+    asyncio.run(coord.poll())
+    return coord
+
+
+def quarantined(store: Store) -> dict[str, str]:
+    return {r["source"]: r["error"] for r in store.quarantined()}
+
+
+# --- lines the JSON parser itself refuses ---------------------------------------------------
+
+def test_a_number_of_5000_digits_or_json_nested_100000_deep_is_quarantined_not_fatal(tmp_path, store):
+    """Python refuses to convert an integer of more than 4,300 digits (ValueError, not a
+    JSONDecodeError) and runs out of stack on deep nesting (RecursionError): both escaped
+    `parse_line`, so the poll failed before its cursor moved, on every retry, and no line
+    after them was ever read."""
+    path = inbox(tmp_path, line_of("m1"), b'{"id": ' + b"7" * 5000 + b"}", b"[" * 100_000, line_of("m2"))
+    coord = poll_all(store, path)
+    assert coord.status == "ok" and set(stored(store)) == {"m1", "m2"}
+    errors = quarantined(store)
+    assert set(errors) == {"inbox.jsonl:2", "inbox.jsonl:3"}
+    assert "4300 digits" in errors["inbox.jsonl:2"] and "nested too deeply" in errors["inbox.jsonl:3"]
+
+
+# --- fields no platform writes ---------------------------------------------------------------
+
+@pytest.mark.parametrize("field, value", [
+    ("platform", "face\ud800book"), ("conversation_id", "c\ud800"), ("in_reply_to", "p\ud800"),
+    ("url", "https://example.org/\ud800"), ("lang", "n\ud800"), ("kind_extra", "x\ud800"),
+])
+def test_a_lone_surrogate_in_any_field_is_repaired_and_the_batch_stored(tmp_path, store, field, value):
+    """The first round repaired lone surrogates (an emoji cut in half) in the text, name and
+    ids; in the platform, thread fields, url or language SQLite's UTF-8 encoding raised
+    UnicodeEncodeError, which is no StoreError: the batch failed on every poll, for ever."""
+    path = inbox(tmp_path, line_of("m1"), line_of("m2", **{field: value}), line_of("m3"))
+    coord = poll_all(store, path)
+    assert coord.status == "ok" and store.count_messages() == 3 and not store.quarantined()
+
+
+@pytest.mark.parametrize("followers", [10**30, -1])
+def test_a_follower_count_sqlite_cannot_hold_is_quarantined_with_its_line(tmp_path, store, followers):
+    """10**30 passed as a whole number, then SQLite raised OverflowError: the batch failed on
+    every poll. A negative count is no count either."""
+    path = inbox(tmp_path, line_of("m1"), line_of("m2", author={"id": "u2", "followers": followers}),
+                 line_of("m3"))
+    coord = poll_all(store, path)
+    assert coord.status == "ok" and set(stored(store)) == {"m1", "m3"}
+    assert quarantined(store) == {"inbox.jsonl:2": "author.followers: expected a whole number from 0 to 2^63 - 1"}
+
+
+@pytest.mark.parametrize("fields, error", [
+    ({"id": "   "}, "id: expected a non-empty string"),
+    ({"id": "\t\n"}, "id: expected a non-empty string"),
+    ({"author": {"id": "  ", "name": "x"}}, "author.id: expected a non-empty string"),
+    ({"platform": " "}, "platform: expected a non-empty string"),
+    ({"platform": "face:book"}, "platform: expected a name without ':' (a message is known as platform:id)"),
+])
+def test_a_blank_id_or_a_platform_with_a_colon_is_quarantined(tmp_path, store, fields, error):
+    """Only "" was refused: an id of spaces was stored (and every other blank one after it was
+    taken for the same message), and a platform holding ':' made the message's `platform:id`
+    unreadable, so it was never found again as an alert's example or on replaying the log."""
+    path = inbox(tmp_path, line_of("m1"), line_of("m2", **fields))
+    poll_all(store, path)
+    assert set(stored(store)) == {"m1"} and quarantined(store) == {"inbox.jsonl:2": error}
+
+
+def test_a_10_kb_id_is_stored_once_and_found_again(tmp_path, store):
+    """Ids are opaque: a 10 kB one is a message like any other (already right)."""
+    long_id = "9" * 10_000
+    path = inbox(tmp_path, line_of(long_id, COMPLAINT), line_of(long_id, COMPLAINT))
+    poll_all(store, path)
+    assert set(stored(store)) == {long_id}
+    assert [m.id for m, _ in store.get_messages([f"facebook:{long_id}"])] == [long_id]
+
+
+@pytest.mark.parametrize("when, stored_as", [
+    ("2016-12-31T23:59:60Z", "2016-12-31T23:59:59.999999+00:00"),
+    ("2016-12-31T23:59:60.5+01:00", "2016-12-31T23:59:59.999999+01:00"),
+])
+def test_a_leap_second_is_a_real_time_and_stored(when, stored_as):
+    """`23:59:60` (a leap second, as a platform's clock may write it) was quarantined as "expected
+    an ISO 8601 time", losing a real message; it is kept as the last microsecond of that minute."""
+    item = parse_line(json.dumps(line_of("m1", created_at=when)), "f:1")
+    assert isinstance(item, Message) and item.created_at.isoformat() == stored_as
+
+
+def test_a_time_without_offset_or_wrong_types_in_author_are_quarantined(tmp_path, store):
+    """Already right (second round and the format checks): each is quarantined with its line."""
+    path = inbox(tmp_path, line_of("m1", created_at="2026-10-04T10:00:00"),
+                 line_of("m2", author={"id": "u2", "name": 5}), line_of("m3", author=["u3"]),
+                 line_of("m4", author={"name": "x"}), line_of("m5"))
+    poll_all(store, path)
+    assert set(stored(store)) == {"m5"}
+    assert list(quarantined(store).values()) == [
+        "created_at: time '2026-10-04T10:00:00' has no UTC offset", "author.name: expected a string",
+        "author: expected an object with id and name", "author.id: expected a non-empty string"]
+
+
+# --- a newer database ----------------------------------------------------------------------
+
+def test_a_database_of_a_newer_webcare_is_refused_naming_the_file_and_both_versions(tmp_path, capsys):
+    path = tmp_path / "webcare.db"
+    Store(path).close()
+    import sqlite3
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION + 5,))
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError) as caught:
+        Store(path)
+    said = str(caught.value)
+    assert str(path) in said and f"schema {SCHEMA_VERSION + 5}" in said and f"schema {SCHEMA_VERSION}" in said
+    from webcare.cli import main
+    config = tmp_path / "c.toml"
+    config.write_text('[store]\npath = "webcare.db"\n[alerts]\nconsole = false\n', encoding="utf-8")
+    assert main(["status", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("webcare: ") and "Traceback" not in err and f"schema {SCHEMA_VERSION}" in err
+    assert path.read_bytes() == before  # not downgraded
