@@ -19,7 +19,7 @@ import aiohttp
 from yarl import URL
 
 from connectors import AuthFailed, ConnectorContext, ConnectorError, RateLimited, TransientError
-from connectors.http import expect, later, new_session, onward, request_json
+from connectors.http import expect, later, new_session, onward, parse_json, request_json
 from webcare.models import Batch, MessageFormatError, Rejected, parse_time
 
 log = logging.getLogger(__name__)
@@ -207,12 +207,7 @@ def _buc_entries(value: str | None) -> list[dict]:
 
 
 def _json_obj(value: str | None) -> dict:
-    if not value:
-        return {}
-    try:
-        data = json.loads(value)
-    except json.JSONDecodeError:
-        return {}
+    data = parse_json(value or "")
     return data if isinstance(data, dict) else {}
 
 

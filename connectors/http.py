@@ -71,7 +71,7 @@ async def request_json(session: aiohttp.ClientSession, method: str, url: str | U
             status, resp_headers, final_url = resp.status, resp.headers, str(resp.url)
     except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
         raise transport_error(what, exc) from None
-    data = _json_or_none(body)
+    data = parse_json(body)
     if status >= 500:
         raise TransientError(f"{what}: server error HTTP {status}{_snippet(data, body)}")
     if 200 <= status < 300 and data is None:
@@ -180,12 +180,15 @@ class RebasedSession:
         await self.session.close()
 
 
-def _json_or_none(body: bytes) -> Any:
+def parse_json(body: bytes | str) -> Any:
+    """The JSON value of a body or header; None if it is none a decoder can hold. Besides
+    `JSONDecodeError`, nesting past the recursion limit raises RecursionError and a number past
+    Python's digit limit ValueError: escaped, either failed every poll with a traceback."""
     if not body:
         return None
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
 
 
@@ -239,7 +242,7 @@ async def request_raw(session: aiohttp.ClientSession, method: str, url: str | UR
     except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
         raise transport_error(what, exc) from None
     if status >= 500:
-        raise TransientError(f"{what}: server error HTTP {status}{_snippet(_json_or_none(body), body)}")
+        raise TransientError(f"{what}: server error HTTP {status}{_snippet(parse_json(body), body)}")
     return RawResponse(status, resp_headers, body, final_url)
 
 
@@ -249,7 +252,7 @@ async def send_json(session: aiohttp.ClientSession, method: str, url: str | URL,
     """`request_json` for requests that carry a body (a JSON document or a form): a log-in."""
     raw = await request_raw(session, method, url, what=what, params=params, headers=headers,
                             json_body=json_body, form=form)
-    data = _json_or_none(raw.body)
+    data = parse_json(raw.body)
     if raw.ok and data is None:
         raise TransientError(f"{what}: HTTP {raw.status} but the body is not JSON{_snippet(None, raw.body)}")
     return JsonResponse(raw.status, raw.headers, data, raw.url)

@@ -309,7 +309,7 @@ class XConnector:
             raise TransientError(f"{label}: no answer within {self.options.timeout_seconds:g} s") from None
         except aiohttp.ClientError as exc:
             raise transport_error(label, exc) from None
-        except ValueError as exc:  # a body that is not JSON
+        except (ValueError, RecursionError) as exc:  # a body that is not JSON, or too deep to decode
             raise TransientError(f"{label}: the response is not JSON ({exc})") from None
         expect(body, dict, where)
         self._pause.note(header_number(response.headers, "x-rate-limit-remaining"),

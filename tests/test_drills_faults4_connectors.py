@@ -1,0 +1,112 @@
+"""Fault drill, fourth round: the connectors' HTTP layer.
+
+Each test puts a real connector against its fake platform on a real socket (or a bare aiohttp
+server where no platform fake can say it), through the real runner, on a simulated clock. What
+is checked is what a user would notice: no exception escapes the runner, the state change is
+said once with where it came from, nothing is lost, no secret leaves for another host or a
+log, and the bot catches up once the fault is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any, Callable
+
+import pytest
+
+from conftest import T0
+from test_drills_connectors import (
+    BY_NAME, FAILING_POLLS, POLICY, Outcome, Platform, Recorder, _ids, _undisturbed, problems,
+)
+from webcare.clock import SimClock
+from webcare.engine import Engine
+from webcare.pipeline import Pipeline
+from webcare.playbooks import load_dir
+from webcare.runner import Coordinator
+from webcare.store import Store
+
+JSON_APIS = ("x", "facebook", "mastodon", "bluesky", "reddit")
+BIG = 10**6
+
+
+def answer(status: int, body: Any, headers: dict | None = None) -> Callable[[Platform, Any], None]:
+    """Break a platform's stream: every request after its first page gets this answer."""
+    def apply(platform: Platform, fake: Any) -> None:
+        fake.faults.append(platform.fault_cls(platform.stream, status, body, headers or {}, BIG, after=1))
+    return apply
+
+
+async def drill(platform: Platform, breaking: Callable[[Platform, Any], None]) -> Outcome:
+    """`test_drills_connectors.run_cell` for a fault of this round: three failing polls, the
+    fake healed, two more polls; the outcome is judged by the same `problems()` as a 5xx."""
+    expected = await _undisturbed(platform)
+    assert expected, "the undisturbed run stored nothing: the drill would prove nothing"
+    out = Outcome(platform.name, "5xx", expected=len(expected))
+    recorder = Recorder()
+    runner_log = logging.getLogger("webcare.runner")
+    runner_log.addHandler(recorder)
+    old_level = runner_log.level
+    runner_log.setLevel(logging.INFO)
+    store, clock = Store(":memory:"), SimClock(T0)
+    try:
+        async with platform.fake() as fake:
+            platform.populate(fake)
+            conn = platform.connector(fake, clock)
+            breaking(platform, fake)
+            coord = Coordinator(conn, Pipeline(store, Engine(load_dir(None)), []), POLICY, clock.now,
+                                random.Random(1))
+            try:
+                for _ in range(FAILING_POLLS):
+                    before = clock.now()
+                    try:
+                        when = await coord.poll()
+                    except Exception as exc:  # noqa: BLE001 - what the drill looks for
+                        out.escaped = f"{type(exc).__name__}: {exc}"[:200]
+                        break
+                    out.statuses.append(coord.status)
+                    out.delays.append(None if when is None else (when - before).total_seconds())
+                    if when is None:
+                        break
+                    clock.set(when)
+                out.warnings = recorder.count(logging.WARNING)
+                out.said = [r.getMessage() for r in recorder.records if r.levelno == logging.WARNING]
+                out.alerts = sum(a.playbook == "system" for a in store.alerts())
+                fake.faults.clear()
+                for _ in range(2):
+                    clock.advance(60)
+                    try:
+                        when = await coord.poll()
+                    except Exception as exc:  # noqa: BLE001
+                        out.escaped = out.escaped or f"{type(exc).__name__}: {exc}"[:200]
+                        break
+                    if when is not None:
+                        clock.set(when)
+                out.final_status = coord.status
+                out.recovered_logs = recorder.count(logging.INFO, "recovered")
+            finally:
+                await conn.aclose()
+        got = _ids(store)
+        out.lost, out.extra = sorted(expected - got), sorted(got - expected)
+    finally:
+        runner_log.removeHandler(recorder)
+        runner_log.setLevel(old_level)
+        store.close()
+    return out
+
+
+# --- bodies that are JSON no decoder should try to hold --------------------------------------
+
+@pytest.mark.parametrize("name", JSON_APIS)
+@pytest.mark.parametrize("body", [
+    "[" * 5000 + "]" * 5000,  # nested 5,000 deep: RecursionError
+    '{"data": [' + "7" * 5000 + "]}",  # a 5,000-digit number: ValueError past Python's digit limit
+], ids=["nested-5000-deep", "5000-digit-number"])
+def test_json_too_deep_or_too_long_to_decode_is_a_transient_error_said_once(name, body):
+    """Only `JSONDecodeError` was caught: RecursionError and the integer digit limit's
+    ValueError escaped the runner, so the live loop logged a traceback at every retry while
+    `webcare status` still said ok."""
+    out = asyncio.run(drill(BY_NAME[name], answer(200, body)))
+    assert problems(out) == []
+    assert "not JSON" in out.said[0] or "is not JSON" in out.said[0], out.said
