@@ -5,7 +5,8 @@ where the last committed batch ended and a re-read never duplicates. A line that
 terminated by a newline is left for the next poll while following a growing file. A file
 that is now shorter than that offset, or another file under the same name (rotated or
 truncated in place), is read again from its start: messages are stored by id, so lines read
-before are not stored twice.
+before are not stored twice. A line over `jsonl.MAX_LINE` (a runaway exporter) is quarantined
+with its line number without being held in memory, and the lines after it are read.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from connectors import ConnectorContext, TransientError
-from webcare.jsonl import parse_line
+from webcare.jsonl import MAX_LINE, next_line, parse_line, too_long
 from webcare.models import Batch, Message, Rejected, parse_time
 from webcare.settings import at_least, iso_time, setting
 
@@ -80,14 +81,26 @@ class ReplayConnector:
             self._check_same_file(os.fstat(fh.fileno()), state)
             offset, line_no, more = state["offset"], state["line"], False
             fh.seek(offset)
-            while True:
+            if state.get("rest"):  # of a line too long, quarantined when it was not yet ended
+                _, size, ends = next_line(fh, 0)
+                offset += size
+                if ends:
+                    del state["rest"]
+            while not state.get("rest"):
                 if len(messages) + len(rejected) >= self.options.batch_size:
                     more = True
                     break
-                raw = fh.readline()
-                if not raw or (not raw.endswith(b"\n") and self.options.follow):
+                raw, size, ends = next_line(fh)
+                where = f"{self.path.name}:{line_no + 1}"
+                if size > MAX_LINE:  # quarantined at once, even while it is still being written
+                    offset, line_no = offset + size, line_no + 1
+                    rejected.append(too_long(where, raw, size, ends))
+                    if not ends and self.options.follow:
+                        state["rest"] = True
+                    continue
+                if not raw or (not ends and self.options.follow):
                     break  # end of file, or a line still being written
-                item = parse_line(raw.decode("utf-8", errors="replace"), f"{self.path.name}:{line_no + 1}")
+                item = parse_line(raw.decode("utf-8", errors="replace"), where)
                 if isinstance(item, Message) and shift:
                     item = replace(item, created_at=item.created_at + shift)
                 if due is not None and isinstance(item, Message) and item.created_at > due:
@@ -112,15 +125,19 @@ class ReplayConnector:
             log.warning("%s: %s was %s since byte %d was read; reading it again from the start",
                         self.name, self.path, "replaced" if replaced else "truncated", state["offset"])
             state.update(offset=0, line=0)
+            state.pop("rest", None)
         state["inode"] = stat.st_ino
 
     def _shift_to_now(self) -> float:
         if self.options.start_at:
             return (self._ctx.now() - parse_time(self.options.start_at)).total_seconds()
         try:
-            with open(self.path, encoding="utf-8", errors="replace") as fh:
-                for number, line in enumerate(fh, start=1):
-                    item = parse_line(line, f"{self.path.name}:{number}")
+            with open(self.path, "rb") as fh:
+                while True:
+                    raw, size, _ = next_line(fh)
+                    if not size:
+                        break
+                    item = parse_line(raw.decode("utf-8", errors="replace"), "") if size <= MAX_LINE else None
                     if isinstance(item, Message):
                         return (self._ctx.now() - item.created_at).total_seconds()
         except OSError:

@@ -165,3 +165,76 @@ def test_a_database_of_a_newer_webcare_is_refused_naming_the_file_and_both_versi
     err = capsys.readouterr().err
     assert err.startswith("webcare: ") and "Traceback" not in err and f"schema {SCHEMA_VERSION}" in err
     assert path.read_bytes() == before  # not downgraded
+
+
+# --- a runaway exporter: one line of hundreds of MB ---------------------------------------------
+
+def runaway(tmp_path: Path, size: int, *, ended: bool = True) -> Path:
+    """m1, then a line of `size` bytes (a sparse file: no disk is written), then m3."""
+    path = tmp_path / "inbox.jsonl"
+    with open(path, "wb") as fh:
+        fh.write(json.dumps(line_of("m1")).encode() + b"\n" + b'{"text": "')
+        fh.seek(size - 10, 1)
+        if ended:
+            fh.write(b"\n" + json.dumps(line_of("m3")).encode() + b"\n")
+        else:
+            fh.write(b"x")
+    return path
+
+
+def peak_memory(work) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_line_of_300_mb_is_quarantined_with_its_line_number_in_bounded_memory(tmp_path, store):
+    """`readline()` without a limit read the whole line (300 MB, twice over once decoded) for one
+    message: a runaway exporter's file took the bot's memory, or it was parsed as one message."""
+    path = runaway(tmp_path, 300 * 2**20)
+    conn = replay(path)
+    batch = None
+
+    def poll():
+        nonlocal batch
+        batch = asyncio.run(conn.poll(None))
+    assert peak_memory(poll) < 40 * 2**20
+    assert [m.id for m in batch.messages] == ["m1", "m3"]
+    (bad,) = batch.rejected
+    assert bad.source == "inbox.jsonl:2" and bad.error.startswith("line too long (314,572,801 bytes; at most")
+    assert len(bad.raw) <= 1001
+    Pipeline(store, Engine(load_dir(None)), []).ingest("inbox", batch, T0)
+    assert set(stored(store)) == {"m1", "m3"} and list(quarantined(store)) == ["inbox.jsonl:2"]
+
+
+def test_a_followed_line_that_keeps_growing_is_quarantined_once_and_the_next_line_read(tmp_path, store):
+    """While following, an unended line is left for the next poll: a runaway one was read again,
+    whole, at every poll, and never ended."""
+    path = runaway(tmp_path, 40 * 2**20, ended=False)
+    conn = replay(path, follow=True)
+    pipeline = Pipeline(store, Engine(load_dir(None)), [])
+    pipeline.ingest("inbox", asyncio.run(conn.poll(None)), T0)
+    assert set(stored(store)) == {"m1"} and list(quarantined(store)) == ["inbox.jsonl:2"]
+    with open(path, "ab") as fh:  # the exporter writes on, then ends the line
+        fh.write(b"y" * 2**20 + b'"}\n' + json.dumps(line_of("m3")).encode() + b"\n")
+    for _ in range(2):
+        pipeline.ingest("inbox", asyncio.run(conn.poll(store.get_cursor("inbox"))), T0)
+    assert set(stored(store)) == {"m1", "m3"} and list(quarantined(store)) == ["inbox.jsonl:2"]
+    assert json.loads(store.get_cursor("inbox"))["line"] == 3
+
+
+def test_webcare_metrics_reading_a_runaway_file_stays_in_bounded_memory(tmp_path):
+    """`read_messages` on a file object (the `webcare metrics` input) reads bounded lines too."""
+    path = runaway(tmp_path, 100 * 2**20)
+    rejected, got = [], []
+
+    def read():
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            got.extend(m.id for m in read_messages(fh, path.name, rejected=rejected))
+    assert peak_memory(read) < 40 * 2**20
+    assert got == ["m1", "m3"] and [r.source for r in rejected] == ["inbox.jsonl:2"]
