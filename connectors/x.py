@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from dataclasses import dataclass
 from functools import partial
 from datetime import datetime, timedelta, timezone
@@ -36,6 +37,22 @@ from webcare.models import Author, Batch, Message, MessageFormatError, Rejected,
 from webcare.settings import at_least, env_name, positive, setting
 
 log = logging.getLogger(__name__)
+
+
+class _HideAuthorization(logging.Filter):
+    """tweepy logs each request's headers at DEBUG (`webcare -v`), the bearer token or the
+    OAuth 1.0a header among them: their values are masked, the rest of the line kept."""
+
+    HEADER = re.compile(r"""(['"]Authorization['"]\s*:\s*(['"])(?:\w+ )?).*?(?=\2)""")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "Authorization" in text:
+            record.msg, record.args = self.HEADER.sub(r"\1…", text), ()  # 'Bearer …', 'OAuth …'
+        return True
+
+
+logging.getLogger("tweepy.asynchronous.client").addFilter(_HideAuthorization())  # a logger's own records only
 
 TWEET_FIELDS = "id,text,author_id,created_at,conversation_id,referenced_tweets,lang,note_tweet"
 USER_FIELDS = "id,name,username,public_metrics"

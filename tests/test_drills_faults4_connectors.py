@@ -16,7 +16,10 @@ from typing import Any, Callable
 
 import pytest
 
+import test_connector_x as t_x
+from connector_kit import coordinator, status, stored
 from conftest import T0
+from fakes.x_api import FakeXApi
 from test_drills_connectors import (
     BY_NAME, FAILING_POLLS, POLICY, Outcome, Platform, Recorder, _ids, _undisturbed, problems,
 )
@@ -110,3 +113,32 @@ def test_json_too_deep_or_too_long_to_decode_is_a_transient_error_said_once(name
     out = asyncio.run(drill(BY_NAME[name], answer(200, body)))
     assert problems(out) == []
     assert "not JSON" in out.said[0] or "is not JSON" in out.said[0], out.said
+
+
+# --- secrets: not to a log, not to another host ------------------------------------------------
+
+def test_the_x_token_is_not_in_the_log_of_a_verbose_run(store, caplog):
+    """`webcare -v run` logs at DEBUG, and tweepy logs every request's headers there, the
+    `Authorization: Bearer` token (or the OAuth 1.0a header) with them."""
+    async def scenario(**overrides):
+        clock = SimClock(T0)
+        async with FakeXApi() as api:
+            t_x.seed(api)
+            conn = t_x.connector(api, clock, **overrides)
+            try:
+                await coordinator(store, conn, clock).poll()
+            finally:
+                await conn.aclose()
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(scenario())
+        asyncio.run(scenario(bearer_token_env="", consumer_key_env="CK", consumer_secret_env="CS",
+                             access_token_env="AT", access_token_secret_env="ATS", dms=False))
+    lines = [caplog.handler.format(r) for r in caplog.records]
+    asked = [line for line in lines if "Making API request" in line]  # tweepy still says what it asks
+    assert any("Bearer" in line for line in asked) and any("OAuth" in line for line in asked)
+    assert set(stored(store)) and status(store)["status"] == "ok"
+    for line in lines:
+        assert "user-token" not in line, line
+    for line in asked:  # oauthlib's own lines name the access token's public half, not its secret
+        assert "oauth_signature=" not in line and "1000-at" not in line, line
