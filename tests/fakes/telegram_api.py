@@ -114,6 +114,7 @@ class FakeBotApi:
         self.calls: list[tuple[str, dict]] = []
         self.chats: dict[int, dict] = {}
         self.blocked: set[int] = set()
+        self.read_only: set[int] = set()  # groups where members (the bot too) may not write
         self.migrated: dict[int, int] = {}  # a group -> the supergroup it was upgraded to
         self.messages: dict[tuple[int, int], dict] = {}
         self.rang: dict[tuple[int, int], bool] = {}  # (chat, message id) -> sent with notification
@@ -170,6 +171,8 @@ class FakeBotApi:
                         script[1] -= 1
                         break
                     del self._scripted[n]
+                    if isinstance(script[3], str):  # not JSON: a proxy's page
+                        return web.Response(status=script[2], text=script[3], content_type="text/html")
                     return web.json_response(script[3], status=script[2])
             handler = getattr(self, "api_" + method.lower(), None)
             if handler is None:
@@ -213,19 +216,25 @@ class FakeBotApi:
         if offset:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         timeout = float(p.get("timeout") or 0)
+        token = self.token
         if not self.updates and timeout > 0:
             try:
                 async with self._cond:
-                    await asyncio.wait_for(self._cond.wait_for(lambda: bool(self.updates) or self.down or self._closing),
-                                           min(timeout, 30))
+                    await asyncio.wait_for(self._cond.wait_for(
+                        lambda: bool(self.updates) or self.down or self._closing or self.token != token),
+                        min(timeout, 30))
             except asyncio.TimeoutError:
                 pass
         if self.down:
             raise ApiError(502, "Bad Gateway")
+        if self.token != token:
+            raise ApiError(401, "Unauthorized")
         return self.updates[: int(p.get("limit") or 100)]
 
     async def api_sendmessage(self, p: dict) -> dict:
         chat = self._chat(p.get("chat_id"))
+        if chat["id"] in self.read_only:
+            raise ApiError(400, "Bad Request: not enough rights to send text messages to the chat")
         text, entities = self._text(p)
         markup = _markup(p.get("reply_markup"))
         message_id = next(self._ids)
@@ -319,6 +328,11 @@ class FakeBotApi:
             msg = self.messages.pop((chat, message_id))
             self.messages[(new_id, message_id)] = {**msg, "chat": self.chats[new_id]}
 
+    async def revoke(self, token: str) -> None:
+        """The token is revoked (or replaced): every call with the old one gets 401, long polls too."""
+        self.token = token
+        await self._notify()
+
     @staticmethod
     def user(user_id: int, name: str) -> dict:
         return {"id": user_id, "is_bot": False, "first_name": name, "username": name.lower()}
@@ -351,13 +365,16 @@ class FakeBotApi:
         return message_id
 
     def fail_next(self, method: str | None, code: int = 429, *, retry_after: int | None = None,
-                  description: str | None = None, times: int = 1, after: int = 0) -> None:
-        """After `after` more successful calls, the next `times` calls of `method` (None: any) fail."""
-        body: dict = {"ok": False, "error_code": code,
-                      "description": description or (f"Too Many Requests: retry after {retry_after}"
-                                                     if code == 429 else "Internal Server Error")}
-        if retry_after is not None:
-            body["parameters"] = {"retry_after": retry_after}
+                  description: str | None = None, times: int = 1, after: int = 0,
+                  body: dict | str | None = None) -> None:
+        """After `after` more successful calls, the next `times` calls of `method` (None: any) fail;
+        `body` replaces the error envelope (a str is sent as an HTML page)."""
+        if body is None:
+            body = {"ok": False, "error_code": code,
+                    "description": description or (f"Too Many Requests: retry after {retry_after}"
+                                                   if code == 429 else "Internal Server Error")}
+            if retry_after is not None:
+                body["parameters"] = {"retry_after": retry_after}
         self._scripted.append([method, after, code, body])
         self._scripted += [[method, 0, code, body] for _ in range(times - 1)]
 

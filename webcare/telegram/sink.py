@@ -6,9 +6,10 @@ opens, escalates, rises in severity or flares up after calming down; everything 
 Progress is written to the store after every chat, so a delivery cut short by flood control
 or an outage resumes where it stopped: retrying never sends a chat the same alert twice.
 
-Errors: flood control (`RetryAfter`) and network trouble raise `SinkUnavailable`, so the
-alert stays in the outbox and the pipeline retries it, in order, on a later flush; until the
-`retry_after` has passed the sink does not call Telegram at all. A chat that refuses the bot
+Errors: flood control (`RetryAfter`), network trouble and answers that are not the Bot API's
+raise `SinkUnavailable`, so the alert stays in the outbox and the pipeline retries it, in
+order, on a later flush; until the `retry_after` (at most `MAX_FLOOD_WAIT`) has passed the
+sink does not call Telegram at all. A chat that refuses the bot
 (blocked, kicked, unknown) is logged and skipped, so one bad chat never stalls the rest.
 """
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Callable, Sequence
 
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError,
@@ -41,6 +42,7 @@ RINGING_KINDS = ("open", "escalate", "system")
 QUIET_SEVERITIES = ("low", "medium")  # high and critical break through quiet hours
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 EXAMPLES = 3
+MAX_FLOOD_WAIT = 300  # seconds: a longer retry_after would hold every alert and escalation
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,8 @@ class TelegramSink(AlertSink):
             log.error("telegram refused alert %s as HTML (%s); sending plain text", alert.key, exc.message)
             msg = await self.bot.send_message(chat_id, cut_to_limit(render_plain(alert, list(examples))),
                                               disable_notification=silent, reply_markup=keyboard)
+        if not isinstance(msg, Message):
+            raise TelegramError(f"a sent message came back as {type(msg).__name__}")
         return msg.message_id
 
     async def _edit(self, chat_id: int, message_id: int, text: str, keyboard) -> bool:
@@ -302,6 +306,10 @@ class TelegramSink(AlertSink):
                 result = await fn(exc.new_chat_id, *args)
         except RetryAfter as exc:
             seconds = _retry_seconds(exc)
+            if seconds > MAX_FLOOD_WAIT:  # asking again early costs one more 429, waiting a day costs the alerts
+                self._warn_once("flood-cap", "Telegram flood control asks to wait %g s; alerts are tried "
+                                "again every %d s meanwhile", seconds, MAX_FLOOD_WAIT)
+                seconds = MAX_FLOOD_WAIT
             self._blocked_at = self.now()  # a clock set back before it ends the wait, not stretches it
             self.blocked_until = self._blocked_at + timedelta(seconds=seconds)
             raise SinkUnavailable(f"Telegram flood control: retry after {seconds:g} s", seconds) from None
@@ -316,7 +324,12 @@ class TelegramSink(AlertSink):
             raise SinkUnavailable("Telegram rejected the bot token") from None
         except NetworkError as exc:  # includes TimedOut; BadRequest was handled above
             raise SinkUnavailable(f"Telegram unreachable: {exc.message}") from None
+        except (TelegramError, KeyError, TypeError, AttributeError, OverflowError) as exc:
+            # not a Bot API answer (a portal's HTML page, {"ok": false} without a result, a
+            # result the client cannot read, a retry_after past any clock): transient, like an outage
+            raise SinkUnavailable(f"unexpected answer from Telegram: {_odd(exc)}") from None
         self._warned.discard(f"chat:{chat_id}")
+        self._warned.discard("flood-cap")
         return result
 
     def _warn_once(self, key: str, fmt: str, *args) -> None:
@@ -336,6 +349,14 @@ def cut_to_limit(text: str, limit: int = LIMIT) -> str:
 def _chat_gone(exc: BadRequest) -> bool:
     words = exc.message.lower()
     return "chat not found" in words or "user not found" in words or "bot was kicked" in words
+
+
+def _odd(exc: Exception) -> str:
+    if isinstance(exc, TelegramError):
+        return exc.message
+    if isinstance(exc, KeyError):
+        return f"no {exc}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _retry_seconds(exc: RetryAfter) -> float:

@@ -1,0 +1,142 @@
+"""Fault drill, fourth round: what the Telegram Bot API really answers when things go wrong.
+
+The real python-telegram-bot client talks to the fake Bot API over a socket; time is a
+SimClock. Each test is a fault and what a user would notice: every alert reaches the chats
+that can take it, once; buttons and commands keep working; the problem is logged once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+import test_telegram_sink as t_sink
+from test_telegram_sink import LEAD, PEOPLE, TEAM, alert
+
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+ALICE = PEOPLE["alice"]
+SOON = 10  # seconds a test waits for what should happen at once
+
+
+def said(caplog, level: int = logging.WARNING) -> list[str]:
+    """webcare's log lines at `level` or above (not the fakes' access logs), with tracebacks."""
+    return [caplog.handler.format(r) for r in caplog.records
+            if r.levelno >= level and not r.name.startswith("aiohttp.access")]
+
+
+async def press(w: t_sink.World, chat: int, message_id: int, data: str) -> str:
+    """Alice taps a button; the answer shown on her phone."""
+    qid = w.fake.press(chat, message_id, w.fake.user(ALICE, "Alice"), data)
+    await w.fake.wait_for(lambda: qid in w.fake.answers, SOON)
+    return w.fake.answers[qid].get("text", "")
+
+
+# --- flood control ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("retry_after", [86400, 10**12])
+def test_flood_control_of_a_day_holds_alerts_minutes_not_a_day(tmp_path, caplog, retry_after):
+    """A retry_after of a day held every alert and escalation for a day; 10^12 s (a broken
+    proxy) overflowed the sink's datetime and escaped it."""
+    async def body(w: t_sink.World):
+        for n in range(2):  # the warning comes once an episode, not once a 429
+            w.fake.fail_next("sendMessage", 429, retry_after=retry_after)
+            w.record(alert(f"s{n}", title=f"Storm {n}"))
+            assert await w.flush() == 0 and w.store.pending_count("telegram") == 1
+            w.clock.advance(299)
+            assert await w.flush() == 0
+            w.clock.advance(2)  # five minutes at most
+            assert await w.flush() == 1
+            assert f"Storm {n}" in w.fake.sent(TEAM)[-1]["text"]
+        assert len(w.fake.sent(TEAM)) == 2 and len(w.fake.method_calls("sendMessage")) == 4
+
+    t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert sum(f"{retry_after:g} s" in m for m in told) == 2, told  # the cap and the outage, once each time
+    assert not [m for m in told if "Traceback" in m]
+
+
+# --- answers that are not what they claim ---------------------------------------------------------
+
+@pytest.mark.parametrize("status, answer", [
+    (200, "<html><body>Welcome to the hotel wifi</body></html>"),
+    (200, {"ok": False}),
+    (200, {"ok": True, "result": True}),
+    (200, {"ok": True, "result": "sent"}),
+    (429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
+           "parameters": {"retry_after": 10**15}}),
+], ids=["html-200", "ok-false-no-description", "result-true", "result-str", "retry-after-1e15"])
+def test_an_answer_that_is_not_a_message_keeps_the_alert_queued_and_is_said_once(tmp_path, caplog, status, answer):
+    """The client raised a bare TelegramError (not JSON), a KeyError (no result), an
+    OverflowError (a retry_after no timedelta holds) or the sink an AttributeError (a result
+    that is no message) out of the sink: the delivery loop logged a traceback on every
+    flush, and at start-up it ended webcare run."""
+    async def body(w: t_sink.World):
+        w.fake.fail_next("sendMessage", status, body=answer, times=2)
+        w.record(alert())
+        assert await w.flush() == 0
+        assert await w.flush() == 0
+        assert w.store.pending_count("telegram") == 1
+        assert await w.flush() == 1
+        assert len(w.fake.sent(TEAM)) == 1 and w.store.pending_count("telegram") == 0
+
+    with caplog.at_level(logging.INFO):
+        t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert not [m for m in told if "Traceback" in m], told
+    assert sum("unavailable" in m for m in told) == 1
+
+
+# --- chats that will not take the alert ------------------------------------------------------
+
+def test_a_wrong_chat_id_in_the_config_is_said_once_naming_the_chat(tmp_path, caplog):
+    """Already right: "chat not found" is a refusal, warned once with the configured name."""
+    async def body(w: t_sink.World):
+        del w.fake.chats[LEAD]  # no such chat: a typo in [telegram] chats
+        w.record(*(alert(f"s{n}", recipients=("team", "lead")) for n in range(3)))
+        assert await w.flush() == 3
+        assert len(w.fake.sent(TEAM)) == 3 and w.store.pending_count("telegram") == 0
+
+    t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert len(told) == 1 and f"{LEAD} (lead)" in told[0] and "Chat not found" in told[0], told
+
+
+def test_a_deleted_alert_message_gets_the_update_as_one_new_message(tmp_path, caplog):
+    """Already right: "message to edit not found" sends the update anew, once; "message is not
+    modified" counts as done."""
+    async def body(w: t_sink.World):
+        w.record(alert())
+        assert await w.flush() == 1
+        (first,) = w.fake.sent(TEAM)
+        del w.fake.messages[(TEAM, first["message_id"])]  # someone deleted it in the chat
+        w.record(alert(seq=1, kind="update", minutes=5, reasons=("grew to 14",)))
+        assert await w.flush() == 1
+        (again,) = w.fake.sent(TEAM)
+        assert "grew to 14" in again["text"] and w.store.telegram_current("storm-1")[TEAM]["message_id"] == \
+            again["message_id"]
+        w.fake.fail_next("editMessageText", 400, description="Bad Request: message is not modified: "
+                         "specified new message content and reply markup are exactly the same")
+        w.record(alert(seq=2, kind="update", minutes=6, reasons=("grew to 14",)))
+        assert await w.flush() == 1 and len(w.fake.sent(TEAM)) == 1
+        assert await w.flush() == 0 and len(w.fake.method_calls("editMessageText")) == 2
+
+    t_sink.scenario(tmp_path, body)
+    assert not said(caplog)
+
+
+# --- button presses --------------------------------------------------------------------------
+
+def test_a_press_on_an_incident_from_before_a_database_reset_is_answered(tmp_path, caplog):
+    """Already right: a message the store does not know gets "I do not know…", nothing else."""
+    async def body(w: t_sink.World):
+        w.record(alert())
+        assert await w.flush() == 1
+        old = w.fake.add_chat(TEAM)  # the same chat; message 777 was sent by an earlier database
+        w.fake.messages[(TEAM, 777)] = {"message_id": 777, "date": 1, "chat": old, "text": "old alert"}
+        assert await press(w, TEAM, 777, "act:resolve") == "I do not know this message's incident."
+        assert w.store.incident("storm-1")["status"] == "open"
+
+    t_sink.scenario(tmp_path, body)
+    assert not said(caplog)
