@@ -238,3 +238,35 @@ def test_webcare_metrics_reading_a_runaway_file_stays_in_bounded_memory(tmp_path
             got.extend(m.id for m in read_messages(fh, path.name, rejected=rejected))
     assert peak_memory(read) < 40 * 2**20
     assert got == ["m1", "m3"] and [r.source for r in rejected] == ["inbox.jsonl:2"]
+
+
+# --- the platform's edit: the same message again, with other text -----------------------------
+
+def scores(store: Store) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in store.conn.execute("SELECT id, label, complaint FROM scores")}
+
+
+def test_an_edited_message_is_stored_once_with_the_edit_scored_and_alerted_once(store):
+    """An edit refreshed the stored text but kept the score of the first version, so the team
+    saw a complaint filed as praise in /queue and the digest (and within one batch the first
+    version was scored and fed to the engine while the second was stored). Now the edit is
+    kept and scored again; the engine is not fed it again (an edit is no new contact), so
+    nothing is counted or alerted twice."""
+    pipeline = Pipeline(store, Engine(load_dir(None)), [])
+    fed, on_message = [], pipeline.engine.on_message
+    pipeline.engine.on_message = lambda state, m, s, at: fed.append((m.id, m.text, s.complaint)) or on_message(
+        state, m, s, at)
+    praise = "Bedankt, alles is top geregeld!"
+    pipeline.ingest("fb", Batch((msg("m1", praise),), "1"), T0)
+    assert scores(store)["m1"][1] == 0
+    pipeline.ingest("fb", Batch((msg("m1", COMPLAINT),), "2"), T0 + timedelta(minutes=1))
+    pipeline.ingest("fb", Batch((msg("m2", praise, author="u2"), msg("m2", COMPLAINT, author="u2")), "3"),
+                    T0 + timedelta(minutes=2))
+    rows = stored(store)
+    assert store.count_messages() == 2 and rows["m1"]["text"] == rows["m2"]["text"] == COMPLAINT
+    assert scores(store)["m1"] == scores(store)["m2"] == ("neg", 1)
+    assert store.day_counts(T0 - timedelta(hours=1), T0 + timedelta(hours=1))["complaints"] == 2
+    assert fed == [("m1", praise, False), ("m2", COMPLAINT, True)]
+    pipeline.ingest("fb", Batch((msg("m1", COMPLAINT), msg("m2", COMPLAINT, author="u2")), "4"),
+                    T0 + timedelta(minutes=3))
+    assert scores(store)["m1"] == ("neg", 1) and store.count_messages() == 2 and len(fed) == 2

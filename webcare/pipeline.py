@@ -106,14 +106,17 @@ class Pipeline:
         try:
             with self.store.transaction():
                 messages = [self._brand(m) for m in batch.messages]
-                new = self.store.save_messages(messages, connector, now)
+                edited: list[Message] = []
+                new = self.store.save_messages(messages, connector, now, edited)
                 if batch.rejected:
                     for r in batch.rejected:
                         log.warning("%s: quarantined %s: %s", connector, r.source, r.error)
                     self.store.quarantine(connector, batch.rejected, now)
                 self.store.set_cursor(connector, batch.cursor, now)
                 scored = [(m, self.classifier.score(m)) for m in new]
-                self.store.save_scores(scored)
+                # an edit is scored again, so what the team is shown is what is counted; the
+                # engine saw the message once and is not fed it again: no contact twice
+                self.store.save_scores(scored + [(m, self.classifier.score(m)) for m in edited])
                 alerts: list[Alert] = []
                 for m, s in sorted(scored, key=lambda p: p[0].created_at):
                     at = now

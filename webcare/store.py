@@ -392,26 +392,30 @@ class Store:
             self.conn.execute("ROLLBACK")
 
     # --- messages -----------------------------------------------------------------------
-    def save_messages(self, messages: Iterable[Message], source: str, now: datetime) -> list[Message]:
+    def save_messages(self, messages: Iterable[Message], source: str, now: datetime,
+                      edited: list[Message] | None = None) -> list[Message]:
         """Insert messages not seen before (by platform and id); return just those.
 
         A message seen again keeps its row; its text, url and extra fields are refreshed, since
-        platforms allow edits.
+        platforms allow edits, and it is added to `edited` when one changed (so it can be
+        scored again). The same id twice in `messages` counts as its last version.
         """
         new = []
         ingested = now.timestamp()
-        messages = list(messages)
+        latest = {m.key: m for m in messages}  # in the order first seen, as last written
+        messages = list(latest.values())
         rows = [_message_row(m, source, ingested) for m in messages]
         self.conn.executemany(_INSERT_THREAD, map(_thread_key_of_row, rows))  # first, in one go
         self.conn.executemany(_INSERT_AUTHOR, ((m.author.id,) for m in messages))
         for m, row in zip(messages, rows):
             if self.conn.execute(_INSERT_MESSAGE, row).rowcount:
                 new.append(m)
-            else:
-                self.conn.execute(
+            elif self.conn.execute(
                     "UPDATE messages SET text = ?, url = ?, extra = ? WHERE platform = ? AND id = ? "
                     "AND (text IS NOT ? OR url IS NOT ? OR extra IS NOT ?)",
-                    (row[7], row[14], row[16], m.platform, m.id, row[7], row[14], row[16]))
+                    (row[7], row[14], row[16], m.platform, m.id, row[7], row[14], row[16])).rowcount:
+                if edited is not None:
+                    edited.append(m)
         return new
 
     def count_messages(self) -> int:
