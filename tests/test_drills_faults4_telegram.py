@@ -90,6 +90,22 @@ def test_an_answer_that_is_not_a_message_keeps_the_alert_queued_and_is_said_once
 
 # --- chats that will not take the alert ------------------------------------------------------
 
+def test_a_group_where_the_bot_may_not_write_is_said_once_and_the_others_get_every_alert(tmp_path, caplog):
+    """"not enough rights to send text messages" was taken for refused HTML: each alert was
+    sent twice more to that group (as plain text) and logged twice as an error."""
+    async def body(w: t_sink.World):
+        w.fake.read_only.add(TEAM)
+        w.record(*(alert(f"s{n}", recipients=("team", "lead"), title=f"Storm {n}") for n in range(3)))
+        assert await w.flush() == 3
+        assert [m["text"].split("\n")[1] for m in w.fake.sent(LEAD)] == [f"Storm {n}" for n in range(3)]
+        assert len([p for p in w.fake.method_calls("sendMessage") if p["chat_id"] == TEAM]) == 3
+        assert w.store.pending_count("telegram") == 0
+
+    t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert len(told) == 1 and "team" in told[0] and "not enough rights" in told[0].lower(), told
+
+
 def test_a_wrong_chat_id_in_the_config_is_said_once_naming_the_chat(tmp_path, caplog):
     """Already right: "chat not found" is a refusal, warned once with the configured name."""
     async def body(w: t_sink.World):

@@ -347,8 +347,10 @@ def cut_to_limit(text: str, limit: int = LIMIT) -> str:
 
 
 def _chat_gone(exc: BadRequest) -> bool:
+    """The chat refuses the bot, whatever we send: gone, kicked, or the bot may not write there."""
     words = exc.message.lower()
-    return "chat not found" in words or "user not found" in words or "bot was kicked" in words
+    return any(w in words for w in ("chat not found", "user not found", "bot was kicked", "rights",
+                                    "chat_write_forbidden", "chat_restricted", "topic_closed"))
 
 
 def _odd(exc: Exception) -> str:
