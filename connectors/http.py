@@ -232,15 +232,26 @@ async def request_raw(session: aiohttp.ClientSession, method: str, url: str | UR
     """Send one request (optionally with a JSON or form body); return whatever came back.
 
     Raises TransientError for a timeout, a network error and any 5xx, like `request_json`;
-    every other status (a 304, a 4xx) is the caller's to interpret.
+    every other status (a 304, a 4xx) is the caller's to interpret. A request with a body is
+    not redirected: aiohttp would send a 307's or 308's body (a log-in's password) again to
+    whatever host it names, and drops only the `Authorization` header.
     """
+    sends = json_body is not None or form is not None
     try:
         async with session.request(method, url, params=params, headers=headers, json=json_body,
-                                   data=form) as resp:
+                                   data=form, allow_redirects=not sends) as resp:
             body = await resp.read()
             status, resp_headers, final_url = resp.status, resp.headers, str(resp.url)
     except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
         raise transport_error(what, exc) from None
+    if sends and 300 <= status < 400 and status != 304:
+        try:
+            target = URL(resp_headers.get("Location", ""))
+        except ValueError:
+            target = URL()
+        where = f" to {target.scheme}://{target.host}{target.path}" if target.host else ""
+        raise TransientError(f"{what}: HTTP {status} redirect{where} not followed: the request "
+                             f"carries credentials")
     if status >= 500:
         raise TransientError(f"{what}: server error HTTP {status}{_snippet(parse_json(body), body)}")
     return RawResponse(status, resp_headers, body, final_url)

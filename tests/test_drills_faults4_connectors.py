@@ -15,6 +15,7 @@ import random
 from typing import Any, Callable
 
 import pytest
+from aiohttp import web
 
 import test_connector_x as t_x
 from connector_kit import coordinator, status, stored
@@ -142,3 +143,41 @@ def test_the_x_token_is_not_in_the_log_of_a_verbose_run(store, caplog):
         assert "user-token" not in line, line
     for line in asked:  # oauthlib's own lines name the access token's public half, not its secret
         assert "oauth_signature=" not in line and "1000-at" not in line, line
+
+
+async def serve(handler) -> tuple[web.AppRunner, str]:
+    """A bare server on a free port, for answers no platform fake gives."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+@pytest.mark.parametrize("name, login, password", [
+    ("reddit", "/api/v1/access_token", "hunter2"),  # a form: grant_type=password&password=...
+    ("bluesky", "createSession", "app-pass-1234"),  # JSON: {"identifier": ..., "password": ...}
+])
+def test_a_log_in_redirected_to_another_host_does_not_send_the_password_there(name, login, password):
+    """aiohttp drops `Authorization` on a redirect to another origin but sends a 307/308's body
+    again: the log-in form or JSON, with the account's password, went to the other host."""
+    seen: list[bytes] = []
+
+    async def elsewhere(request):
+        seen.append(await request.read())
+        return web.json_response({"access_token": "x", "accessJwt": "x", "refreshJwt": "x", "did": "x"})
+
+    async def scenario() -> Outcome:
+        other, other_base = await serve(elsewhere)
+        moved = other_base.replace("127.0.0.1", "localhost") + "/collect"
+        try:
+            return await drill(BY_NAME[name], lambda platform, fake: fake.fail(
+                login, 307, {}, headers={"Location": moved}, times=BIG))
+        finally:
+            await other.cleanup()
+
+    out = asyncio.run(scenario())
+    assert seen == []
+    assert problems(out) == []
+    assert "redirect" in out.said[0] and "localhost" in out.said[0], out.said
