@@ -144,6 +144,25 @@ def test_a_deleted_alert_message_gets_the_update_as_one_new_message(tmp_path, ca
 
 # --- button presses --------------------------------------------------------------------------
 
+def test_a_press_whose_answer_is_refused_still_updates_the_messages(tmp_path, caplog):
+    """A press handled late (after a restart or an outage) cannot be answered any more ("query
+    is too old"): the error ended the handler before the messages were refreshed, so the
+    chat never showed who acknowledged, and a traceback was logged."""
+    async def body(w: t_sink.World):
+        w.record(alert(recipients=("team", "lead")))
+        assert await w.flush() == 1
+        (shown,) = w.fake.sent(TEAM)
+        w.fake.fail_next("answerCallbackQuery", 400, description="Bad Request: query is too old and "
+                         "response timeout expired or query ID is invalid")
+        w.fake.press(TEAM, shown["message_id"], w.fake.user(ALICE, "Alice"), "act:acknowledge")
+        await w.fake.wait_for(lambda: all("Acknowledged by alice" in m["text"] for m in w.fake.sent()), SOON)
+        assert len(w.fake.sent(TEAM)) == len(w.fake.sent(LEAD)) == 1  # edited, not sent again
+        assert w.store.incident("storm-1")["status"] == "acknowledged"
+
+    t_sink.scenario(tmp_path, body)
+    assert not [m for m in said(caplog) if "Traceback" in m]
+
+
 def test_a_press_on_an_incident_from_before_a_database_reset_is_answered(tmp_path, caplog):
     """Already right: a message the store does not know gets "I do not know…", nothing else."""
     async def body(w: t_sink.World):

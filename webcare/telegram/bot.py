@@ -105,30 +105,30 @@ class TelegramBot:
         data = query.data or ""
         if data == "oncall:take":
             text = self._take_over(person, None)
-            await query.answer(re.sub(r"<[^>]+>", "", text)[:190])
+            await _answer(query, re.sub(r"<[^>]+>", "", text)[:190])
             await self._send(query.message.chat.id if query.message else query.from_user.id, text)
             return
         action, _, arg = data.removeprefix("act:").partition(":")
         minutes = snooze_minutes(arg) if action == "snooze" else 0.0
         if not data.startswith("act:") or action not in HUMAN_ACTIONS or minutes is None:
-            await query.answer("Unknown button.")
+            await _answer(query, "Unknown button.")
             return
         message = query.message
         incident_id = (self.store.telegram_incident_of(message.chat.id, message.message_id)
                        if message is not None else None)
         row = self.store.incident(incident_id) if incident_id else None
         if row is None:
-            await query.answer("I do not know this message's incident.")
+            await _answer(query, "I do not know this message's incident.")
             return
         if row["status"] == "closed":
-            await query.answer("This incident has already calmed down and closed.")
+            await _answer(query, "This incident has already calmed down and closed.")
             return
         now = self.now()
         self.pipeline.human_action(incident_id, action, person, now, minutes)
         done = DONE[action]
         if action == "snooze":
             done = f"Snoozed until {clock(now + timedelta(minutes=minutes), self.tz, now)}"
-        await query.answer(f"{done} by {person}.")
+        await _answer(query, f"{done} by {person}.")
         try:
             await self.sink.refresh(incident_id)
         except SinkUnavailable as exc:
@@ -248,6 +248,15 @@ def snooze_minutes(arg: str) -> float | None:
     if not (arg.isascii() and arg.isdigit()) or not 0 < int(arg) <= MAX_SNOOZE_MINUTES:
         return None
     return float(arg)
+
+
+async def _answer(query, text: str) -> None:
+    """Show the press's toast. Best effort: a press handled late (after a restart or an outage)
+    can no longer be answered ("query is too old"), and what it changed must still be shown."""
+    try:
+        await query.answer(text)
+    except TelegramError as exc:
+        log.debug("telegram: could not answer a button press: %s", exc)
 
 
 def _what(update: Update) -> str:
