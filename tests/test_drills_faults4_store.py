@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-from datetime import timedelta
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from connector_kit import coordinator, stored
 from conftest import T0, msg
+from fakes.telegram_api import FakeBotApi
+from test_drills_kill import ALERT_MARK, ALICE, PLAYBOOK, ROOT, Db, LoopThread, _start as kill_start
 from test_drills_faults import replay
 from webcare.clock import SimClock
 from webcare.engine import Engine
@@ -270,3 +277,89 @@ def test_an_edited_message_is_stored_once_with_the_edit_scored_and_alerted_once(
     pipeline.ingest("fb", Batch((msg("m1", COMPLAINT), msg("m2", COMPLAINT, author="u2")), "4"),
                     T0 + timedelta(minutes=3))
     assert scores(store)["m1"] == ("neg", 1) and store.count_messages() == 2 and len(fed) == 2
+
+
+# --- SIGTERM (a clean stop: systemd, docker stop) while an alert is on its way ------------------
+
+class AnswerHeldBotApi(FakeBotApi):
+    """The fake Bot API; the first alert it accepts is answered only once `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.accepted = threading.Event()
+        self.release: asyncio.Event | None = None
+
+    async def api_sendmessage(self, p: dict) -> dict:
+        result = await super().api_sendmessage(p)
+        if ALERT_MARK in str(p.get("text")) and not self.accepted.is_set():
+            self.release = asyncio.Event()
+            self.accepted.set()
+            await asyncio.wait_for(self.release.wait(), 30)
+        return result
+
+
+def test_sigterm_while_an_alert_is_in_flight_lets_it_land_so_it_is_not_sent_again(tmp_path):
+    """A clean stop cancelled the delivery that was waiting for Telegram's answer: Telegram had
+    the message, the store did not know, and the next start sent the alert again (kill -9 may
+    do that, a SIGTERM should not). The stop now waits for the alert in flight (15 s at most),
+    and says so."""
+    threads = LoopThread()
+    telegram = AnswerHeldBotApi()
+    threads.run(telegram.start())
+    telegram.add_chat(ALICE)
+    books = tmp_path / "playbooks"
+    books.mkdir()
+    (books / "drill.toml").write_text(PLAYBOOK, encoding="utf-8")
+    now = datetime.now(timezone.utc)
+    inbox(tmp_path, *(line_of(f"m{i}", "waar blijft mijn startnummer? Al drie keer gevraagd!", kind="mention",
+                              platform="mastodon", author={"id": "c1", "name": "Klant"},
+                              created_at=(now - timedelta(minutes=5 - i)).isoformat()) for i in range(3)))
+    config = tmp_path / "run.toml"
+    config.write_text(f"""
+[store]
+path = "run.db"
+[runner]
+jitter_seconds = 0.0
+[engine]
+playbooks_dir = "playbooks"
+[alerts]
+console = false
+[digest]
+enabled = false
+[telegram]
+token_env = "DRILL_TELEGRAM_TOKEN"
+api_base_url = "{telegram.base_url}"
+people = {{ alice = {ALICE} }}
+chats = {{ team = {ALICE} }}
+[[connectors]]
+type = "replay"
+name = "inbox"
+path = "inbox.jsonl"
+follow = true
+poll_seconds = 1.0
+""", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path]),
+           "DRILL_TELEGRAM_TOKEN": telegram.token}
+    db = Db(tmp_path / "run.db")
+    try:
+        first = kill_start(config, tmp_path, 1, env)
+        assert telegram.accepted.wait(60), (tmp_path / "run-1.log").read_text()
+        first.send_signal(signal.SIGTERM)
+        log = tmp_path / "run-1.log"
+        deadline = time.monotonic() + 30  # it waits for the answer; before, it stopped at once
+        while (first.poll() is None and "waiting for the alert" not in log.read_text()
+               and time.monotonic() < deadline):
+            time.sleep(0.02)
+        threads.loop.call_soon_threadsafe(telegram.release.set)
+        assert first.wait(30) == 0
+        second = kill_start(config, tmp_path, 2, env)
+        deadline = time.monotonic() + 60
+        while (db.pending() or not db.stored()) and time.monotonic() < deadline and second.poll() is None:
+            time.sleep(0.05)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(30) == 0
+    finally:
+        threads.run(telegram.stop())
+        threads.close()
+    sent = [m for m in telegram.messages.values() if ALERT_MARK in m["text"]]
+    assert db.pending() == 0 and len(sent) == 1, (tmp_path / "run-1.log").read_text()

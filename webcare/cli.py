@@ -222,6 +222,7 @@ def cmd_run(args) -> int:
             await pipeline.flush(clock.now())  # whatever a previous run left queued
             await run_live(pipeline, coordinators, now=clock.now, tick_seconds=r.tick_seconds, stop=stop)
         finally:
+            await pipeline.settle()  # an alert Telegram may have: recorded, not sent again later
             digests.shutdown(wait=False)
             if telegram:
                 await telegram.stop()

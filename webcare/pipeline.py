@@ -55,6 +55,7 @@ class Pipeline:
         self.state = self._load_state()
         self._down: set[str] = set()
         self._flushing = asyncio.Lock()
+        self._in_flight: asyncio.Future | None = None  # the delivery a stop must let land
 
     def _load_state(self):
         """The engine state as last committed: the snapshot with the events logged since
@@ -247,8 +248,12 @@ class Pipeline:
         for sink in self.sinks:
             for alert in self.store.pending(sink.name):
                 examples = self.store.get_messages(alert.message_ids[-EXAMPLES:])
+                # shielded: a stop cancels the flush, not a message the chat may already have,
+                # whose recording would be lost and which the next start would send again
+                self._in_flight = asyncio.ensure_future(self._deliver(sink, alert, examples, now))
+                self._in_flight.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved
                 try:
-                    ref = await sink.deliver(alert, examples)
+                    await asyncio.shield(self._in_flight)
                 except SinkUnavailable as exc:
                     if sink.name not in self._down:
                         log.warning("alert sink %s unavailable: %s (alerts stay queued)", sink.name, exc)
@@ -257,9 +262,26 @@ class Pipeline:
                 if sink.name in self._down:
                     log.info("alert sink %s recovered", sink.name)
                     self._down.discard(sink.name)
-                self.store.mark_delivered(alert.key, sink.name, now, ref)
                 sent += 1
         return sent
+
+    async def _deliver(self, sink: AlertSink, alert: Alert, examples, now: datetime) -> None:
+        ref = await sink.deliver(alert, examples)
+        self.store.mark_delivered(alert.key, sink.name, now, ref)
+
+    async def settle(self, timeout: float = 15.0) -> None:
+        """At a stop: wait for the alert delivery in flight to land and be recorded."""
+        task = self._in_flight
+        if task is None or task.done():
+            return
+        log.info("stopping: waiting for the alert being delivered")
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except asyncio.TimeoutError:
+            log.warning("stopping with an alert still being delivered after %.0f s: it may be sent "
+                        "again at the next start", timeout)
+        except Exception:  # noqa: BLE001 - it stays queued and is delivered at the next start
+            pass
 
 
 def _floor(at: datetime, step: timedelta) -> datetime:
