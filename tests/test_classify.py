@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from webcare.classify import Classifier, UrgencyContext, classify_record
+from webcare.classify.courtesy import without_courtesies
 from webcare.classify.vader_fast import FastVader
 from webcare.models import INTENTS, LABELS, Author, Message, MessageFormatError
 
@@ -109,6 +110,45 @@ def test_english_praise_and_complaint(clf):
     assert (praise.lang, praise.label, praise.intent) == ("en", "pos", "praise")
     rant = clf.score_text("Still waiting for my refund, this is unacceptable")
     assert (rant.lang, rant.label, rant.complaint) == ("en", "neg", True)
+
+
+# --- letter formulas -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Geachte heer/mevrouw,\n\nIk wacht nog steeds op mijn geld.\n\nMet vriendelijke groet,\nR. Bakker\nLindenlaan 14-B",
+    "Ik wacht nog steeds op mijn geld. Hartelijke groeten, Jan de Vries",
+    "Waar blijft mijn terugbetaling? Alvast bedankt voor uw reactie.\n\nMvg,\nAnja",
+    "Dear team, my parcel never arrived. Kind regards,\nJohn O'Neill",
+])
+def test_a_courteous_complaint_is_still_a_complaint_and_not_positive(clf, text):
+    s = clf.score_text(text)
+    assert s.complaint and s.intent == "complaint"
+    assert s.label != "pos" and s.compound <= 0
+
+
+def test_a_closing_weighs_as_nothing(clf):
+    bare = clf.score_text("Mijn pakket is nooit aangekomen.")
+    signed = clf.score_text("Mijn pakket is nooit aangekomen.\n\nMet vriendelijke groet,\nM. de Vries")
+    assert signed.compound == bare.compound < 0
+
+
+def test_thanks_that_only_look_like_a_closing_still_count(clf):
+    assert clf.score_text("Priya sorted my bill in 5 minutes. Cheers!").label == "pos"
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("Waar blijft het? Met vriendelijke groet / Kind regards,\nM. de Vries", "Waar blijft het?"),
+    ("Tot wanneer kan dat nog? Alvast bedankt. Gr, Pieter", "Tot wanneer kan dat nog?"),
+    ("Mijn moeder kan weer naar buiten.\n\nGroet, fam. Jansen", "Mijn moeder kan weer naar buiten."),
+    ("Lieve mensen van de klantenservice,\nhet werkt weer", "het werkt weer"),
+    # not closings: sarcasm, regards sent on, thanks, a message that is nothing but a formula
+    ("Alvast bedankt voor het gesprek met mijn baas 👏", None),
+    ("Zo geduldig in de app. Groetjes aan Mo!", None),
+    ("Great job. Cheers!", None),
+    ("Met vriendelijke groet", None),
+])
+def test_letter_formulas_are_taken_out_only_where_letters_have_them(text, kept):
+    assert without_courtesies(text) == (text if kept is None else kept)
 
 
 # --- other languages, short texts, hints -----------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Mapping
 
+from webcare.classify.courtesy import without_courtesies
 from webcare.classify.intent import classify_intent, mocking
 from webcare.classify.language import LanguageDetector
 from webcare.classify.cues import MOCK_PRAISE, SAFETY, SAFETY_NL, SARCASM, find_cues
@@ -84,7 +85,7 @@ class Classifier:
         text_lower = text.lower()  # once, for detection, cues, intent and wording
         guess = self._detector.detect(text, lang_hint, text_lower)
         lang = guess.lang
-        compound = self.polarity(text, lang).compound
+        compound = self.polarity(without_courtesies(text), lang).compound  # "Met vriendelijke groet" is no praise
         found = find_cues(text_lower, lang)
         # the words both wording models read, found once
         features = model_features(text_lower, self._wording_pairs)
