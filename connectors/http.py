@@ -62,8 +62,9 @@ async def request_json(session: aiohttp.ClientSession, method: str, url: str | U
     """Send one request and read its JSON body.
 
     Raises TransientError for what is worth retrying later: a timeout, a network error, any
-    5xx, and a 2xx whose body is not JSON. Every other status (4xx) is returned for the
-    caller to interpret, since only the platform knows what its error bodies mean.
+    5xx, a 2xx whose body is not JSON, and a 401 or 403 page that is not JSON (see
+    `not_the_platform`). Every other status (4xx) is returned for the caller to interpret,
+    since only the platform knows what its error bodies mean.
     """
     try:
         async with session.request(method, url, params=params, headers=headers) as resp:
@@ -71,12 +72,27 @@ async def request_json(session: aiohttp.ClientSession, method: str, url: str | U
             status, resp_headers, final_url = resp.status, resp.headers, str(resp.url)
     except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
         raise transport_error(what, exc) from None
+    return _json_answer(what, status, resp_headers, body, final_url)
+
+
+def _json_answer(what: str, status: int, headers: Mapping[str, str], body: bytes, url: str) -> JsonResponse:
     data = parse_json(body)
     if status >= 500:
         raise TransientError(f"{what}: server error HTTP {status}{_snippet(data, body)}")
     if 200 <= status < 300 and data is None:
         raise TransientError(f"{what}: HTTP {status} but the body is not JSON{_snippet(None, body)}")
-    return JsonResponse(status, resp_headers, data, final_url)
+    if data is None and not_the_platform(status, body):
+        raise TransientError(f"{what}: HTTP {status} with a page that is not the platform's answer "
+                             f"(a proxy or firewall in between?){_snippet(None, body)}")
+    return JsonResponse(status, headers, data, url)
+
+
+def not_the_platform(status: int, body: bytes) -> bool:
+    """A 401 or 403 whose body is a page, not JSON: a CDN's or firewall's block page
+    (Cloudflare, Reddit's network security) says nothing about the credentials, which every
+    JSON API refuses in JSON. Read as AuthFailed it stopped the connector until a restart;
+    it is a transient fault. An empty body stays the caller's to read."""
+    return status in (401, 403) and bool(body.strip())
 
 
 def transport_error(what: str, exc: BaseException) -> TransientError:
@@ -263,10 +279,7 @@ async def send_json(session: aiohttp.ClientSession, method: str, url: str | URL,
     """`request_json` for requests that carry a body (a JSON document or a form): a log-in."""
     raw = await request_raw(session, method, url, what=what, params=params, headers=headers,
                             json_body=json_body, form=form)
-    data = parse_json(raw.body)
-    if raw.ok and data is None:
-        raise TransientError(f"{what}: HTTP {raw.status} but the body is not JSON{_snippet(None, raw.body)}")
-    return JsonResponse(raw.status, raw.headers, data, raw.url)
+    return _json_answer(what, raw.status, raw.headers, raw.body, raw.url)
 
 
 def link_header(value: str | None) -> dict[str, str]:

@@ -321,6 +321,9 @@ class XConnector:
         except tweepy.HTTPException as exc:  # 5xx and other statuses
             raise TransientError(f"{label}: {_one_line(exc)}") from None
         except aiohttp.ContentTypeError as exc:  # an error page that is not JSON
+            if exc.status in (401, 403) and "html" in (exc.headers or {}).get("Content-Type", ""):
+                raise TransientError(f"{label}: HTTP {exc.status} with a page that is not X's answer "
+                                     f"(a proxy or firewall in between?)") from None
             raise _status_error(exc.status, label) from None
         except asyncio.TimeoutError:
             raise TransientError(f"{label}: no answer within {self.options.timeout_seconds:g} s") from None

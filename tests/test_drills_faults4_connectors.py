@@ -181,3 +181,22 @@ def test_a_log_in_redirected_to_another_host_does_not_send_the_password_there(na
     assert seen == []
     assert problems(out) == []
     assert "redirect" in out.said[0] and "localhost" in out.said[0], out.said
+
+
+# --- answers from something between us and the platform --------------------------------------
+
+BLOCKED = ("<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>"
+           "<h1>Sorry, you have been blocked</h1><p>Ray ID: 8f2a1c3d4e5f6a7b</p></body></html>")
+
+
+@pytest.mark.parametrize("name", JSON_APIS)
+@pytest.mark.parametrize("code", [401, 403])
+def test_a_firewall_page_with_401_or_403_is_not_taken_for_revoked_credentials(name, code):
+    """A CDN's or firewall's block page (Cloudflare in front of an instance, Reddit's "blocked
+    by network security") was read as the platform refusing the token: the connector stopped
+    until a restart and a system alert said authentication failed. The platforms answer a bad
+    token in JSON; an HTML page is backed off from, said once, and polling resumes by itself."""
+    out = asyncio.run(drill(BY_NAME[name], answer(code, BLOCKED)))
+    assert problems(out) == []
+    assert f"HTTP {code} with a page" in out.said[0] and "proxy or firewall" in out.said[0], out.said
+    assert name == "x" or "Sorry, you have been blocked" in out.said[0]  # tweepy keeps the page to itself
