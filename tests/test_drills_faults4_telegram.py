@@ -35,6 +35,32 @@ async def press(w: t_sink.World, chat: int, message_id: int, data: str) -> str:
 
 # --- flood control ---------------------------------------------------------------------------
 
+def test_a_command_reply_told_to_wait_a_day_does_not_freeze_alerts_and_buttons(tmp_path, caplog):
+    """Command replies waited out flood control inside the rate limiter, which holds back
+    every other request meanwhile: a 429 with retry_after=86400 on a /help reply stopped all
+    alerts, button answers and polling for a day."""
+    async def body(w: t_sink.World):
+        w.record(alert())
+        assert await w.flush() == 1
+        (shown,) = w.fake.sent(TEAM)
+        w.fake.fail_next("sendMessage", 429, retry_after=1)  # a short wait is waited out: one reply
+        w.fake.command(TEAM, w.fake.user(ALICE, "Alice"), "/help")
+        await w.fake.wait_for(lambda: len(w.fake.sent(TEAM)) == 2, SOON)
+        w.fake.fail_next("sendMessage", 429, retry_after=86400)
+        w.fake.command(TEAM, w.fake.user(ALICE, "Alice"), "/help")
+        await w.fake.wait_for(lambda: len(w.fake.method_calls("sendMessage")) == 4, SOON)
+        w.record(alert("b", title="Second storm"))
+        assert await asyncio.wait_for(w.flush(), SOON) == 1
+        assert "Second storm" in w.fake.sent(TEAM)[-1]["text"]
+        assert (await asyncio.wait_for(press(w, TEAM, shown["message_id"], "act:acknowledge"), SOON)
+                ).startswith("Acknowledged")
+
+    with caplog.at_level(logging.INFO):
+        t_sink.scenario(tmp_path, body)
+    refused = [m for m in said(caplog) if "86400" in m]
+    assert len(refused) == 1 and "reply" in refused[0] and "Traceback" not in refused[0]
+
+
 @pytest.mark.parametrize("retry_after", [86400, 10**12])
 def test_flood_control_of_a_day_holds_alerts_minutes_not_a_day(tmp_path, caplog, retry_after):
     """A retry_after of a day held every alert and escalation for a day; 10^12 s (a broken

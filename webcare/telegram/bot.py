@@ -9,6 +9,7 @@ transaction; the sink then re-renders every chat message of the incident.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import re
@@ -17,7 +18,7 @@ from typing import Awaitable, Callable
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
     TypeHandler, filters,
@@ -33,13 +34,14 @@ from webcare.telegram.format import (
     oncall_line, queue_text, severity_rank, status_text,
 )
 from webcare.telegram.rota import parse_duration, take_over_until
-from webcare.telegram.sink import NO_PREVIEW, TelegramSink
+from webcare.telegram.sink import NO_PREVIEW, TelegramSink, retry_seconds
 
 log = logging.getLogger(__name__)
 DigestProvider = Callable[[datetime], "str | Awaitable[str]"]
 QUEUE_DAYS = 7
 MAX_SNOOZE_MINUTES = 7 * 24 * 60  # as long as /mute goes
-REPLY_RETRIES = 2  # a command reply may wait out flood control twice (AIORateLimiter)
+REPLY_RETRIES = 2  # a command reply may wait out flood control twice ...
+REPLY_WAIT = 10  # ... for up to this many seconds each time
 LIVE = ("open", "acknowledged", "snoozed")
 DONE = {"acknowledge": "Acknowledged", "claim": "Claimed", "snooze": "Snoozed", "resolve": "Resolved",
         "reopen": "Reopened"}
@@ -238,8 +240,21 @@ class TelegramBot:
         return f"🙋 <b>{esc(person, 40)}</b> is on call until {clock(until, self.tz, now)}{took}."
 
     async def _send(self, chat_id: int, text: str, keyboard=None) -> None:
-        await self.sink.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
-                                         link_preview_options=NO_PREVIEW, rate_limit_args=REPLY_RETRIES)
+        """Reply in a chat. Flood control is waited out here, briefly: the rate limiter's own
+        retry holds back every other request while it waits (alerts, button answers, polling),
+        as long as Telegram asks; a retry_after of a day froze the bot for a day."""
+        for attempt in range(REPLY_RETRIES + 1):
+            try:
+                await self.sink.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                                                 link_preview_options=NO_PREVIEW)
+                return
+            except RetryAfter as exc:
+                seconds = retry_seconds(exc)
+                if attempt == REPLY_RETRIES or seconds > REPLY_WAIT:
+                    log.warning("telegram: a reply in chat %s (%s) is not sent: flood control asks to wait %g s",
+                                chat_id, self.directory.name_of_chat(chat_id), seconds)
+                    return
+                await asyncio.sleep(seconds)
 
 
 def snooze_minutes(arg: str) -> float | None:

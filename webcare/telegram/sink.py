@@ -305,7 +305,7 @@ class TelegramSink(AlertSink):
                 self._moved[chat_id] = exc.new_chat_id
                 result = await fn(exc.new_chat_id, *args)
         except RetryAfter as exc:
-            seconds = _retry_seconds(exc)
+            seconds = retry_seconds(exc)
             if seconds > MAX_FLOOD_WAIT:  # asking again early costs one more 429, waiting a day costs the alerts
                 self._warn_once("flood-cap", "Telegram flood control asks to wait %g s; alerts are tried "
                                 "again every %d s meanwhile", seconds, MAX_FLOOD_WAIT)
@@ -361,7 +361,7 @@ def _odd(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _retry_seconds(exc: RetryAfter) -> float:
+def retry_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():  # PTB 22 warns that the attribute becomes a timedelta
         warnings.simplefilter("ignore")
         value = exc.retry_after
