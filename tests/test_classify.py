@@ -103,6 +103,12 @@ def test_a_salutation_is_not_praise(clf):
     assert s.label != "pos" and s.intent != "praise"
 
 
+@pytest.mark.parametrize("text", ["Dank je wel voor niks", "Dankjewel voor niets, ik wacht al 3 weken"])
+def test_dutch_thanks_for_nothing_is_a_complaint(clf, text):
+    s = clf.score_text(text)
+    assert (s.label, s.intent, s.complaint) == ("neg", "complaint", True)
+
+
 # --- English -------------------------------------------------------------------------
 
 def test_english_praise_and_complaint(clf):

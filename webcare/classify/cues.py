@@ -336,6 +336,7 @@ COMPLAINT_WORDS = cue(
     r"klacht\w*", r"klaag\w*", "klagen", "opgelicht", r"oplicht\w*", "schandalig", "waardeloos",
     "waardeloze", "belachelijk", "klantonvriendelijk", "slechte service", "slechte klantenservice",
     "nooit meer", "teleurgesteld", "onacceptabel", "bedankt voor niks", "bedankt voor niets",
+    r"(?:dank (?:je|u|jullie)|dankjewel|dankuwel)(?: wel)? voor (?:niks|niets)",
     r"niet normaal(?! (?:lekker|goed|mooi|leuk|snel|vet|gaaf|blij|tof|aardig|vriendelijk))", "doe normaal", "dikke vinger", "klaar mee", r"(?:niet|totaal niet) blij", "diep triest",
     "kinderachtig", "dit kan (?:echt )?niet", r"nog (?:één|een) keer (?:zo'?n|dit|dat|zoiets)",
     r"one more (?:time|mistake|bill|delay)(?: like this)? and", r"hoe (?:vaak|lang) (?:moet|moeten) (?:ik|we)",
@@ -529,6 +530,7 @@ MOCK_PRAISE = cue(
 SARCASM = cue(
     "sarcasm",
     "#not", r"yeah,? right", r"ja,? ja", "jaja", "lekker bezig", "goed bezig hoor", r"bedankt voor (?:niks|niets)",
+    r"(?:dank (?:je|u|jullie)|dankjewel|dankuwel)(?: wel)? voor (?:niks|niets)",
     "thanks for nothing", "what a joke", r"oh (?:good|great|joy|lovely|wonderful|fantastic|brilliant),? (?:another|more|just what)",
     r"coincidence\?", r"toeval\?", r"interessante definitie", r"interesting definition")
 
