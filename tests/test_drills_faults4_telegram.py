@@ -83,6 +83,36 @@ def test_flood_control_of_a_day_holds_alerts_minutes_not_a_day(tmp_path, caplog,
     assert not [m for m in told if "Traceback" in m]
 
 
+# --- the token ------------------------------------------------------------------------------------
+
+def test_a_token_revoked_while_running_keeps_the_alerts_and_buttons_work_again_when_it_is_back(tmp_path, caplog):
+    """One 401 on getUpdates ended python-telegram-bot's polling loop for good: once the token
+    worked again alerts went out, but no button press or command was ever answered."""
+    other = "123456789:AAsomeoneElsesTokenForTests-987654"
+
+    async def body(w: t_sink.World):
+        good = w.fake.token
+        polls = len(w.fake.method_calls("getUpdates"))
+        await w.fake.revoke(other)
+        await w.fake.wait_for(lambda: len(w.fake.method_calls("getUpdates")) > polls + 1, SOON)
+        w.record(alert())
+        for _ in range(3):
+            assert await w.flush() == 0
+        assert w.store.pending_count("telegram") == 1  # kept, not marked sent
+        assert len(w.fake.method_calls("sendMessage")) == 3  # one try a flush: no loop
+        await w.fake.revoke(good)
+        assert await w.flush() == 1
+        (shown,) = w.fake.sent(TEAM)
+        assert (await press(w, TEAM, shown["message_id"], "act:claim")).startswith("Claimed")
+
+    with caplog.at_level(logging.INFO):
+        t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert not [m for m in told if "Traceback" in m]
+    assert sum("token" in m for m in told) == 2, told  # the sink's alerts and the polling, once each
+    assert other not in caplog.text and t_sink.FakeBotApi().token not in caplog.text
+
+
 # --- answers that are not what they claim ---------------------------------------------------------
 
 @pytest.mark.parametrize("status, answer", [

@@ -14,12 +14,14 @@ import asyncio
 import logging
 import os
 from datetime import datetime
+from http import HTTPStatus
 from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+from telegram.request import HTTPXRequest
 
 from webcare.pipeline import Pipeline
 from webcare.settings import SettingsError
@@ -94,6 +96,21 @@ def api_base_url(configured: str) -> str:
     if "{token}" in url or url.endswith("/bot"):
         return url
     return url + "/bot"
+
+
+class TokenRefused(NetworkError):
+    """A 401 while polling, retried like an outage rather than ending the polling."""
+
+
+class PollingRequest(HTTPXRequest):
+    """getUpdates' connection. python-telegram-bot ends polling for good at one 401, so once a
+    refused token worked again alerts went out but no button or command was ever answered."""
+
+    async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        if code == HTTPStatus.UNAUTHORIZED:
+            raise TokenRefused("Unauthorized")
+        return code, payload
 
 
 class TelegramHandle:
@@ -176,7 +193,10 @@ class TelegramHandle:
         return True
 
     def _poll_error(self, exc: TelegramError) -> None:
-        if isinstance(exc, Conflict):
+        if isinstance(exc, TokenRefused):
+            self._went_down("Telegram refuses the bot token (revoked?): button presses and commands "
+                            "are not received until it is accepted again", "token")
+        elif isinstance(exc, Conflict):
             self._went_down("another process is polling Telegram with this bot token (a second "
                             "webcare?): button presses and commands may reach it instead; stop it",
                             "conflict")
@@ -223,6 +243,7 @@ async def start_telegram(config, pipeline: Pipeline, now: Callable[[], datetime]
     redactor.install()
     # updates are handled side by side: an Acknowledge must not wait for someone's /digest
     app = (ApplicationBuilder().token(token).base_url(api_base_url(cfg.api_base_url))
+           .get_updates_request(PollingRequest(connection_pool_size=1))
            .rate_limiter(AIORateLimiter(max_retries=0)).job_queue(None)
            .concurrent_updates(CONCURRENT_UPDATES).build())
     sink = TelegramSink(pipeline.store, directory, now=now, tz=tz)
