@@ -109,6 +109,12 @@ def test_dutch_thanks_for_nothing_is_a_complaint(clf, text):
     assert (s.label, s.intent, s.complaint) == ("neg", "complaint", True)
 
 
+def test_asking_for_haste_is_no_praise(clf):
+    # "zo snel mogelijk" asks for speed; "snel geleverd" praises it
+    assert clf.score_text("Kunnen jullie dit zo snel mogelijk oplossen?").label == "neu"
+    assert clf.score_text("Super snel geleverd!").label == "pos"
+
+
 # --- English -------------------------------------------------------------------------
 
 def test_english_praise_and_complaint(clf):
