@@ -32,13 +32,36 @@ from webcare.models import Batch, Message, MessageFormatError, Rejected, json_ty
 
 DEFAULT_TIMEOUT = 30.0
 USER_AGENT = "webcare"
+MAX_BODY = 32 << 20  # bytes of an answer, after decompression; pages are at most a few MB
+
+
+class _CappedResponse(aiohttp.ClientResponse):
+    """A response whose body is read only up to MAX_BODY. aiohttp reads a body whole, after
+    decompressing it: a 160 kB gzip bomb (or an endless answer within the timeout) had the bot
+    hold 320 MB, and a few MB of it would have had it killed for want of memory."""
+
+    async def read(self) -> bytes:
+        if self._body is None:
+            body = bytearray()
+            try:
+                async for chunk in self.content.iter_any():
+                    body += chunk
+                    if len(body) > MAX_BODY:
+                        raise aiohttp.ClientPayloadError(
+                            f"the answer is larger than {MAX_BODY >> 20} MiB; not read further")
+            except BaseException:
+                self.close()
+                raise
+            self._body = bytes(body)
+        return await super().read()
 
 
 def new_session(timeout_seconds: float = DEFAULT_TIMEOUT, *,
                 headers: Mapping[str, str] | None = None) -> aiohttp.ClientSession:
-    """A session whose every request gives up after `timeout_seconds` (call inside the loop)."""
+    """A session whose every request gives up after `timeout_seconds` and reads at most
+    MAX_BODY of an answer (call inside the loop)."""
     return aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=timeout_seconds),
+        timeout=aiohttp.ClientTimeout(total=timeout_seconds), response_class=_CappedResponse,
         headers={"User-Agent": USER_AGENT, **(headers or {})})
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import tracemalloc
+import zlib
 from typing import Any, Callable
 
 import pytest
@@ -20,6 +22,8 @@ from aiohttp import web
 import test_connector_x as t_x
 from connector_kit import coordinator, status, stored
 from conftest import T0
+from connectors import TransientError
+from connectors.http import MAX_BODY, new_session, request_json
 from fakes.x_api import FakeXApi
 from test_drills_connectors import (
     BY_NAME, FAILING_POLLS, POLICY, Outcome, Platform, Recorder, _ids, _undisturbed, problems,
@@ -200,3 +204,43 @@ def test_a_firewall_page_with_401_or_403_is_not_taken_for_revoked_credentials(na
     assert problems(out) == []
     assert f"HTTP {code} with a page" in out.said[0] and "proxy or firewall" in out.said[0], out.said
     assert name == "x" or "Sorry, you have been blocked" in out.said[0]  # tweepy keeps the page to itself
+
+
+def gzip_bomb(mib: int) -> bytes:
+    """A JSON page of `mib` MiB of blanks, gzip-compressed to a few hundred kB."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    blank = b" " * (1 << 20)
+    return b"".join([packer.compress(b'{"data": ['), *(packer.compress(blank) for _ in range(mib)),
+                     packer.compress(b"]}"), packer.flush()])
+
+
+def test_a_gzip_bomb_is_refused_past_max_body_without_the_memory_it_would_take():
+    """aiohttp read a body whole after decompressing it: an 80 MiB page packed in ~300 kB made
+    the bot hold twice that, and a few MB of such gzip would have had it killed for memory."""
+    bomb = gzip_bomb(80)
+
+    async def handler(request):
+        if request.path == "/bomb":
+            return web.Response(body=bomb, headers={"Content-Encoding": "gzip",
+                                                    "Content-Type": "application/json"})
+        return web.json_response({"data": []})
+
+    async def scenario():
+        runner, base = await serve(handler)
+        try:
+            async with new_session(5) as session:
+                tracemalloc.start()
+                try:
+                    with pytest.raises(TransientError) as refused:
+                        await request_json(session, "GET", f"{base}/bomb", what="x /bomb")
+                    peak = tracemalloc.get_traced_memory()[1]
+                finally:
+                    tracemalloc.stop()
+                fine = await request_json(session, "GET", f"{base}/page", what="x /page")
+        finally:
+            await runner.cleanup()
+        return str(refused.value), peak, fine.data
+
+    said, peak, after = asyncio.run(scenario())
+    assert "larger than 32 MiB" in said and peak < 3 * MAX_BODY, (said, peak >> 20)
+    assert after == {"data": []}  # the session works on
