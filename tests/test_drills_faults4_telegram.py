@@ -231,3 +231,37 @@ def test_a_press_on_an_incident_from_before_a_database_reset_is_answered(tmp_pat
 
     t_sink.scenario(tmp_path, body)
     assert not said(caplog)
+
+
+async def until(predicate, seconds: float = SOON) -> None:
+    """Wait for what no request of the fake marks (a log line); bounded, not timed."""
+    for _ in range(int(seconds * 100)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not reached")
+
+
+def test_a_press_during_flood_control_shows_in_the_chat_once_the_wait_is_over(tmp_path, caplog):
+    """A press while flood control lasted changed the incident, but its messages were never
+    re-rendered: the group kept showing the Acknowledge button and nobody's name."""
+    async def body(w: t_sink.World):
+        w.record(alert())
+        assert await w.flush() == 1
+        (shown,) = w.fake.sent(TEAM)
+        w.fake.fail_next("sendMessage", 429, retry_after=30)
+        w.record(alert("b", title="Second storm"))
+        assert await w.flush() == 0
+        assert (await press(w, TEAM, shown["message_id"], "act:acknowledge")).startswith("Acknowledged")
+        await until(lambda: any("could not be updated" in r.getMessage() for r in caplog.records))
+        assert "Acknowledged by alice" not in w.fake.messages[(TEAM, shown["message_id"])]["text"]
+        w.clock.advance(31)
+        await w.sink.release_held()  # the bot's round every 30 s
+        assert "Acknowledged by alice" in w.fake.messages[(TEAM, shown["message_id"])]["text"]
+        edits = len(w.fake.method_calls("editMessageText"))
+        await w.sink.release_held()
+        assert len(w.fake.method_calls("editMessageText")) == edits  # once
+        assert await w.flush() == 1 and len(w.fake.sent(TEAM)) == 2
+
+    with caplog.at_level(logging.WARNING):
+        t_sink.scenario(tmp_path, body)

@@ -113,6 +113,7 @@ class TelegramSink(AlertSink):
         self._lock = asyncio.Lock()
         self._warned: set[str] = set()
         self._moved: dict[int, int] = {}  # a configured group -> the supergroup it became
+        self._stale: set[str] = set()  # incidents changed by a button whose messages wait for a refresh
 
     def attach(self, bot) -> None:
         self.bot = bot
@@ -128,6 +129,7 @@ class TelegramSink(AlertSink):
             reached = False
             for step in steps:
                 reached |= await self._do(step, alert, examples, text, keyboard, now)
+            self._stale.discard(alert.incident)  # its messages show what people did
             fallback = self.directory.chat_of(self.directory.cfg.fallback_recipient)
             if steps and not reached and fallback is not None and fallback not in {s.chat_id for s in steps}:
                 # every chat it was meant for refused the bot: never let the alert vanish
@@ -167,23 +169,38 @@ class TelegramSink(AlertSink):
                     sent += 1
                 else:
                     self.store.drop_telegram_hold(incident_id, chat_id)  # the chat refuses the bot
+            for incident_id in sorted(self._stale):
+                try:
+                    await self._refresh(incident_id, now)
+                except SinkUnavailable:
+                    break
             return sent
 
     async def refresh(self, incident_id: str) -> int:
-        """Re-render every chat message of an incident (after a button press); silent edits."""
+        """Re-render every chat message of an incident (after a button press); silent edits.
+
+        One that cannot be made now (flood control, an outage) is made by a later
+        `release_held`, or the chat would never show who pressed."""
         async with self._lock:
-            now = self._ready()
-            alert = self.store.latest_alert(incident_id)
-            if alert is None:
-                return 0
-            examples = self._examples(alert)
-            text, keyboard = self._render(alert, examples, self._targets(alert, now))
-            done = 0
-            for chat_id, row in self.store.telegram_current(incident_id).items():
-                await self._do(Step("edit", chat_id, row["message_id"]), alert, examples, text,
-                               keyboard, now, superseded_ok=False)
-                done += 1
-            return done
+            try:
+                return await self._refresh(incident_id, self._ready())
+            except SinkUnavailable:
+                self._stale.add(incident_id)
+                raise
+
+    async def _refresh(self, incident_id: str, now: datetime) -> int:
+        alert = self.store.latest_alert(incident_id)
+        if alert is None:
+            return 0
+        examples = self._examples(alert)
+        text, keyboard = self._render(alert, examples, self._targets(alert, now))
+        done = 0
+        for chat_id, row in self.store.telegram_current(incident_id).items():
+            await self._do(Step("edit", chat_id, row["message_id"]), alert, examples, text,
+                           keyboard, now, superseded_ok=False)
+            done += 1
+        self._stale.discard(incident_id)
+        return done
 
     # --- internals ----------------------------------------------------------------------
     def _ready(self) -> datetime:
