@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
+import struct
 import tracemalloc
 import zlib
 from typing import Any, Callable
@@ -244,3 +246,50 @@ def test_a_gzip_bomb_is_refused_past_max_body_without_the_memory_it_would_take()
     said, peak, after = asyncio.run(scenario())
     assert "larger than 32 MiB" in said and peak < 3 * MAX_BODY, (said, peak >> 20)
     assert after == {"data": []}  # the session works on
+
+
+# --- already right: regression guards ----------------------------------------------------------
+
+async def trickled(request):  # headers at once, then a byte every 50 ms: 2 s for the body
+    resp = web.StreamResponse(headers={"Content-Type": "application/json", "Content-Length": "40"})
+    await resp.prepare(request)
+    for byte in b'{"data": []}'.ljust(40):
+        if request.transport is None or request.transport.is_closing():
+            break  # the client gave up
+        await resp.write(bytes([byte]))
+        await asyncio.sleep(0.05)
+    return resp
+
+
+async def reset(request):  # part of the body, then a TCP reset
+    resp = web.StreamResponse(headers={"Content-Type": "application/json", "Content-Length": "100"})
+    await resp.prepare(request)
+    await resp.write(b'{"data": [')
+    request.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                          struct.pack("ii", 1, 0))
+    request.transport.abort()
+    return resp
+
+
+async def corrupt_gzip(request):
+    return web.Response(body=b"\x1f\x8b\x08\x00" + b"not gzip at all" * 4,
+                        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize("handler, why", [
+    (trickled, "no answer within the timeout"),  # the timeout is a total one, not per read
+    (reset, "ClientPayloadError"),
+    (corrupt_gzip, "Can not decode content-encoding: gzip"),
+], ids=["trickle-past-timeout", "reset-mid-body", "corrupt-gzip"])
+def test_a_body_that_trickles_is_reset_or_cannot_be_unpacked_is_a_transient_error(handler, why):
+    async def scenario():
+        runner, base = await serve(handler)
+        try:
+            async with new_session(0.3) as session:
+                with pytest.raises(TransientError) as caught:
+                    await request_json(session, "GET", f"{base}/page", what="x /page")
+        finally:
+            await runner.cleanup()
+        return str(caught.value)
+
+    assert why in asyncio.run(scenario())
