@@ -103,10 +103,18 @@ def test_a_salutation_is_not_praise(clf):
     assert s.label != "pos" and s.intent != "praise"
 
 
-@pytest.mark.parametrize("text", ["Dank je wel voor niks", "Dankjewel voor niets, ik wacht al 3 weken"])
+@pytest.mark.parametrize("text", [
+    "Dank je wel voor niks", "Dankjewel voor niets, ik wacht al 3 weken",
+    "Ik ben niet tevreden over de service.", "Het is echt niet te doen met jullie klantenservice.",
+])
 def test_dutch_thanks_for_nothing_is_a_complaint(clf, text):
     s = clf.score_text(text)
     assert (s.label, s.intent, s.complaint) == ("neg", "complaint", True)
+
+
+def test_sent_from_pillar_to_post_is_a_complaint(clf):
+    s = clf.score_text("Ik word van het kastje naar de muur gestuurd.")
+    assert (s.intent, s.complaint) == ("complaint", True)
 
 
 def test_asking_for_haste_is_no_praise(clf):
