@@ -146,6 +146,22 @@ def test_an_answer_that_is_not_a_message_keeps_the_alert_queued_and_is_said_once
 
 # --- chats that will not take the alert ------------------------------------------------------
 
+def test_a_command_in_a_group_where_the_bot_may_not_write_is_said_once_not_a_traceback_each(tmp_path, caplog):
+    """A reply Telegram refused (here: the group lets no member write) ended the handler with a
+    traceback, once for every command typed there."""
+    async def body(w: t_sink.World):
+        w.fake.read_only.add(TEAM)
+        for n in range(2):
+            w.fake.command(TEAM, w.fake.user(ALICE, "Alice"), "/help")
+            await w.fake.wait_for(lambda: len(w.fake.method_calls("sendMessage")) == n + 1, SOON)
+        w.fake.command(ALICE, w.fake.user(ALICE, "Alice"), "/help")  # her own chat still works
+        await w.fake.wait_for(lambda: w.fake.sent(ALICE), SOON)
+
+    t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert len(told) == 1 and "team" in told[0] and "Traceback" not in told[0], told
+
+
 def test_a_group_where_the_bot_may_not_write_is_said_once_and_the_others_get_every_alert(tmp_path, caplog):
     """"not enough rights to send text messages" was taken for refused HTML: each alert was
     sent twice more to that group (as plain text) and logged twice as an error."""

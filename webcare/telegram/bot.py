@@ -67,6 +67,7 @@ class TelegramBot:
         self.tz = tz
         self.digest_provider = digest_provider or counts_digest(self.store, tz)
         self._refused: set[tuple] = set()
+        self._unanswered: set[int] = set()  # chats a reply could not be sent to (said once)
 
     def install(self, app: Application) -> None:
         app.add_handler(TypeHandler(Update, self.guard), group=-1)
@@ -247,6 +248,7 @@ class TelegramBot:
             try:
                 await self.sink.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
                                                  link_preview_options=NO_PREVIEW)
+                self._unanswered.discard(chat_id)
                 return
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
@@ -255,6 +257,12 @@ class TelegramBot:
                                 chat_id, self.directory.name_of_chat(chat_id), seconds)
                     return
                 await asyncio.sleep(seconds)
+            except TelegramError as exc:  # e.g. a group where the bot may not write: said once
+                level = logging.DEBUG if chat_id in self._unanswered else logging.WARNING
+                self._unanswered.add(chat_id)
+                log.log(level, "telegram: cannot reply in chat %s (%s): %s", chat_id,
+                        self.directory.name_of_chat(chat_id), exc)
+                return
 
 
 def snooze_minutes(arg: str) -> float | None:
