@@ -132,6 +132,11 @@ def test_english_praise_and_complaint(clf):
     assert (rant.lang, rant.label, rant.complaint) == ("en", "neg", True)
 
 
+@pytest.mark.parametrize("text", ["Love the new menu!", "Loving your new app"])
+def test_loving_something_of_ours_is_praise(clf, text):
+    assert clf.score_text(text).intent == "praise"
+
+
 # --- letter formulas -------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [

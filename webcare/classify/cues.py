@@ -484,6 +484,7 @@ COMPLIMENT = cue(
     r"(?<!on )(?<!the )(?<!at )(?<!over )top(?! up| of| ten| \d)", "toppie", r"topper\w*", r"compliment(?:en|je|jes)?", "chapeau", r"kanjers?", "held", "helden",
     r"(?:goed|snel|super|prima|fijn) geholpen", "aanrader", "tevreden", "goed opgelost",
     r"great (?:service|job|help)", "well done", "awesome", "amazing", r"love (?:it|you)",
+    r"(?<!would )(?<!'d )(?:love|loving|loved) (?:the|your|this|these|our|my) (?:new )?\w+",
     "helpful", "excellent", r"(?:snel|keurig|netjes|prima|goed) (?:geleverd|bezorgd|opgelost|geregeld)",
     r"(?:blij|tevreden) mee", r"(?:zeker|graag) (?:weer|nog eens)", r"(?:geen (?:enkel |enkele )?(?:probleem|problemen|klachten|gedoe|gezeur|storing|storingen|discussie))",
     "zonder gedoe", r"zo kan het (?:dus )?ook", "keurig", r"(?:brilliant|fantastic|superb|outstanding)", r"(?:absolute|total) (?:star|legend)s?",
