@@ -140,9 +140,10 @@ def classify_rows(n: int, timings: dict) -> list[Row]:
 
 def engine_rows(n: int, timings: dict) -> list[Row]:
     out, timings["engine"] = run([str(BENCH / "bench_engine.py"), str(n)], 1800)
-    return [Row("engine", f"all bundled playbooks, {n:,} msgs + minute ticks",
-                f"{number(out, 'engine, messages only'):,.0f} msg/s",
-                f"bare VADER {number(out, 'bare VADER (yardstick)'):,.0f} msg/s")]
+    events = number(out, "engine  ")
+    return [Row("engine", f"all bundled playbooks, {n:,} msgs + minute ticks (fastest of 3)",
+                f"{events:,.0f} events/s", f"bare VADER {number(out, 'bare VADER (yardstick)'):,.0f} msg/s",
+                ">= 50,000 events/s", "yes" if events >= 50_000 else "NO")]
 
 
 def latency_rows(seconds: float, timings: dict) -> list[Row]:
