@@ -33,6 +33,7 @@ from connectors.http import (
     Pause, RebasedSession, expect, from_epoch, header_number, new_session, onward,
     transport_error, unexpected,
 )
+from connectors.http import rejected as repaired_rejected  # `rejected` names the lists below
 from webcare.models import Author, Batch, Message, MessageFormatError, Rejected, parse_time
 from webcare.settings import at_least, env_name, positive, setting
 
@@ -415,8 +416,8 @@ def _parse(rejected: list[Rejected], source: str, item: Any,
 def _reject(source: str, item: Any, exc: Exception) -> Rejected:
     item_id = item.get("id") if isinstance(item, dict) else None
     error = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
-    return Rejected(f"{source} {item_id if item_id else '(no id)'}", error,
-                    json.dumps(item, ensure_ascii=False, sort_keys=True, default=repr))
+    return repaired_rejected(f"{source} {item_id if item_id else '(no id)'}", error,
+                             json.dumps(item, ensure_ascii=False, sort_keys=True, default=repr))
 
 
 def _snowflake(value: Any) -> str:

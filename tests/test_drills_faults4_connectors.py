@@ -21,11 +21,13 @@ from typing import Any, Callable
 import pytest
 from aiohttp import web
 
+import test_connector_mastodon as t_mastodon
 import test_connector_x as t_x
 from connector_kit import coordinator, status, stored
 from conftest import T0
 from connectors import TransientError
 from connectors.http import MAX_BODY, new_session, request_json
+from fakes.mastodon_api import FakeMastodon
 from fakes.x_api import FakeXApi
 from test_drills_connectors import (
     BY_NAME, FAILING_POLLS, POLICY, Outcome, Platform, Recorder, _ids, _undisturbed, problems,
@@ -293,3 +295,54 @@ def test_a_body_that_trickles_is_reset_or_cannot_be_unpacked_is_a_transient_erro
         return str(caught.value)
 
     assert why in asyncio.run(scenario())
+
+
+# --- an emoji cut in half, in an item that is quarantined --------------------------------------
+
+CUT = "\ud83d"  # the first half of 😡: what an API that cuts text at a UTF-16 unit sends as "\ud83d"
+
+
+def test_a_quarantined_mastodon_post_with_half_an_emoji_does_not_hold_up_its_stream(store):
+    """The text of a stored message had lone surrogates repaired, but a quarantined item's raw
+    JSON kept them: SQLite could not encode it, the whole batch failed at every poll (a
+    traceback each time) and no post of that hashtag after it was ever stored."""
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeMastodon() as api:
+            t_mastodon.seed(api)
+            someone = api.accounts["110003"]
+            api.status(someone, "", T0, tags=("zuiderloop",), raw={
+                "id": "999", "created_at": "gisteren", "content": f"<p>Waar is mijn medaille {CUT}</p>",
+                "account": someone, "visibility": "public"})
+            later = api.status(someone, "<p>#zuiderloop nog steeds niets</p>", T0, tags=("zuiderloop",))
+            conn = t_mastodon.connector(api, clock)
+            try:
+                coord = coordinator(store, conn, clock)
+                await coord.poll()
+            finally:
+                await conn.aclose()
+        return later
+
+    later = asyncio.run(scenario())
+    assert later in stored(store) and status(store)["status"] == "ok"
+    (bad,) = store.quarantined()
+    assert bad["source"] == "mastodon status 999" and "\ufffd" in bad["raw"] and "gisteren" in bad["error"]
+
+
+def test_a_quarantined_x_post_with_half_an_emoji_does_not_hold_up_its_stream(store):
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeXApi() as api:
+            t_x.seed(api)
+            api.tweet(t_x.tid(150), "2003", "", t_x.at(-5), mentions=(t_x.BRAND,), raw={
+                "id": t_x.tid(150), "text": f"@zuiderloop {CUT}", "author_id": "2003", "created_at": "gisteren"})
+            conn = t_x.connector(api, clock)
+            try:
+                await coordinator(store, conn, clock).poll()
+            finally:
+                await conn.aclose()
+
+    asyncio.run(scenario())
+    assert t_x.tid(124) in stored(store) and status(store)["status"] == "ok"
+    (bad,) = store.quarantined()
+    assert bad["source"] == f"x post {t_x.tid(150)}" and "\ufffd" in bad["raw"]
