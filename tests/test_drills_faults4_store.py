@@ -363,3 +363,121 @@ poll_seconds = 1.0
         threads.close()
     sent = [m for m in telegram.messages.values() if ALERT_MARK in m["text"]]
     assert db.pending() == 0 and len(sent) == 1, (tmp_path / "run-1.log").read_text()
+
+
+# --- the database file deleted or replaced while `webcare run` runs ---------------------------
+
+def test_a_store_refuses_to_write_to_a_file_deleted_or_replaced_under_it(tmp_path, store):
+    """SQLite's open connection went on writing to the file it had: after a restore over it, to
+    a file no one would read again; after a delete, to one that vanished at the stop."""
+    pipeline = Pipeline(store, Engine(load_dir(None)), [])
+    pipeline.ingest("fb", Batch((msg("m1"),), "1"), T0)
+    backup = tmp_path / "backup.db"
+    Store(backup).close()
+    (tmp_path / "test.db").rename(tmp_path / "old.db")
+    backup.rename(tmp_path / "test.db")  # restored: another file at the path
+    with pytest.raises(StoreError, match=r"test\.db: .*was replaced while webcare was running"):
+        pipeline.ingest("fb", Batch((msg("m2"),), "2"), T0)
+    (tmp_path / "test.db").unlink()
+    with pytest.raises(StoreError, match="was deleted while webcare was running"):
+        pipeline.ingest("fb", Batch((msg("m2"),), "2"), T0)
+    assert not (tmp_path / "test.db").exists()  # and no reader made an empty one there
+    assert store.write_back() and Store(tmp_path / "test.db").count_messages() == 1
+
+
+def mentions(n: int, first: int = 0) -> list[dict]:
+    now = datetime.now(timezone.utc)
+    return [line_of(f"m{i}", "waar blijft mijn startnummer? Al drie keer gevraagd!", kind="mention",
+                    platform="mastodon", author={"id": "c1", "name": "Klant"},
+                    created_at=(now - timedelta(minutes=30 - i)).isoformat()) for i in range(first, first + n)]
+
+
+def run_config(tmp_path: Path, extra: str = "") -> Path:
+    books = tmp_path / "playbooks"
+    books.mkdir(exist_ok=True)
+    (books / "drill.toml").write_text(PLAYBOOK, encoding="utf-8")
+    config = tmp_path / "run.toml"
+    config.write_text(f"""
+[store]
+path = "run.db"
+[runner]
+jitter_seconds = 0.0
+[engine]
+playbooks_dir = "playbooks"
+[alerts]
+console = false
+jsonl_path = "alerts.jsonl"
+[digest]
+enabled = false
+{extra}
+[[connectors]]
+type = "replay"
+name = "inbox"
+path = "inbox.jsonl"
+follow = true
+poll_seconds = 0.5
+""", encoding="utf-8")
+    return config
+
+
+def wait_for(what, proc: subprocess.Popen, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not what() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return bool(what())
+
+
+def append(path: Path, lines: list[dict]) -> None:
+    with open(path, "ab") as fh:
+        fh.write(b"".join(json.dumps(x).encode() + b"\n" for x in lines))
+
+
+def test_webcare_run_stops_when_its_database_is_replaced_or_deleted_and_loses_nothing(tmp_path):
+    """Before: the bot ran on without a word, writing to the file it had open. A restored
+    backup never saw what came after it, and a deleted database vanished at the next stop
+    (the restart began a new one from scratch and alerted again). Now `webcare run` stops
+    within a second, exit 1, saying which file and what happened; a deleted one is written
+    back first. The next start carries on from the file at the path, and every message is
+    stored once; after the write-back no alert is written twice (after a restore, what the
+    backup did not know is alerted again: it cannot know)."""
+    config = run_config(tmp_path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    db, path = Db(tmp_path / "run.db"), inbox(tmp_path, *mentions(1))
+    proc = kill_start(config, tmp_path, 1, env)
+    try:
+        assert wait_for(lambda: db.stored() == 1, proc), (tmp_path / "run-1.log").read_text()
+        import sqlite3
+        source, backup = sqlite3.connect(tmp_path / "run.db"), sqlite3.connect(tmp_path / "backup.db")
+        source.backup(backup)
+        source.close(), backup.close()
+        append(path, mentions(2, first=1))
+        assert wait_for(lambda: db.stored() == 3, proc)
+        (tmp_path / "backup.db").replace(tmp_path / "run.db")  # a backup restored over it
+        assert proc.wait(20) == 1
+        log = (tmp_path / "run-1.log").read_text()
+        assert f"webcare: {tmp_path / 'run.db'} was replaced while webcare was running" in log
+        assert db.stored() == 1  # the restored file as it was: nothing written into it, or elsewhere
+
+        alerted = len((tmp_path / "alerts.jsonl").read_text().splitlines())
+        proc = kill_start(config, tmp_path, 2, env)  # on from the backup's cursor
+        assert wait_for(lambda: db.stored() == 3, proc)
+        (tmp_path / "run.db").unlink()  # deleted (the -wal and -shm stay, held open)
+        assert proc.wait(20) == 1
+        assert "was deleted while webcare was running" in (tmp_path / "run-2.log").read_text()
+        assert "written back from the open database" in (tmp_path / "run-2.log").read_text()
+        assert db.stored() == 3
+
+        append(path, mentions(1, first=3))
+        proc = kill_start(config, tmp_path, 3, env)
+        assert wait_for(lambda: db.stored() == 4, proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert sorted(r[0] for r in db.query("SELECT id FROM messages")) == ["m0", "m1", "m2", "m3"]
+    written = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
+    keys = [(a["incident"], a["seq"]) for a in written[alerted:]]
+    assert keys and len(keys) == len(set(keys)), keys
+    assert db.query("PRAGMA integrity_check") == [("ok",)]

@@ -19,6 +19,7 @@ from webcare.settings import SettingsError
 from webcare.store import StoreError
 
 log = logging.getLogger("webcare")
+STORE_CHECK_SECONDS = 1.0  # how often `webcare run` looks whether its database file is still there
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,11 +209,22 @@ def cmd_run(args) -> int:
     log.info("webcare %s running: %d connector(s), store %s; Ctrl-C stops", __version__,
              len(coordinators), pipeline.store.path)
 
+    moved: list[str] = []
+
+    async def watch_store(stop: asyncio.Event) -> None:
+        """Stop when the database file is deleted or replaced: only a new start can use the
+        file now at its path, and until then nothing would be stored where it can be read."""
+        while not (problem := pipeline.store.moved()):
+            await asyncio.sleep(STORE_CHECK_SECONDS)
+        moved.append(problem)
+        stop.set()
+
     async def main_loop() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        watcher = asyncio.create_task(watch_store(stop))
         telegram = await start_telegram(cfg, pipeline, clock.now,
                                         digest_provider=digest_provider(cfg, pipeline.store))
         digests = AsyncIOScheduler(timezone=timezone.utc)
@@ -222,6 +234,7 @@ def cmd_run(args) -> int:
             await pipeline.flush(clock.now())  # whatever a previous run left queued
             await run_live(pipeline, coordinators, now=clock.now, tick_seconds=r.tick_seconds, stop=stop)
         finally:
+            watcher.cancel()
             await pipeline.settle()  # an alert Telegram may have: recorded, not sent again later
             digests.shutdown(wait=False)
             if telegram:
@@ -231,6 +244,12 @@ def cmd_run(args) -> int:
             await _close(sinks)
 
     asyncio.run(main_loop())
+    if moved:
+        if pipeline.store.write_back():
+            raise StoreError(f"{moved[0]}: written back from the open database, so nothing stored is "
+                             f"lost; start webcare again")
+        pipeline.store.close()
+        raise StoreError(f"{moved[0]}; start webcare again to use the file there now")
     pipeline.checkpoint(clock.now())
     pipeline.store.close()
     log.info("webcare stopped")

@@ -196,6 +196,12 @@ class EngineSnapshot(NamedTuple):
     events: list[list[Any]]
 
 
+# Stores open in this process per database path: another connection to the path of a file
+# deleted under them must not create an empty database there.
+_OPEN: dict[str, int] = {}
+_OPEN_LOCK = threading.Lock()  # readers open and close stores on worker threads
+
+
 class StoreError(RuntimeError):
     """The database cannot be used (locked, full, corrupt); says which file and why."""
 
@@ -204,6 +210,9 @@ class Store:
     def __init__(self, path: str | Path = ":memory:"):
         self.path = str(path)
         conn = None
+        if _OPEN.get(os.path.abspath(self.path)) and _identity(self.path) is None:
+            raise StoreError(f"cannot open database {self.path}: the file was deleted while webcare "
+                             f"had it open (a new connection would create an empty one there)")
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             if self.path != ":memory:":
@@ -212,7 +221,12 @@ class Store:
             conn.execute("PRAGMA recursive_triggers = ON")  # a REPLACE tells the volume what it removed
             self.conn = conn
             self.db = sqlite_utils.Database(conn)
+            self._file: tuple[int, int] | None = None
             self._migrate()
+            self._file = _identity(self.path)
+            if self._file is not None:
+                with _OPEN_LOCK:
+                    _OPEN[os.path.abspath(self.path)] = _OPEN.get(os.path.abspath(self.path), 0) + 1
         except (sqlite3.Error, StoreError) as exc:
             if conn is not None:  # the file is left as it was, and not held open
                 conn.close()
@@ -221,7 +235,44 @@ class Store:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
 
     def close(self) -> None:
+        if self._file is not None:
+            self.moved()  # its log emptied if the file is gone: SQLite keeps it when a file moved
+            with _OPEN_LOCK:
+                if _OPEN.get(key := os.path.abspath(self.path)):
+                    _OPEN[key] -= 1
+        self._file = None
         self.conn.close()
+
+    def moved(self) -> str | None:
+        """What happened to the database file since it was opened, if it was deleted or
+        replaced (a backup restored over it): the open connection then writes to a file no
+        one will read again, so every write is refused."""
+        if self._file is None:
+            return None
+        now = _identity(self.path)
+        if now == self._file:
+            return None
+        try:  # the -wal at the path is this file's: SQLite would lay it over the one there now
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            log.error("%s: could not empty the write-ahead log of the file it had open: %s", self.path, exc)
+        return (f"{self.path} was {'deleted' if now is None else 'replaced'} while webcare was running; "
+                f"nothing more is written to the file it had open")
+
+    def write_back(self) -> bool:
+        """Write the open database to its path if its file was deleted, so no stored message is
+        lost; True if it was. Only at a stop: the connection is of no use afterwards."""
+        if self._file is None or _identity(self.path) is not None:
+            return False
+        rescue = f"{self.path}.rescued"
+        try:
+            self.conn.execute("VACUUM INTO ?", (rescue,))
+            self.close()
+            os.replace(rescue, self.path)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("could not write %s back from the open database: %s", self.path, exc)
+            return False
+        return True
 
     # --- schema -------------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -369,6 +420,9 @@ class Store:
     # --- transactions -------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        moved = self.moved()
+        if moved:
+            raise StoreError(f"cannot write to {self.path}: {moved.removeprefix(self.path + ' ')}")
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -1004,6 +1058,17 @@ class Store:
         return total, top
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    """The file at `path` as (device, inode); None when there is none (or it is in memory)."""
+    if path == ":memory:" or path.startswith("file:"):
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
 def _message_row(m: Message, source: str, ingested: float) -> tuple:
     return (
         m.platform, m.id, m.kind, int(m.public), m.author.id, m.author.name, m.author.followers,
@@ -1400,8 +1465,8 @@ def beside(store: Store, work: Callable[[Store], T]) -> Callable[[], T]:
     lock, so a long read goes on beside the caller's own, on the other core. An in-memory store
     has no second connection, and a second connection would not see what the caller's open
     transaction wrote: there `work` runs on `store` when its result is asked for."""
-    if store.path == ":memory:" or store.conn.in_transaction:
-        return lambda: work(store)
+    if store.path == ":memory:" or store.conn.in_transaction or store.moved():  # a new connection
+        return lambda: work(store)  # to a deleted file's path would create an empty database there
     return _BESIDE.submit(_on_reader, store.path, work).result
 
 
@@ -1412,8 +1477,9 @@ def in_worker(store: Store, work: Callable[[Store], T]) -> Awaitable[T]:
     """Run `work(store)` in a worker thread with its own connection to the same database, so
     a long read (a digest, the queue) never stalls the event loop: polls, alerts and button
     presses go on, and WAL lets it read beside the writer. An in-memory store has no second
-    connection: there it runs on the loop's thread."""
-    if store.path == ":memory:":
+    connection: there it runs on the loop's thread, as it does when the file was deleted or
+    replaced (a new connection would read, or create, another database)."""
+    if store.path == ":memory:" or store.moved():
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         future.set_result(work(store))
         return future
