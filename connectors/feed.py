@@ -64,6 +64,7 @@ class Entry:
     author: str
     link: str | None
     raw: str
+    problem: str = ""  # why the entry cannot be read (it is quarantined)
 
 
 class FeedConnector:
@@ -156,6 +157,8 @@ class FeedConnector:
         return headers
 
     def _message(self, entry: Entry, now: datetime) -> Message:
+        if entry.problem:
+            raise MessageFormatError("entry", entry.problem)
         if not entry.has_id:
             raise MessageFormatError("id", "the entry has no guid, id or link")
         created = entry_time(entry.published) if entry.published else now
@@ -186,14 +189,31 @@ def parse_feed(body: bytes, what: str) -> tuple[list[Entry], str | None]:
     except ET.ParseError as exc:
         raise TransientError(f"{what}: the answer is not a feed ({exc})") from None
     if root.tag == f"{ATOM}feed":
-        entries = [_atom_entry(e) for e in root.findall(f"{ATOM}entry")]
+        entries = [_each(_atom_entry, e) for e in root.findall(f"{ATOM}entry")]
         return entries, _next_link(root)
     if root.tag == "rss" and root.find("channel") is not None:
         channel = root.find("channel")
-        return [_rss_entry(i) for i in channel.findall("item")], _next_link(channel)
+        return [_each(_rss_entry, i) for i in channel.findall("item")], _next_link(channel)
     if root.tag == f"{RDF}RDF":
-        return [_rss1_entry(i) for i in root.findall(f"{RSS1}item")], None
+        return [_each(_rss1_entry, i) for i in root.findall(f"{RSS1}item")], None
     raise TransientError(f"{what}: the answer is not an RSS or Atom feed (root element {root.tag!r})")
+
+
+def _each(build, element: ET.Element) -> Entry:
+    """`build(element)`, or an entry to quarantine when it is nested too deeply to write out.
+
+    expat parses any depth, but ElementTree serializes recursively (the entry's raw XML):
+    RecursionError failed every poll, and no entry of the feed was stored while it was in it.
+    """
+    try:
+        return build(element)
+    except RecursionError:
+        text = "".join(element.itertext())  # iterative, unlike tostring
+        key = next((k for k in (_text(element, "guid"), _text(element, f"{ATOM}id"), _text(element, "link"),
+                                element.get(f"{RDF}about", "").strip()) if k), "")
+        return Entry(key or "sha256-" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32],
+                     bool(key), "", "", False, None, "", None, text[:100_000],
+                     problem="the entry's XML is nested too deeply to read")
 
 
 def _rss_entry(item: ET.Element) -> Entry:

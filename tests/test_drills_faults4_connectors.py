@@ -21,12 +21,14 @@ from typing import Any, Callable
 import pytest
 from aiohttp import web
 
+import test_connector_feed as t_feed
 import test_connector_mastodon as t_mastodon
 import test_connector_x as t_x
 from connector_kit import coordinator, status, stored
 from conftest import T0
 from connectors import TransientError
 from connectors.http import MAX_BODY, new_session, request_json
+from fakes.feed_server import FakeFeeds
 from fakes.mastodon_api import FakeMastodon
 from fakes.x_api import FakeXApi
 from test_drills_connectors import (
@@ -346,3 +348,29 @@ def test_a_quarantined_x_post_with_half_an_emoji_does_not_hold_up_its_stream(sto
     assert t_x.tid(124) in stored(store) and status(store)["status"] == "ok"
     (bad,) = store.quarantined()
     assert bad["source"] == f"x post {t_x.tid(150)}" and "\ufffd" in bad["raw"]
+
+
+# --- a feed entry nested deeper than the serializer recurses ------------------------------------
+
+def test_a_feed_entry_nested_thousands_deep_is_quarantined_and_the_other_reviews_stored(store):
+    """expat parses any depth, but ElementTree writes an element back out recursively (the
+    entry's raw XML): RecursionError escaped the runner at every poll, and no review of that
+    feed was stored while the entry was in it."""
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeFeeds() as feeds:
+            guids = t_feed.reviews(feeds, n=5, etag=False, last_modified=False)
+            deep = "<b>" * 3000 + "Kapot" + "</b>" * 3000
+            feeds.entry(t_feed.REVIEWS, "deep", "", "", t_feed.at(-1), raw=(
+                f"<item><title>Diep</title><guid>review-deep</guid><description>{deep}</description></item>"))
+            conn = t_feed.connector(feeds, clock)
+            try:
+                await coordinator(store, conn, clock).poll()
+            finally:
+                await conn.aclose()
+        return guids
+
+    guids = asyncio.run(scenario())
+    assert set(stored(store)) == set(guids) and status(store)["status"] == "ok"
+    (bad,) = store.quarantined()
+    assert bad["source"] == "trustpilot review-deep" and "nested" in bad["error"]
