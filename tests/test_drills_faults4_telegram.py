@@ -83,6 +83,23 @@ def test_flood_control_of_a_day_holds_alerts_minutes_not_a_day(tmp_path, caplog,
     assert not [m for m in told if "Traceback" in m]
 
 
+def test_flood_control_of_a_day_on_polling_does_not_leave_the_buttons_dead_for_a_day(tmp_path, caplog):
+    """python-telegram-bot's polling sleeps through any flood wait: a 429 on getUpdates with
+    retry_after=86400 left every button press and command unanswered for a day."""
+    async def body(w: t_sink.World):
+        w.record(alert())
+        assert await w.flush() == 1
+        (shown,) = w.fake.sent(TEAM)
+        w.fake.fail_next("getUpdates", 429, retry_after=86400)
+        w.fake.command(TEAM, w.fake.user(ALICE, "Alice"), "/help")  # ends the long poll under way
+        await w.fake.wait_for(lambda: len(w.fake.sent(TEAM)) == 2, SOON)
+        assert (await press(w, TEAM, shown["message_id"], "act:claim")).startswith("Claimed")
+
+    t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert len(told) == 1 and "86400" in told[0] and "Traceback" not in told[0], told
+
+
 # --- the token ------------------------------------------------------------------------------------
 
 def test_a_token_revoked_while_running_keeps_the_alerts_and_buttons_work_again_when_it_is_back(tmp_path, caplog):

@@ -11,6 +11,7 @@ variable named by `telegram.token_env` and scrubbed from every log line.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from datetime import datetime
@@ -98,19 +99,35 @@ def api_base_url(configured: str) -> str:
     return url + "/bot"
 
 
+MAX_POLL_WAIT = 30  # seconds of flood control polling waits out; longer is retried as an outage
+
+
 class TokenRefused(NetworkError):
     """A 401 while polling, retried like an outage rather than ending the polling."""
 
 
 class PollingRequest(HTTPXRequest):
     """getUpdates' connection. python-telegram-bot ends polling for good at one 401, so once a
-    refused token worked again alerts went out but no button or command was ever answered."""
+    refused token worked again alerts went out but no button or command was ever answered;
+    and it sleeps through any flood wait, so a retry_after of a day left buttons dead a day."""
 
     async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
         code, payload = await super().do_request(*args, **kwargs)
         if code == HTTPStatus.UNAUTHORIZED:
             raise TokenRefused("Unauthorized")
+        if code == HTTPStatus.TOO_MANY_REQUESTS:
+            wait = _retry_after(payload)
+            if wait is not None and wait > MAX_POLL_WAIT:  # backing off (to 30 s) costs a 429 a try
+                raise NetworkError(f"Telegram flood control asks to wait {wait:g} s")
         return code, payload
+
+
+def _retry_after(payload: bytes) -> float | None:
+    try:
+        value = json.loads(payload)["parameters"]["retry_after"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 class TelegramHandle:
