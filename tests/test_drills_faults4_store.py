@@ -481,3 +481,77 @@ def test_webcare_run_stops_when_its_database_is_replaced_or_deleted_and_loses_no
     keys = [(a["incident"], a["seq"]) for a in written[alerted:]]
     assert keys and len(keys) == len(set(keys)), keys
     assert db.query("PRAGMA integrity_check") == [("ok",)]
+
+
+# --- a kill leaves -wal and -shm behind ---------------------------------------------------------
+
+KILLED_WRITER = """
+import os, signal, sys
+from datetime import datetime, timezone
+from webcare.models import Author, Batch, Message
+from webcare.engine import Engine
+from webcare.pipeline import Pipeline
+from webcare.playbooks import load_dir
+from webcare.store import Store
+pipeline = Pipeline(Store(sys.argv[1]), Engine(load_dir(None)), [])
+at = datetime(2026, 10, 4, 10, tzinfo=timezone.utc)
+for n in range(5):
+    batch = tuple(Message("facebook", f"m{n}-{i}", "comment", True, Author(f"u{i}"), "hoi", at) for i in range(100))
+    pipeline.ingest("fb", Batch(batch, str(n)), at)
+pipeline.store.conn.execute("BEGIN IMMEDIATE")
+pipeline.store.conn.execute("DELETE FROM messages")  # in flight at the kill: never committed
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_start_after_a_kill_that_left_wal_and_shm_recovers_every_committed_batch(tmp_path):
+    """Already right (SQLite replays its log; the kill drill relies on it): checked here on
+    the files a kill leaves, with a transaction in flight at the kill."""
+    path = tmp_path / "killed.db"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    proc = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(path)], env=env, timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert Path(f"{path}-wal").stat().st_size > 0 and Path(f"{path}-shm").exists()
+    store = Store(path)
+    try:
+        assert store.count_messages() == 500 and json.loads(json.dumps(store.get_cursor("fb"))) == "4"
+        assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        Pipeline(store, Engine(load_dir(None)), []).ingest("fb", Batch((msg("after"),), "5"), T0)
+        assert store.count_messages() == 501
+    finally:
+        store.close()
+
+
+# --- the system clock jumps while running -------------------------------------------------------
+
+def storm_alerts(path: Path, jump: timedelta) -> list[tuple]:
+    """A complaint storm polled live and ticking every minute; for two polls the clock is off by `jump`."""
+    from conftest import storm_stream
+
+    store = Store(path)
+    try:
+        pipeline = Pipeline(store, Engine(load_dir(None)), [])
+        stream = storm_stream(40)
+        for n, first in enumerate(range(0, 40, 5)):
+            now = stream[first + 4].created_at + (jump if n in (3, 4) else timedelta(0))
+            pipeline.ingest("feed", Batch(tuple(stream[first:first + 5]), str(first)), now)
+            for minute in range(5):
+                pipeline.on_tick(now + timedelta(minutes=minute))
+        for minute in range(240):
+            pipeline.on_tick(stream[-1].created_at + timedelta(minutes=minute))
+        return [(a.seq, a.kind) for a in store.alerts()]
+    finally:
+        store.close()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "LEFT (webcare/engine.py): the engine runs on the wall clock it is given; six hours ahead it "
+    "closes the ongoing storm, and when the clock is back the closed incident is updated and "
+    "escalated twice (seq 4-7)"))
+def test_the_clock_six_hours_ahead_for_ten_minutes_mid_storm_changes_no_alert(tmp_path):
+    assert storm_alerts(tmp_path / "b.db", timedelta(hours=6)) == storm_alerts(tmp_path / "a.db", timedelta(0))
+
+
+def test_the_clock_six_hours_behind_for_ten_minutes_mid_storm_neither_repeats_nor_loses_an_alert(tmp_path):
+    """Already right (the third round tried an hour; alerts are keyed by incident and sequence)."""
+    assert storm_alerts(tmp_path / "b.db", -timedelta(hours=6)) == storm_alerts(tmp_path / "a.db", timedelta(0))
