@@ -195,6 +195,22 @@ def test_a_group_where_the_bot_may_not_write_is_said_once_and_the_others_get_eve
     assert len(told) == 1 and "team" in told[0] and "not enough rights" in told[0].lower(), told
 
 
+def test_an_example_on_an_intranet_host_does_not_cost_the_alert(tmp_path, caplog):
+    """Telegram refuses a URL button whose host has no dot (a self-hosted forum at
+    http://forum/...): the HTML send and the plain-text one both carried it, so every chat
+    refused the alert, two errors were logged, and it was marked sent without reaching anyone."""
+    async def body(w: t_sink.World):
+        w.save_examples(t_sink.post("1", "Jullie site ligt plat", url="http://forum/t/42"), score=t_sink.NEG)
+        w.record(alert(message_ids=("facebook:1",)))
+        assert await w.flush() == 1
+        (shown,) = w.fake.sent(TEAM)
+        assert "Jullie site ligt plat" in shown["text"] and "act:acknowledge" in t_sink.buttons(shown)
+        assert len(w.fake.method_calls("sendMessage")) == 1
+
+    t_sink.scenario(tmp_path, body)
+    assert not said(caplog)
+
+
 def test_a_wrong_chat_id_in_the_config_is_said_once_naming_the_chat(tmp_path, caplog):
     """Already right: "chat not found" is a refusal, warned once with the configured name."""
     async def body(w: t_sink.World):

@@ -406,8 +406,8 @@ def _markup(value: Any) -> dict | None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(data.encode()) <= 64:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-            url = button.get("url")
-            if url is not None and not re.match(r"^(https?|tg)://", url):
+            url = button.get("url")  # like Telegram, a web host without a dot is refused (localhost, intranet)
+            if url is not None and not re.match(r"^(tg://|https?://[^/?#]*\.)", url):
                 raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
     return value
 

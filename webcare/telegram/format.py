@@ -56,6 +56,12 @@ def safe_url(url: str | None) -> bool:
     return bool(url) and re.match(r"^https?://[^\s<>\"]+$", url or "") is not None and len(url) <= 2000
 
 
+def button_url(url: str | None) -> bool:
+    """A URL Telegram takes on a button: for a web host without a dot (localhost, an intranet
+    name) it refuses the whole message."""
+    return safe_url(url) and re.match(r"^https?://[^/?#]*\.", url) is not None
+
+
 def shown_length(markup: str) -> int:
     """Length of what Telegram shows for `markup`, in UTF-16 code units."""
     return len(html.unescape(_TAG.sub("", markup)).encode("utf-16-le")) // 2
@@ -161,7 +167,7 @@ def status_lines(incident: dict | None, actions: Sequence[dict], tz: tzinfo, ref
 def incident_keyboard(alert: Alert, examples: Sequence[Example], incident: dict | None) -> InlineKeyboardMarkup | None:
     """Buttons that fit the incident's state; 'Open' links to the newest example's post."""
     status = (incident or {}).get("status", "open")
-    url = next((m.url for m, _ in reversed(list(examples)) if safe_url(m.url)), None)
+    url = next((m.url for m, _ in reversed(list(examples)) if button_url(m.url)), None)
     open_button = [InlineKeyboardButton("🔗 Open", url=url)] if url else []
     if status == "closed" or alert.kind == "close":
         return InlineKeyboardMarkup([open_button]) if open_button else None
