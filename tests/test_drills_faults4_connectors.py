@@ -374,3 +374,32 @@ def test_a_feed_entry_nested_thousands_deep_is_quarantined_and_the_other_reviews
     assert set(stored(store)) == set(guids) and status(store)["status"] == "ok"
     (bad,) = store.quarantined()
     assert bad["source"] == "trustpilot review-deep" and "nested" in bad["error"]
+
+
+# --- a next-page link no URL parser accepts ---------------------------------------------------
+
+BAD_PORT = "https://social.example:99999"  # a proxy's rewrite gone wrong: port out of range
+
+
+def mastodon_bad_link(platform: Platform, fake: Any) -> None:
+    page = [n["_payload"] for n in fake.notifications][:3]
+    link = f'<{BAD_PORT}/api/v1/notifications?max_id={page[-1]["id"]}>; rel="next"'
+    answer(200, page, {"Link": link})(platform, fake)
+
+
+def graph_bad_next(platform: Platform, fake: Any) -> None:
+    answer(200, {"data": [], "paging": {"next": f"{BAD_PORT}/v21.0/111/feed?after=QVFI"}})(platform, fake)
+
+
+@pytest.mark.parametrize("name, breaking", [("mastodon", mastodon_bad_link), ("facebook", graph_bad_next)])
+def test_a_next_page_link_with_a_port_out_of_range_is_backed_off_from_and_said_once(name, breaking, caplog):
+    """yarl refuses such a URL with ValueError, which escaped the runner: the live loop logged a
+    traceback at every retry while `webcare status` said ok. Any exception a connector did not
+    map is now a failure like a transient one: backoff, the status says it, the traceback is
+    logged once, and the walk resumes when the link is readable."""
+    with caplog.at_level(logging.INFO, logger="webcare.runner"):
+        out = asyncio.run(drill(BY_NAME[name], breaking))
+    assert problems(out) == []
+    assert "ValueError" in out.said[0] and "Port out of range" in out.said[0], out.said
+    tracebacks = [r for r in caplog.records if r.name == "webcare.runner" and r.exc_info]
+    assert len(tracebacks) == 1 and "connectors" in caplog.handler.format(tracebacks[0])

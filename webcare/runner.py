@@ -102,6 +102,15 @@ class Coordinator:
             self.failures += 1
             self._change("store_unavailable", str(exc), fetched)
             return self.now() + timedelta(seconds=next_delay(self.policy, self.failures, self.rng))
+        except Exception as exc:  # noqa: BLE001 - an answer no connector code foresaw
+            # Escaped, the live loop logged a traceback at every retry while the status said ok.
+            # Now it is backed off from like a transient fault; its traceback is logged once.
+            self.failures += 1
+            error = f"unexpected {type(exc).__name__}: {exc}"
+            if self.status == "backoff" and error != self.error:  # down already, for another reason
+                log.warning("connector %s is still down: %s", self.name, error, exc_info=True)
+            self._change("backoff", error, fetched, traceback=True)
+            return self.now() + timedelta(seconds=next_delay(self.policy, self.failures, self.rng))
         self.failures = 0
         self.last_success = self.now()
         self._change("ok", "", fetched, success=True)
@@ -112,12 +121,13 @@ class Coordinator:
         return self.now() + timedelta(seconds=next_delay(self.policy, 0, self.rng))
 
     def _change(self, status: str, error: str, fetched: int, reset: datetime | None = None,
-                success: bool = False) -> None:
+                success: bool = False, traceback: bool = False) -> None:
         if status != self.status:
             if status == "ok":
                 log.info("connector %s recovered", self.name)
             else:
-                log.warning("connector %s is %s: %s", self.name, _STATUS_WORDS[status], error)
+                log.warning("connector %s is %s: %s", self.name, _STATUS_WORDS[status], error,
+                            exc_info=traceback)
         self.status, self.error = status, error
         try:
             self.pipeline.store.set_connector_status(self.name, status, self.now(), error=error,
