@@ -62,7 +62,7 @@ class ReplayConnector:
         return cls(name, path, options, ctx)
 
     async def poll(self, cursor: str | None) -> Batch:
-        state = json.loads(cursor) if cursor else {"offset": 0, "line": 0}
+        state = self._state(cursor)
         if self.options.realtime and "shift" not in state:
             state["shift"] = self._shift_to_now()
         shift = timedelta(seconds=state.get("shift", 0))
@@ -113,6 +113,22 @@ class ReplayConnector:
                     messages.append(item)
         state.update(offset=offset, line=line_no)
         return Batch(tuple(messages), json.dumps(state, sort_keys=True), more, tuple(rejected))
+
+    def _state(self, cursor: str | None) -> dict:
+        """The stored cursor, or a fresh start with one warning when it is not one of ours (a
+        connector retyped under the same name inherits the other's cursor): it failed every
+        poll, and the file was never read. Messages are stored by id: none is stored twice."""
+        try:
+            state = json.loads(cursor) if cursor else None
+        except ValueError:
+            state = False
+        whole = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0  # noqa: E731
+        if cursor and not (isinstance(state, dict) and whole(state.get("offset")) and whole(state.get("line"))
+                           and isinstance(state.get("shift", 0), (int, float))):
+            log.warning("%s: cannot read the stored cursor %.200r; reading %s from the start",
+                        self.name, cursor, self.path)
+            state = None
+        return state or {"offset": 0, "line": 0}
 
     def _check_same_file(self, stat: os.stat_result, state: dict) -> None:
         """Start over at 0 when the file was replaced or truncated since the offset was taken.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -555,3 +556,34 @@ def test_the_clock_six_hours_ahead_for_ten_minutes_mid_storm_changes_no_alert(tm
 def test_the_clock_six_hours_behind_for_ten_minutes_mid_storm_neither_repeats_nor_loses_an_alert(tmp_path):
     """Already right (the third round tried an hour; alerts are keyed by incident and sequence)."""
     assert storm_alerts(tmp_path / "b.db", -timedelta(hours=6)) == storm_alerts(tmp_path / "a.db", timedelta(0))
+
+
+# --- a cursor the replay connector cannot read; a file it cannot read ---------------------------
+
+@pytest.mark.parametrize("cursor", ['{"streams": {"mentions": {"since": "1"}}}', "not json", "[1]",
+                                    '{"offset": "abc", "line": 0}', '{"offset": -5, "line": 0}'])
+def test_a_cursor_the_replay_connector_cannot_read_starts_the_file_again_with_one_warning(
+        tmp_path, store, caplog, cursor):
+    """A connector retyped in the config under the same name (mastodon -> replay) inherits the
+    other's cursor: KeyError, JSONDecodeError or TypeError on every poll, logged as a failure
+    with a traceback each time, and the file never read. Messages are stored by id, so reading
+    from the start stores none twice."""
+    path = inbox(tmp_path, line_of("m1"), line_of("m2"))
+    store.set_cursor("inbox", cursor, T0)
+    caplog.set_level(logging.WARNING)
+    coord = coordinator(store, replay(path), SimClock(T0))
+    asyncio.run(coord.poll())
+    assert coord.status == "ok" and set(stored(store)) == {"m1", "m2"}
+    assert json.loads(store.get_cursor("inbox"))["line"] == 2
+    (warned,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "inbox: cannot read the stored cursor" in warned and "from the start" in warned
+
+
+def test_webcare_replay_of_a_directory_says_so_without_a_traceback(tmp_path, capsys):
+    from webcare.cli import main
+
+    config = tmp_path / "c.toml"
+    config.write_text('[store]\npath = "r.db"\n[alerts]\nconsole = false\n', encoding="utf-8")
+    assert main(["replay", str(tmp_path), "--config", str(config), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"webcare: cannot read {tmp_path}: [Errno 21] Is a directory" in err

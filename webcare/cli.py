@@ -152,7 +152,7 @@ def cmd_demo(args) -> int:
 
 
 def _replay(cfg, file: Path, *, db, jsonl, console: bool, tail: timedelta, batch_size: int = 5000) -> int:
-    from connectors import ConnectorContext
+    from connectors import ConnectorContext, TransientError
     from connectors.replay import Options, ReplayConnector
     from webcare.app import build_pipeline, build_sinks
     from webcare.runner import replay
@@ -165,6 +165,10 @@ def _replay(cfg, file: Path, *, db, jsonl, console: bool, tail: timedelta, batch
     before = pipeline.store.count_messages()
     try:
         asyncio.run(replay(pipeline, [connector], tail=tail))
+    except TransientError as exc:  # the file cannot be read (a directory, gone meanwhile)
+        print(f"webcare: {exc}", file=sys.stderr)
+        pipeline.store.close()
+        return 1
     finally:
         asyncio.run(_close(sinks))
     elapsed = time.perf_counter() - started
