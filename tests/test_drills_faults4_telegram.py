@@ -79,7 +79,7 @@ def test_flood_control_of_a_day_holds_alerts_minutes_not_a_day(tmp_path, caplog,
 
     t_sink.scenario(tmp_path, body)
     told = said(caplog)
-    assert sum(f"{retry_after:g} s" in m for m in told) == 2, told  # the cap and the outage, once each time
+    assert sum(f"{retry_after:g} s" in m for m in told) == 2, told  # once an episode: two
     assert not [m for m in told if "Traceback" in m]
 
 
@@ -209,6 +209,23 @@ def test_an_example_on_an_intranet_host_does_not_cost_the_alert(tmp_path, caplog
 
     t_sink.scenario(tmp_path, body)
     assert not said(caplog)
+
+
+def test_an_alert_whose_link_button_telegram_refuses_still_arrives_with_its_action_buttons(tmp_path, caplog):
+    """A URL button Telegram refuses for a reason of its own: the plain-text retry carried the
+    same button, so the alert was refused twice and marked sent without reaching the chat."""
+    async def body(w: t_sink.World):
+        w.save_examples(t_sink.post("1", "Waar blijft mijn pakket?"), score=t_sink.NEG)
+        w.fake.fail_next("sendMessage", 400, description="Bad Request: BUTTON_URL_INVALID", times=2)
+        w.record(alert(message_ids=("facebook:1",)))
+        assert await w.flush() == 1
+        (shown,) = w.fake.sent(TEAM)
+        assert "Waar blijft mijn pakket?" in shown["text"] and "url" not in t_sink.buttons(shown)
+        assert "act:acknowledge" in t_sink.buttons(shown) and len(w.fake.method_calls("sendMessage")) == 3
+
+    t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert len(told) == 1 and "Button_url_invalid".lower() in told[0].lower(), told
 
 
 def test_a_wrong_chat_id_in_the_config_is_said_once_naming_the_chat(tmp_path, caplog):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Callable, Sequence
 
-from telegram import LinkPreviewOptions, Message
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError,
@@ -277,8 +277,15 @@ class TelegramSink(AlertSink):
                 raise
             # Telegram refused our markup: never drop the alert, send it as plain text.
             log.error("telegram refused alert %s as HTML (%s); sending plain text", alert.key, exc.message)
-            msg = await self.bot.send_message(chat_id, cut_to_limit(render_plain(alert, list(examples))),
-                                              disable_notification=silent, reply_markup=keyboard)
+            plain = cut_to_limit(render_plain(alert, list(examples)))
+            try:
+                msg = await self.bot.send_message(chat_id, plain, disable_notification=silent, reply_markup=keyboard)
+            except BadRequest as again:
+                if _chat_gone(again) or keyboard is None:
+                    raise
+                # refused again: the link button (a URL Telegram will not take); keep the ones that act
+                msg = await self.bot.send_message(chat_id, plain, disable_notification=silent,
+                                                  reply_markup=_without_links(keyboard))
         if not isinstance(msg, Message):
             raise TelegramError(f"a sent message came back as {type(msg).__name__}")
         return msg.message_id
@@ -368,6 +375,12 @@ def _chat_gone(exc: BadRequest) -> bool:
     words = exc.message.lower()
     return any(w in words for w in ("chat not found", "user not found", "bot was kicked", "rights",
                                     "chat_write_forbidden", "chat_restricted", "topic_closed"))
+
+
+def _without_links(keyboard: InlineKeyboardMarkup) -> InlineKeyboardMarkup | None:
+    rows = [[b for b in row if b.url is None] for row in keyboard.inline_keyboard]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def _odd(exc: Exception) -> str:
