@@ -587,3 +587,30 @@ def test_webcare_replay_of_a_directory_says_so_without_a_traceback(tmp_path, cap
     assert main(["replay", str(tmp_path), "--config", str(config), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and f"webcare: cannot read {tmp_path}: [Errno 21] Is a directory" in err
+
+
+def test_check_config_names_a_database_webcare_run_would_refuse(tmp_path, capsys):
+    """check-config said OK for a database of a newer webcare or one that is no database, and
+    `webcare run` then refused it at start."""
+    from webcare.cli import main
+
+    config = tmp_path / "c.toml"
+    config.write_text('[store]\npath = "webcare.db"\n[alerts]\nconsole = false\n', encoding="utf-8")
+    assert main(["check-config", str(config)]) == 0  # no database yet: made at the first start
+    path = tmp_path / "webcare.db"
+    Store(path).close()
+    assert main(["check-config", str(config)]) == 0
+    import sqlite3
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION + 1,))
+    conn.commit()
+    conn.close()
+    capsys.readouterr()
+    assert main(["check-config", str(config)]) == 1
+    assert f"store.path: {path} was written by a newer webcare (schema {SCHEMA_VERSION + 1})" in capsys.readouterr().err
+    path.write_bytes(b"not a database, just text " * 200)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    assert main(["check-config", str(config)]) == 1
+    assert "file is not a database" in capsys.readouterr().err
+    assert path.read_bytes().startswith(b"not a database")  # read only

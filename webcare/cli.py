@@ -121,6 +121,7 @@ def cmd_check_config(args) -> int:
         for key, value in vars(c.options).items():
             if key.endswith("_env") and value and not os.environ.get(value):
                 problems.append(f"connectors[{c.name}].{key}: environment variable {value} is not set")
+    problems += _store_problems(cfg.resolve(cfg.store.path))
     if problems:
         _print_problems(SettingsError(problems, cfg.source))
         return 1
@@ -129,6 +130,33 @@ def cmd_check_config(args) -> int:
     print(f"  connectors: {', '.join(f'{c.name} ({c.type})' for c in cfg.connectors) or 'none'}")
     print(f"  playbooks: {', '.join(b.name for b, _ in engine.books) or 'none'}")
     return 0
+
+
+def _store_problems(path: Path) -> list[str]:
+    """What would keep `webcare run` from opening the database, read without writing to it:
+    not a database, or written by a newer webcare."""
+    import sqlite3
+
+    from webcare.store import SCHEMA_VERSION
+
+    if not Path(path).is_file():
+        return []  # created at the first start
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []  # not written by webcare yet
+        return [f"store.path: cannot open database {path}: {exc}"]
+    except sqlite3.Error as exc:
+        return [f"store.path: cannot open database {path}: {exc}"]
+    if found is not None and found > SCHEMA_VERSION:
+        return [f"store.path: {path} was written by a newer webcare (schema {found}); this one knows "
+                f"up to schema {SCHEMA_VERSION}"]
+    return []
 
 
 def cmd_replay(args) -> int:
