@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 
 import pytest
 
@@ -331,3 +332,29 @@ def test_a_press_during_flood_control_shows_in_the_chat_once_the_wait_is_over(tm
 
     with caplog.at_level(logging.WARNING):
         t_sink.scenario(tmp_path, body)
+
+
+# --- the database ---------------------------------------------------------------------------------
+
+def test_a_database_locked_right_after_a_send_does_not_send_the_alert_twice(tmp_path, caplog):
+    """The message went out, but recording it failed ("database is locked": a backup, another
+    tool): the error escaped the sink and the next flush sent the alert to the chat again."""
+    async def body(w: t_sink.World):
+        w.record(alert())
+        w.store.conn.execute("PRAGMA busy_timeout = 50")
+        other = sqlite3.connect(w.store.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the database
+        try:
+            assert await w.flush() == 0
+            assert await w.flush() == 0
+        finally:
+            other.rollback()
+            other.close()
+        assert await w.flush() == 1
+        assert await w.flush() == 0
+        assert len(w.fake.sent(TEAM)) == 1 and w.store.pending_count("telegram") == 0
+        assert w.store.telegram_current("storm-1")[TEAM]["message_id"] == w.fake.sent(TEAM)[0]["message_id"]
+
+    t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert len(told) == 1 and "database is locked" in told[0] and "Traceback" not in told[0], told

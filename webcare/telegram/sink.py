@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -31,7 +32,7 @@ from telegram.error import (
 from webcare.models import Alert
 from webcare.sinks import AlertSink, Example, SinkUnavailable
 from webcare.sinks.text import render as render_plain
-from webcare.store import Store
+from webcare.store import Store, StoreError
 from webcare.telegram.directory import Directory, Target
 from webcare.telegram.format import (
     LIMIT, incident_keyboard, incident_message, severity_rank, superseded_message,
@@ -114,6 +115,7 @@ class TelegramSink(AlertSink):
         self._warned: set[str] = set()
         self._moved: dict[int, int] = {}  # a configured group -> the supergroup it became
         self._stale: set[str] = set()  # incidents changed by a button whose messages wait for a refresh
+        self._unsaved: dict[tuple[str, int], tuple] = {}  # (incident, chat) -> a sent message not yet stored
 
     def attach(self, bot) -> None:
         self.bot = bot
@@ -122,6 +124,7 @@ class TelegramSink(AlertSink):
     async def deliver(self, alert: Alert, examples: list[Example]) -> str | None:
         async with self._lock:
             now = self._ready()
+            self._save_unsaved()
             targets = self._targets(alert, now)
             current = self.store.telegram_current(alert.incident)
             steps = plan(alert, current, targets, lambda chat: self._muted(chat, now))
@@ -254,19 +257,31 @@ class TelegramSink(AlertSink):
             if superseded_ok and self.store.pending_later(alert.incident, alert.seq, self.name):
                 return True  # a newer alert of this incident is queued: it will edit the message
             if await self._call(self._edit, step.chat_id, step.message_id, text, keyboard):
-                self.store.save_telegram_message(alert.incident, step.chat_id, step.message_id,
-                                                 alert.seq, alert.severity, alert.kind, now)
+                self._record(alert, step.chat_id, step.message_id, now)
                 return True
             step = Step("send", step.chat_id, None, silent=True)  # the old message is gone
         message_id = await self._call(self._send, step.chat_id, text, keyboard, step.silent, alert, examples)
         if message_id is None:
             return False
-        self.store.save_telegram_message(alert.incident, step.chat_id, message_id, alert.seq,
-                                         alert.severity, alert.kind, now)
+        self._record(alert, step.chat_id, message_id, now)
         self.store.drop_telegram_hold(alert.incident, step.chat_id)
         if step.message_id is not None:
             await self._retire(step.chat_id, step.message_id, alert, step.reason)
         return True
+
+    def _record(self, alert: Alert, chat_id: int, message_id: int, now: datetime) -> None:
+        """Store which message shows the alert. When the database refuses (locked, full) it is
+        kept here and the delivery stops: sent again, the chat would show the alert twice."""
+        self._unsaved[(alert.incident, chat_id)] = (message_id, alert.seq, alert.severity, alert.kind, now)
+        self._save_unsaved()
+
+    def _save_unsaved(self) -> None:
+        for (incident, chat_id), row in list(self._unsaved.items()):
+            try:
+                self.store.save_telegram_message(incident, chat_id, *row)
+            except (sqlite3.Error, StoreError) as exc:
+                raise SinkUnavailable(f"cannot record Telegram message {row[0]} of {incident}: {exc}") from None
+            del self._unsaved[(incident, chat_id)]
 
     async def _send(self, chat_id: int, text: str, keyboard, silent: bool, alert: Alert, examples) -> int | None:
         try:
