@@ -35,6 +35,7 @@ from webcare.models import (
 DEFAULT_TIMEOUT = 30.0
 USER_AGENT = "webcare"
 MAX_BODY = 32 << 20  # bytes of an answer, after decompression; pages are at most a few MB
+MAX_HEADER = 64 << 10  # bytes of a header line, as Python's http.client allows (aiohttp: 8,190)
 
 
 class _CappedResponse(aiohttp.ClientResponse):
@@ -60,10 +61,11 @@ class _CappedResponse(aiohttp.ClientResponse):
 
 def new_session(timeout_seconds: float = DEFAULT_TIMEOUT, *,
                 headers: Mapping[str, str] | None = None) -> aiohttp.ClientSession:
-    """A session whose every request gives up after `timeout_seconds` and reads at most
-    MAX_BODY of an answer (call inside the loop)."""
+    """A session whose every request gives up after `timeout_seconds`, reads at most MAX_BODY
+    of an answer, and accepts header lines up to MAX_HEADER (call inside the loop)."""
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=timeout_seconds), response_class=_CappedResponse,
+        max_line_size=MAX_HEADER, max_field_size=MAX_HEADER,
         headers={"User-Agent": USER_AGENT, **(headers or {})})
 
 

@@ -403,3 +403,27 @@ def test_a_next_page_link_with_a_port_out_of_range_is_backed_off_from_and_said_o
     assert "ValueError" in out.said[0] and "Port out of range" in out.said[0], out.said
     tracebacks = [r for r in caplog.records if r.name == "webcare.runner" and r.exc_info]
     assert len(tracebacks) == 1 and "connectors" in caplog.handler.format(tracebacks[0])
+
+
+# --- a header longer than aiohttp's default line limit --------------------------------------
+
+def test_an_answer_with_a_header_over_8_kb_is_read():
+    """aiohttp refuses a header line over 8,190 bytes: an answer carrying a long usage report, a
+    big Content-Security-Policy or a proxy's cookies failed at every poll, and the connector
+    stayed down for as long as the platform sent it. Python's own HTTP client allows 64 KiB."""
+    usage = '{"111": [' + ",".join(['{"type": "pages", "call_count": 1}'] * 400) + "]}"
+
+    async def handler(request):
+        return web.json_response({"data": []}, headers={"X-Business-Use-Case-Usage": usage})
+
+    async def scenario():
+        runner, base = await serve(handler)
+        try:
+            async with new_session(2) as session:
+                return await request_json(session, "GET", f"{base}/111/feed", what="fb /111/feed")
+        finally:
+            await runner.cleanup()
+
+    resp = asyncio.run(scenario())
+    assert len(usage) > 8190 and resp.data == {"data": []}
+    assert resp.headers["X-Business-Use-Case-Usage"] == usage
