@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from datetime import timedelta
 
 import pytest
 
@@ -358,3 +359,28 @@ def test_a_database_locked_right_after_a_send_does_not_send_the_alert_twice(tmp_
     t_sink.scenario(tmp_path, body)
     told = said(caplog)
     assert len(told) == 1 and "database is locked" in told[0] and "Traceback" not in told[0], told
+
+
+def test_a_database_locked_while_held_alerts_go_out_does_not_send_one_twice(tmp_path, caplog):
+    """The same for a notification held for quiet hours: sent, not recorded, and sent again
+    by the next release round."""
+    night = t_sink.T0.replace(hour=23)
+
+    async def body(w: t_sink.World):
+        w.record(alert(severity="medium"))
+        assert await w.flush() == 1 and not w.fake.sent(TEAM)  # held
+        w.clock.set(night + timedelta(hours=8))  # 07:00 local: quiet hours are over
+        w.store.conn.execute("PRAGMA busy_timeout = 50")
+        other = sqlite3.connect(w.store.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            assert await w.sink.release_held() == 0
+            assert await w.sink.release_held() == 0
+        finally:
+            other.rollback()
+            other.close()
+        await w.sink.release_held()
+        assert await w.sink.release_held() == 0
+        assert len(w.fake.sent(TEAM)) == 1 and not w.store.telegram_held()
+
+    t_sink.scenario(tmp_path, body, telegram={"quiet_hours": {"team": "22:00-07:00"}}, start=night)

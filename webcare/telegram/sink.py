@@ -147,6 +147,7 @@ class TelegramSink(AlertSink):
         async with self._lock:
             try:
                 now = self._ready()
+                self._save_unsaved()
             except SinkUnavailable:
                 return 0
             sent = 0
@@ -186,7 +187,9 @@ class TelegramSink(AlertSink):
         `release_held`, or the chat would never show who pressed."""
         async with self._lock:
             try:
-                return await self._refresh(incident_id, self._ready())
+                now = self._ready()
+                self._save_unsaved()
+                return await self._refresh(incident_id, now)
             except SinkUnavailable:
                 self._stale.add(incident_id)
                 raise
@@ -257,28 +260,31 @@ class TelegramSink(AlertSink):
             if superseded_ok and self.store.pending_later(alert.incident, alert.seq, self.name):
                 return True  # a newer alert of this incident is queued: it will edit the message
             if await self._call(self._edit, step.chat_id, step.message_id, text, keyboard):
-                self._record(alert, step.chat_id, step.message_id, now)
+                self._record(alert, step.chat_id, step.message_id, now, sent=False)
                 return True
             step = Step("send", step.chat_id, None, silent=True)  # the old message is gone
         message_id = await self._call(self._send, step.chat_id, text, keyboard, step.silent, alert, examples)
         if message_id is None:
             return False
-        self._record(alert, step.chat_id, message_id, now)
-        self.store.drop_telegram_hold(alert.incident, step.chat_id)
+        self._record(alert, step.chat_id, message_id, now, sent=True)
         if step.message_id is not None:
             await self._retire(step.chat_id, step.message_id, alert, step.reason)
         return True
 
-    def _record(self, alert: Alert, chat_id: int, message_id: int, now: datetime) -> None:
-        """Store which message shows the alert. When the database refuses (locked, full) it is
-        kept here and the delivery stops: sent again, the chat would show the alert twice."""
-        self._unsaved[(alert.incident, chat_id)] = (message_id, alert.seq, alert.severity, alert.kind, now)
+    def _record(self, alert: Alert, chat_id: int, message_id: int, now: datetime, sent: bool) -> None:
+        """Store which message shows the alert (a new one also ends a hold). When the database
+        refuses (locked, full) it is kept here and delivery stops: sent again, the chat would
+        show the alert twice."""
+        self._unsaved[(alert.incident, chat_id)] = ((message_id, alert.seq, alert.severity, alert.kind, now),
+                                                    sent)
         self._save_unsaved()
 
     def _save_unsaved(self) -> None:
-        for (incident, chat_id), row in list(self._unsaved.items()):
+        for (incident, chat_id), (row, sent) in list(self._unsaved.items()):
             try:
                 self.store.save_telegram_message(incident, chat_id, *row)
+                if sent:
+                    self.store.drop_telegram_hold(incident, chat_id)
             except (sqlite3.Error, StoreError) as exc:
                 raise SinkUnavailable(f"cannot record Telegram message {row[0]} of {incident}: {exc}") from None
             del self._unsaved[(incident, chat_id)]
