@@ -226,12 +226,17 @@ class RebasedSession:
 def parse_json(body: bytes | str) -> Any:
     """The JSON value of a body or header; None if it is none a decoder can hold. Besides
     `JSONDecodeError`, nesting past the recursion limit raises RecursionError and a number past
-    Python's digit limit ValueError: escaped, either failed every poll with a traceback."""
+    Python's digit limit ValueError: escaped, either failed every poll with a traceback.
+    A byte that is not UTF-8 is read as U+FFFD, as in JSONL: refused, the page holding it was
+    asked again at every poll and its stream never moved on."""
     if not body:
         return None
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        try:
+            return json.loads(body)
+        except UnicodeDecodeError:
+            return json.loads(bytes(body).decode("utf-8", "replace"))
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return None
 
 

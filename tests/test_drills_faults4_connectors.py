@@ -10,6 +10,7 @@ log, and the bot catches up once the fault is gone.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import socket
@@ -427,3 +428,29 @@ def test_an_answer_with_a_header_over_8_kb_is_read():
     resp = asyncio.run(scenario())
     assert len(usage) > 8190 and resp.data == {"data": []}
     assert resp.headers["X-Business-Use-Case-Usage"] == usage
+
+
+# --- a byte that is not UTF-8 in one post of a page -------------------------------------------
+
+def test_a_page_with_one_byte_that_is_not_utf8_is_stored_not_refused_for_ever(store):
+    """`json.loads` refuses a body with invalid UTF-8 whole: the page was "not JSON" at every
+    poll, so its stream never moved again and nothing posted after it was stored. Like a JSONL
+    line, the byte is now read as U+FFFD and the rest of the page as it was sent."""
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeMastodon() as api:
+            t_mastodon.seed(api)
+            page = [n["_payload"] for n in api.notifications if n["_payload"]["type"] == "mention"][::-1][:20]
+            broken = json.dumps(page).encode().replace(b"startnummer? #38", b"startnummer\xff #38", 1)
+            api.fail("/notifications", 200, broken, times=BIG)  # as the server sends it, every time
+            conn = t_mastodon.connector(api, clock)
+            try:
+                await coordinator(store, conn, clock).poll()
+            finally:
+                await conn.aclose()
+        return {n["status"]["id"] for n in page}
+
+    mentioned = asyncio.run(scenario())
+    rows = stored(store, "mastodon")
+    assert status(store)["status"] == "ok" and mentioned <= set(rows)
+    assert any("startnummer\ufffd #38" in row["text"] for row in rows.values())

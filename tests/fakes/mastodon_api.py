@@ -24,7 +24,7 @@ from aiohttp import web
 class Fault:
     path: str  # substring of the request path it applies to
     status: int = 503
-    body: Any = None  # JSON-able, or a str sent as text/html
+    body: Any = None  # JSON-able, a str sent as text/html, or bytes sent as they are as JSON
     headers: dict[str, str] = field(default_factory=dict)
     times: int = 1
     hang: bool = False  # never answer (the client's timeout must fire)
@@ -99,6 +99,9 @@ class ScriptedApi:
                 body = fault.body if fault.body is not None else self.default_error
                 if isinstance(body, str):
                     return web.Response(status=fault.status, text=body, content_type="text/html",
+                                        headers=fault.headers)
+                if isinstance(body, bytes):
+                    return web.Response(status=fault.status, body=body, content_type="application/json",
                                         headers=fault.headers)
                 return web.json_response(body, status=fault.status, headers=fault.headers)
         return await handler(request)
