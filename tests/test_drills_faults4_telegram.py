@@ -15,7 +15,16 @@ from datetime import timedelta
 import pytest
 
 import test_telegram_sink as t_sink
+from conftest import T0
+from fakes.telegram_api import FakeBotApi
 from test_telegram_sink import LEAD, PEOPLE, TEAM, alert
+from webcare import config
+from webcare.clock import SimClock
+from webcare.engine import Engine
+from webcare.pipeline import Pipeline
+from webcare.playbooks import load_dir
+from webcare.store import Store
+from webcare.telegram.service import start_telegram
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 ALICE = PEOPLE["alice"]
@@ -129,7 +138,7 @@ def test_a_token_revoked_while_running_keeps_the_alerts_and_buttons_work_again_w
     told = said(caplog)
     assert not [m for m in told if "Traceback" in m]
     assert sum("token" in m for m in told) == 2, told  # the sink's alerts and the polling, once each
-    assert other not in caplog.text and t_sink.FakeBotApi().token not in caplog.text
+    assert other not in caplog.text and FakeBotApi().token not in caplog.text
 
 
 # --- answers that are not what they claim ---------------------------------------------------------
@@ -364,7 +373,7 @@ def test_a_database_locked_right_after_a_send_does_not_send_the_alert_twice(tmp_
 def test_a_database_locked_while_held_alerts_go_out_does_not_send_one_twice(tmp_path, caplog):
     """The same for a notification held for quiet hours: sent, not recorded, and sent again
     by the next release round."""
-    night = t_sink.T0.replace(hour=23)
+    night = T0.replace(hour=23)
 
     async def body(w: t_sink.World):
         w.record(alert(severity="medium"))
@@ -384,3 +393,47 @@ def test_a_database_locked_while_held_alerts_go_out_does_not_send_one_twice(tmp_
         assert len(w.fake.sent(TEAM)) == 1 and not w.store.telegram_held()
 
     t_sink.scenario(tmp_path, body, telegram={"quiet_hours": {"team": "22:00-07:00"}}, start=night)
+
+
+def test_the_round_that_releases_held_alerts_outlives_a_locked_database(tmp_path, caplog):
+    """Only Telegram's errors were caught in the round that sends held notifications: a
+    locked database ended it for the rest of the run (no held alert went out again) and made
+    the stop fail with the same error."""
+    night = T0.replace(hour=23)
+
+    async def main():
+        fake = await FakeBotApi().start()
+        for chat in (TEAM, LEAD):
+            fake.add_chat(chat)
+        cfg = config.from_dict({"brand": {"timezone": "Europe/Amsterdam"}, "telegram": {
+            "api_base_url": fake.base_url, "people": PEOPLE, "chats": {"team": TEAM, "lead": LEAD},
+            "quiet_hours": {"team": "22:00-07:00", "lead": "22:00-07:00"}}})
+        clock = SimClock(night)
+        store = Store(tmp_path / "w.db")
+        pipeline = Pipeline(store, Engine(load_dir(None)), [], simulated=True)
+        handle = await start_telegram(cfg, pipeline, clock.now, environ={"WEBCARE_TELEGRAM_TOKEN": fake.token},
+                                             poll_timeout=5, release_every=0.01)
+        try:
+            await asyncio.wait_for(handle.ready.wait(), SOON)
+            w = t_sink.World(fake, pipeline, clock, handle)
+            w.record(alert("a", severity="medium"), alert("b", severity="medium", recipients=("lead",)))
+            assert await w.flush() == 2 and not fake.sent()  # both held
+            fake.blocked.add(TEAM)  # the team's hold will be dropped: a write
+            store.conn.execute("PRAGMA busy_timeout = 50")
+            other = sqlite3.connect(store.path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            try:
+                clock.set(night + timedelta(hours=8))  # quiet hours are over
+                await until(lambda: any("releasing held alerts failed" in r.getMessage() for r in caplog.records))
+            finally:
+                other.rollback()
+                other.close()
+            await fake.wait_for(lambda: fake.sent(LEAD), SOON)
+        finally:
+            await handle.stop()
+            store.close()
+            await fake.stop()
+
+    asyncio.run(main())
+    told = [m for m in said(caplog) if "releasing" in m]
+    assert len(told) == 1 and "database is locked" in told[0] and "Traceback" not in told[0], told

@@ -195,11 +195,16 @@ class TelegramHandle:
             started = await self._try_start()
         if not started:
             return
+        failing = ""  # the last failure, said once until a round succeeds
         while not await self._wait(self._release_every):
             try:
                 await self.sink.release_held()
-            except TelegramError as exc:
-                log.warning("telegram: releasing held alerts failed: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - e.g. a locked database: the next round retries
+                log.log(logging.DEBUG if str(exc) == failing else logging.WARNING,
+                        "telegram: releasing held alerts failed: %s", exc)
+                failing = str(exc)
+            else:
+                failing = ""
 
     async def _wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`; True when stop() was called meanwhile."""
