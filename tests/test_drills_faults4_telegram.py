@@ -437,3 +437,26 @@ def test_the_round_that_releases_held_alerts_outlives_a_locked_database(tmp_path
     asyncio.run(main())
     told = [m for m in said(caplog) if "releasing" in m]
     assert len(told) == 1 and "database is locked" in told[0] and "Traceback" not in told[0], told
+
+
+def test_a_press_while_the_database_is_locked_is_answered_and_can_be_made_again(tmp_path, caplog):
+    """The store's error ended the handler: the phone kept spinning with no answer, a
+    traceback was logged, and nothing said the press had not counted."""
+    async def body(w: t_sink.World):
+        w.record(alert())
+        assert await w.flush() == 1
+        (shown,) = w.fake.sent(TEAM)
+        w.store.conn.execute("PRAGMA busy_timeout = 50")
+        other = sqlite3.connect(w.store.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            assert "try again" in await press(w, TEAM, shown["message_id"], "act:acknowledge")
+        finally:
+            other.rollback()
+            other.close()
+        assert w.store.incident("storm-1")["status"] == "open"
+        assert (await press(w, TEAM, shown["message_id"], "act:acknowledge")).startswith("Acknowledged")
+
+    t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert len(told) == 1 and "database is locked" in told[0] and "Traceback" not in told[0], told

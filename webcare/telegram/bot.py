@@ -13,6 +13,7 @@ import asyncio
 import inspect
 import logging
 import re
+import sqlite3
 from datetime import datetime, timedelta, tzinfo
 from typing import Awaitable, Callable
 
@@ -27,7 +28,7 @@ from telegram.ext import (
 from webcare.engine import HUMAN_ACTIONS
 from webcare.pipeline import Pipeline
 from webcare.sinks import SinkUnavailable
-from webcare.store import in_worker
+from webcare.store import StoreError, in_worker
 from webcare.telegram.directory import Directory
 from webcare.telegram.format import (
     COMMANDS, HELP, QUEUE_SHOWN, URGENCY_BANDS, clock, digest_counts_text, esc, incidents_text,
@@ -127,7 +128,12 @@ class TelegramBot:
             await _answer(query, "This incident has already calmed down and closed.")
             return
         now = self.now()
-        self.pipeline.human_action(incident_id, action, person, now, minutes)
+        try:
+            self.pipeline.human_action(incident_id, action, person, now, minutes)
+        except (StoreError, sqlite3.Error) as exc:  # e.g. locked: say the press did not count
+            log.warning("telegram: %s of incident %s by %s not saved: %s", action, incident_id, person, exc)
+            await _answer(query, "⚠️ Not saved (the database is busy). Please try again.")
+            return
         done = DONE[action]
         if action == "snooze":
             done = f"Snoozed until {clock(now + timedelta(minutes=minutes), self.tz, now)}"
