@@ -27,7 +27,7 @@ from typing import Any, Mapping
 import aiohttp
 from yarl import URL
 
-from connectors import TransientError
+from connectors import AuthFailed, TransientError
 from webcare.models import (
     Batch, Message, MessageFormatError, Rejected, json_type, parse_time, valid_unicode,
 )
@@ -91,14 +91,21 @@ async def request_json(session: aiohttp.ClientSession, method: str, url: str | U
     Raises TransientError for what is worth retrying later: a timeout, a network error, any
     5xx, a 2xx whose body is not JSON, and a 401 or 403 page that is not JSON (see
     `not_the_platform`). Every other status (4xx) is returned for the caller to interpret,
-    since only the platform knows what its error bodies mean.
+    since only the platform knows what its error bodies mean, except a 401 or 403 after a
+    redirect to another origin: aiohttp sent no `Authorization` there, so the refusal says
+    nothing of the token; AuthFailed names the new address (a moved instance, http -> https).
     """
     try:
         async with session.request(method, url, params=params, headers=headers) as resp:
             body = await resp.read()
             status, resp_headers, final_url = resp.status, resp.headers, str(resp.url)
+            asked = resp.history[0].url if resp.history else resp.url
     except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
         raise transport_error(what, exc) from None
+    if status in (401, 403) and asked.origin() != resp.url.origin():
+        raise AuthFailed(f"{what}: redirected to {resp.url.origin()}, where the token is not sent "
+                         f"(only the configured address gets it): HTTP {status} there; configure "
+                         f"{resp.url.origin()} instead of {asked.origin()}")
     return _json_answer(what, status, resp_headers, body, final_url)
 
 

@@ -454,3 +454,33 @@ def test_a_page_with_one_byte_that_is_not_utf8_is_stored_not_refused_for_ever(st
     rows = stored(store, "mastodon")
     assert status(store)["status"] == "ok" and mentioned <= set(rows)
     assert any("startnummer\ufffd #38" in row["text"] for row in rows.values())
+
+
+# --- a redirect to another address, then the platform refuses the token ------------------------
+
+def test_a_401_after_a_redirect_to_another_address_names_the_redirect_not_the_token(store):
+    """aiohttp rightly sends no `Authorization` to another origin, so an instance that moved (or
+    `http://` configured where the server redirects to `https://`) answered 401 to a token-less
+    request: the connector stopped with "the access token was refused", and the one alert sent
+    the team to renew a token that works. Now the stop and the alert name the new address."""
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeMastodon() as api:
+            t_mastodon.seed(api)
+            moved = api.base_url.replace("127.0.0.1", "localhost")
+
+            async def redirect(request):
+                raise web.HTTPMovedPermanently(moved + request.path_qs)
+            old, old_base = await serve(redirect)
+            conn = t_mastodon.connector(api, clock, base_url=old_base)
+            try:
+                assert await coordinator(store, conn, clock).poll() is None
+            finally:
+                await conn.aclose()
+                await old.cleanup()
+        return moved
+
+    moved = asyncio.run(scenario())
+    (alert,) = store.alerts()
+    for said in (status(store)["last_error"], alert.text):
+        assert f"redirected to {moved}" in said and "token" in said and "refused" not in said, said
