@@ -281,11 +281,21 @@ async def corrupt_gzip(request):
                         headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
 
 
+async def maintenance(request):
+    return web.Response(text="<html><h1>We'll be back soon</h1></html>", content_type="text/html")
+
+
+async def no_content(request):
+    return web.Response(status=204)
+
+
 @pytest.mark.parametrize("handler, why", [
     (trickled, "no answer within the timeout"),  # the timeout is a total one, not per read
     (reset, "ClientPayloadError"),
     (corrupt_gzip, "Can not decode content-encoding: gzip"),
-], ids=["trickle-past-timeout", "reset-mid-body", "corrupt-gzip"])
+    (maintenance, "HTTP 200 but the body is not JSON: <html><h1>We'll be back soon"),  # not an empty page
+    (no_content, "HTTP 204 but the body is not JSON"),
+], ids=["trickle-past-timeout", "reset-mid-body", "corrupt-gzip", "html-200", "empty-204"])
 def test_a_body_that_trickles_is_reset_or_cannot_be_unpacked_is_a_transient_error(handler, why):
     async def scenario():
         runner, base = await serve(handler)
