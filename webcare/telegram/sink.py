@@ -9,8 +9,10 @@ or an outage resumes where it stopped: retrying never sends a chat the same aler
 Errors: flood control (`RetryAfter`), network trouble and answers that are not the Bot API's
 raise `SinkUnavailable`, so the alert stays in the outbox and the pipeline retries it, in
 order, on a later flush; until the `retry_after` (at most `MAX_FLOOD_WAIT`) has passed the
-sink does not call Telegram at all. A chat that refuses the bot
-(blocked, kicked, unknown) is logged and skipped, so one bad chat never stalls the rest.
+sink does not call Telegram at all. A chat that refuses the bot (blocked, kicked, unknown,
+or the bot may not write there) is logged once and skipped, so one bad chat never stalls the
+rest. A message sent but not stored (the database locked) is stored before anything else is
+sent, never sent again.
 """
 
 from __future__ import annotations
