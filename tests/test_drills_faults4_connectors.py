@@ -17,6 +17,8 @@ import socket
 import struct
 import tracemalloc
 import zlib
+from datetime import timedelta, timezone
+from email.utils import format_datetime
 from typing import Any, Callable
 
 import pytest
@@ -494,3 +496,15 @@ def test_a_401_after_a_redirect_to_another_address_names_the_redirect_not_the_to
     (alert,) = store.alerts()
     for said in (status(store)["last_error"], alert.text):
         assert f"redirected to {moved}" in said and "token" in said and "refused" not in said, said
+
+
+@pytest.mark.parametrize("name", ["mastodon", "bluesky", "feed"])
+def test_a_429_whose_retry_after_is_an_http_date_is_waited_for_to_the_second(name):
+    """RFC 9110 allows `Retry-After: Sun, 04 Oct 2026 08:12:00 GMT` (a proxy in front of the
+    platform); these connectors read it when the platform's own reset header is absent."""
+    when = T0 + timedelta(minutes=12)
+    out = asyncio.run(drill(BY_NAME[name], answer(429, {"error": "Too Many Requests"} if name != "feed"
+                                                  else "<html>Too Many Requests</html>",
+                                                  {"Retry-After": format_datetime(when.astimezone(timezone.utc), usegmt=True)})))
+    assert out.statuses[0] == "rate_limited" and out.delays[0] == (when - T0).total_seconds(), out
+    assert out.final_status == "ok" and not out.lost and out.warnings == 1 and out.recovered_logs == 1
