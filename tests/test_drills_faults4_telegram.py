@@ -8,6 +8,7 @@ that can take it, once; buttons and commands keep working; the problem is logged
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from datetime import timedelta
@@ -44,7 +45,29 @@ async def press(w: t_sink.World, chat: int, message_id: int, data: str) -> str:
     return w.fake.answers[qid].get("text", "")
 
 
-# --- flood control ---------------------------------------------------------------------------
+async def until(predicate, seconds: float = SOON) -> None:
+    """Wait for what no request of the fake marks (a log line); bounded, not timed."""
+    for _ in range(int(seconds * 100)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not reached")
+
+
+@contextlib.contextmanager
+def locked(store: Store):
+    """Another writer (a backup, a second tool) holds the database; writes fail at once."""
+    store.conn.execute("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.rollback()
+        other.close()
+
+
+# --- flood control --------------------------------------------------------------------------------
 
 def test_a_command_reply_told_to_wait_a_day_does_not_freeze_alerts_and_buttons(tmp_path, caplog):
     """Command replies waited out flood control inside the rate limiter, which holds back
@@ -172,7 +195,7 @@ def test_an_answer_that_is_not_a_message_keeps_the_alert_queued_and_is_said_once
     assert sum("unavailable" in m for m in told) == 1
 
 
-# --- chats that will not take the alert ------------------------------------------------------
+# --- chats that will not take the alert -----------------------------------------------------------
 
 def test_a_command_in_a_group_where_the_bot_may_not_write_is_said_once_not_a_traceback_each(tmp_path, caplog):
     """A reply Telegram refused (here: the group lets no member write) ended the handler with a
@@ -275,7 +298,7 @@ def test_a_deleted_alert_message_gets_the_update_as_one_new_message(tmp_path, ca
     assert not said(caplog)
 
 
-# --- button presses --------------------------------------------------------------------------
+# --- button presses -------------------------------------------------------------------------------
 
 def test_a_press_whose_answer_is_refused_still_updates_the_messages(tmp_path, caplog):
     """A press handled late (after a restart or an outage) cannot be answered any more ("query
@@ -310,15 +333,6 @@ def test_a_press_on_an_incident_from_before_a_database_reset_is_answered(tmp_pat
     assert not said(caplog)
 
 
-async def until(predicate, seconds: float = SOON) -> None:
-    """Wait for what no request of the fake marks (a log line); bounded, not timed."""
-    for _ in range(int(seconds * 100)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("not reached")
-
-
 def test_a_press_during_flood_control_shows_in_the_chat_once_the_wait_is_over(tmp_path, caplog):
     """A press while flood control lasted changed the incident, but its messages were never
     re-rendered: the group kept showing the Acknowledge button and nobody's name."""
@@ -351,15 +365,9 @@ def test_a_database_locked_right_after_a_send_does_not_send_the_alert_twice(tmp_
     tool): the error escaped the sink and the next flush sent the alert to the chat again."""
     async def body(w: t_sink.World):
         w.record(alert())
-        w.store.conn.execute("PRAGMA busy_timeout = 50")
-        other = sqlite3.connect(w.store.path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")  # another writer holds the database
-        try:
+        with locked(w.store):
             assert await w.flush() == 0
             assert await w.flush() == 0
-        finally:
-            other.rollback()
-            other.close()
         assert await w.flush() == 1
         assert await w.flush() == 0
         assert len(w.fake.sent(TEAM)) == 1 and w.store.pending_count("telegram") == 0
@@ -379,17 +387,10 @@ def test_a_database_locked_while_held_alerts_go_out_does_not_send_one_twice(tmp_
         w.record(alert(severity="medium"))
         assert await w.flush() == 1 and not w.fake.sent(TEAM)  # held
         w.clock.set(night + timedelta(hours=8))  # 07:00 local: quiet hours are over
-        w.store.conn.execute("PRAGMA busy_timeout = 50")
-        other = sqlite3.connect(w.store.path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with locked(w.store):
             assert await w.sink.release_held() == 0
             assert await w.sink.release_held() == 0
-        finally:
-            other.rollback()
-            other.close()
-        await w.sink.release_held()
-        assert await w.sink.release_held() == 0
+        assert await w.sink.release_held() == 0  # it went out above: stored now, not sent again
         assert len(w.fake.sent(TEAM)) == 1 and not w.store.telegram_held()
 
     t_sink.scenario(tmp_path, body, telegram={"quiet_hours": {"team": "22:00-07:00"}}, start=night)
@@ -412,22 +413,16 @@ def test_the_round_that_releases_held_alerts_outlives_a_locked_database(tmp_path
         store = Store(tmp_path / "w.db")
         pipeline = Pipeline(store, Engine(load_dir(None)), [], simulated=True)
         handle = await start_telegram(cfg, pipeline, clock.now, environ={"WEBCARE_TELEGRAM_TOKEN": fake.token},
-                                             poll_timeout=5, release_every=0.01)
+                                      poll_timeout=5, release_every=0.01)
         try:
             await asyncio.wait_for(handle.ready.wait(), SOON)
             w = t_sink.World(fake, pipeline, clock, handle)
             w.record(alert("a", severity="medium"), alert("b", severity="medium", recipients=("lead",)))
             assert await w.flush() == 2 and not fake.sent()  # both held
             fake.blocked.add(TEAM)  # the team's hold will be dropped: a write
-            store.conn.execute("PRAGMA busy_timeout = 50")
-            other = sqlite3.connect(store.path, isolation_level=None)
-            other.execute("BEGIN IMMEDIATE")
-            try:
+            with locked(store):
                 clock.set(night + timedelta(hours=8))  # quiet hours are over
                 await until(lambda: any("releasing held alerts failed" in r.getMessage() for r in caplog.records))
-            finally:
-                other.rollback()
-                other.close()
             await fake.wait_for(lambda: fake.sent(LEAD), SOON)
         finally:
             await handle.stop()
@@ -446,14 +441,8 @@ def test_a_press_while_the_database_is_locked_is_answered_and_can_be_made_again(
         w.record(alert())
         assert await w.flush() == 1
         (shown,) = w.fake.sent(TEAM)
-        w.store.conn.execute("PRAGMA busy_timeout = 50")
-        other = sqlite3.connect(w.store.path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
+        with locked(w.store):
             assert "try again" in await press(w, TEAM, shown["message_id"], "act:acknowledge")
-        finally:
-            other.rollback()
-            other.close()
         assert w.store.incident("storm-1")["status"] == "open"
         assert (await press(w, TEAM, shown["message_id"], "act:acknowledge")).startswith("Acknowledged")
 
