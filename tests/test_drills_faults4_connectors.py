@@ -503,8 +503,8 @@ def test_a_429_whose_retry_after_is_an_http_date_is_waited_for_to_the_second(nam
     """RFC 9110 allows `Retry-After: Sun, 04 Oct 2026 08:12:00 GMT` (a proxy in front of the
     platform); these connectors read it when the platform's own reset header is absent."""
     when = T0 + timedelta(minutes=12)
-    out = asyncio.run(drill(BY_NAME[name], answer(429, {"error": "Too Many Requests"} if name != "feed"
-                                                  else "<html>Too Many Requests</html>",
-                                                  {"Retry-After": format_datetime(when.astimezone(timezone.utc), usegmt=True)})))
+    body = "<html>Too Many Requests</html>" if name == "feed" else {"error": "Too Many Requests"}
+    date = format_datetime(when.astimezone(timezone.utc), usegmt=True)
+    out = asyncio.run(drill(BY_NAME[name], answer(429, body, {"Retry-After": date})))
     assert out.statuses[0] == "rate_limited" and out.delays[0] == (when - T0).total_seconds(), out
     assert out.final_status == "ok" and not out.lost and out.warnings == 1 and out.recovered_logs == 1
