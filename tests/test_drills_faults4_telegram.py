@@ -449,3 +449,20 @@ def test_a_press_while_the_database_is_locked_is_answered_and_can_be_made_again(
     t_sink.scenario(tmp_path, body)
     told = said(caplog)
     assert len(told) == 1 and "database is locked" in told[0] and "Traceback" not in told[0], told
+
+
+def test_a_command_while_the_database_is_locked_says_so_in_the_chat(tmp_path, caplog):
+    """/mute, /oncall take: the store's error ended the handler with a traceback and no reply,
+    so the sender could not tell the chat was not muted."""
+    async def body(w: t_sink.World):
+        with locked(w.store):
+            w.fake.command(TEAM, w.fake.user(ALICE, "Alice"), "/mute 2h")
+            await w.fake.wait_for(lambda: w.fake.sent(TEAM), SOON)
+        assert "try again" in w.fake.sent(TEAM)[0]["text"] and w.store.muted_until(TEAM) is None
+        w.fake.command(TEAM, w.fake.user(ALICE, "Alice"), "/mute 2h")
+        await w.fake.wait_for(lambda: len(w.fake.sent(TEAM)) == 2, SOON)
+        assert w.store.muted_until(TEAM) is not None
+
+    t_sink.scenario(tmp_path, body)
+    told = said(caplog)
+    assert len(told) == 1 and "database is locked" in told[0] and "Traceback" not in told[0], told

@@ -223,6 +223,12 @@ class TelegramBot:
                          "(critical ones still ring). <code>/mute off</code> ends it.")
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if isinstance(context.error, (StoreError, sqlite3.Error)) and chat is not None:
+            # e.g. /mute while the database is locked: the sender must learn it did not count
+            log.warning("telegram: %s failed: %s", _what(update), context.error)
+            await self._send(chat.id, "⚠️ The database is busy, so that did not count. Please try again.")
+            return
         log.error("telegram: handling an update failed: %s", context.error, exc_info=context.error)
 
     # --- helpers ------------------------------------------------------------------------
