@@ -5,6 +5,7 @@ import io
 from dataclasses import replace
 from datetime import timedelta
 
+from webcare.classify import Classifier
 from webcare.engine import Engine
 from webcare.models import Batch
 from webcare.pipeline import Pipeline
@@ -229,3 +230,43 @@ def test_a_stop_that_cannot_snapshot_warns_and_the_next_start_replays_the_log(tm
     p = pipeline(tmp_path / "w.db")
     assert set(p.state.incidents) == incidents
     assert p.store.conn.execute("SELECT count(*) FROM engine_log").fetchone()[0] > 0
+
+
+class BrittleClassifier(Classifier):
+    """A classifier with a bug that one text sets off."""
+
+    def score(self, message, context=None):
+        if "BOOM" in message.text:
+            raise IndexError("list index out of range")
+        return super().score(message, context)
+
+
+class BrittleEngine(Engine):
+    """Playbooks with a bug that one message sets off."""
+
+    def on_message(self, state, message, score, now):
+        if "CRASH" in message.text:
+            raise ZeroDivisionError("division by zero")
+        return super().on_message(state, message, score, now)
+
+
+def test_a_message_the_classifier_or_playbooks_fail_on_holds_up_nothing_behind_it(tmp_path, caplog):
+    stream = storm_stream(12, every_minutes=1)
+    stream[2] = replace(stream[2], text="BOOM " + stream[2].text)
+    stream[4] = replace(stream[4], text="CRASH " + stream[4].text)
+    p = Pipeline(Store(tmp_path / "w.db"), BrittleEngine(load_dir(None)), [],
+                 classifier=BrittleClassifier(), simulated=True)
+    p.ingest("feed", Batch(tuple(stream), "12"), T0)
+    assert p.store.count_messages() == 12 and p.store.get_cursor("feed") == "12"
+    assert [a.kind for a in p.store.alerts() if a.playbook == "complaint-storm"][:1] == ["open"]
+    unscored = dict(p.store.get_messages([stream[2].uid]))[stream[2]]
+    assert unscored.label == "neu" and unscored.reasons == ("not scored (IndexError)",)
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == [f"feed: cannot score {stream[2].uid}; stored as neutral, unscored",
+                      f"feed: the playbooks failed on {stream[4].uid}; it is stored, but alerts nothing"]
+    before = [a.key for a in p.store.alerts()]
+    p.store.close()
+    p = Pipeline(Store(tmp_path / "w.db"), BrittleEngine(load_dir(None)), [],
+                 classifier=BrittleClassifier(), simulated=True)  # a restart replays the log
+    p.ingest("feed", Batch(tuple(storm_stream(14, every_minutes=1)[12:]), "14"), T0)
+    assert [a.key for a in p.store.alerts()][:len(before)] == before

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Sequence
 from webcare.classify import Classifier
 from webcare.engine import Engine
 from webcare.metrics import mark_auto_reply
-from webcare.models import Alert, Batch, Message, valid_unicode
+from webcare.models import Alert, Batch, Message, Score, valid_unicode
 from webcare.sinks import AlertSink, SinkUnavailable
 from webcare.store import Store, StoreError
 
@@ -114,10 +114,10 @@ class Pipeline:
                         log.warning("%s: quarantined %s: %s", connector, r.source, r.error)
                     self.store.quarantine(connector, batch.rejected, now)
                 self.store.set_cursor(connector, batch.cursor, now)
-                scored = [(m, self.classifier.score(m)) for m in new]
+                scored = [(m, self._score(connector, m)) for m in new]
                 # an edit is scored again, so what the team is shown is what is counted; the
                 # engine saw the message once and is not fed it again: no contact twice
-                self.store.save_scores(scored + [(m, self.classifier.score(m)) for m in edited])
+                self.store.save_scores(scored + [(m, self._score(connector, m)) for m in edited])
                 alerts: list[Alert] = []
                 for m, s in sorted(scored, key=lambda p: p[0].created_at):
                     at = now
@@ -125,7 +125,11 @@ class Pipeline:
                         at = max(m.created_at, self.state.last_tick or m.created_at)
                         alerts += self._ticks_until(at)
                     self._events.append(["message", m.platform, m.id, at.isoformat()])
-                    alerts += self.engine.on_message(self.state, m, s, at)
+                    try:
+                        alerts += self.engine.on_message(self.state, m, s, at)
+                    except Exception:  # noqa: BLE001 - see _score; a replay of the log skips it alike
+                        log.exception("%s: the playbooks failed on %s; it is stored, but alerts "
+                                      "nothing", connector, m.uid)
                 self._commit(alerts, now)
         except BaseException:
             self.state = self._load_state()  # the batch did not land: forget what it did
@@ -218,6 +222,18 @@ class Pipeline:
             self.store.log_engine_events(self._token, self._events)
             self._logged += len(self._events)
         self._events = []
+
+    def _score(self, connector: str, m: Message) -> Score:
+        """The message's score; a classifier failure (a bug no test found) scores it neutral
+        and says so, instead of failing the batch at every poll, which held every message
+        behind it in its stream for good."""
+        try:
+            return self.classifier.score(m)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("%s: cannot score %s; stored as neutral, unscored", connector, m.uid)
+            return Score(lang="und", compound=0.0, label="neu", intent="other", complaint=False,
+                         complaint_score=0.0, urgency=0.0, confidence=0.0,
+                         reasons=(f"not scored ({type(exc).__name__})",))
 
     def _brand(self, m: Message) -> Message:
         """Our own accounts' messages are brand messages; a brand holding reply ("je krijgt
