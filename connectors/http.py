@@ -99,14 +99,22 @@ async def request_json(session: aiohttp.ClientSession, method: str, url: str | U
         async with session.request(method, url, params=params, headers=headers) as resp:
             body = await resp.read()
             status, resp_headers, final_url = resp.status, resp.headers, str(resp.url)
-            asked = resp.history[0].url if resp.history else resp.url
     except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
         raise transport_error(what, exc) from None
-    if status in (401, 403) and asked.origin() != resp.url.origin():
-        raise AuthFailed(f"{what}: redirected to {resp.url.origin()}, where the token is not sent "
-                         f"(only the configured address gets it): HTTP {status} there; configure "
-                         f"{resp.url.origin()} instead of {asked.origin()}")
+    if (moved := refused_elsewhere(resp)) is not None:
+        raise AuthFailed(f"{what}: {moved}")
     return _json_answer(what, status, resp_headers, body, final_url)
+
+
+def refused_elsewhere(resp: aiohttp.ClientResponse) -> str | None:
+    """Why a 401 or 403 that came after a redirect to another origin says nothing of the token
+    (aiohttp sends no `Authorization` there); None for any other answer."""
+    asked = resp.history[0].url if resp.history else resp.url
+    if resp.status not in (401, 403) or asked.origin() == resp.url.origin():
+        return None
+    return (f"redirected to {resp.url.origin()}, where the token is not sent (only the configured "
+            f"address gets it): HTTP {resp.status} there; configure {resp.url.origin()} instead of "
+            f"{asked.origin()}")
 
 
 def _json_answer(what: str, status: int, headers: Mapping[str, str], body: bytes, url: str) -> JsonResponse:

@@ -30,7 +30,7 @@ from tweepy.asynchronous import AsyncClient
 
 from connectors import AuthFailed, ConnectorContext, ConnectorError, RateLimited, TransientError
 from connectors.http import (
-    Pause, RebasedSession, expect, from_epoch, header_number, new_session, onward,
+    Pause, RebasedSession, expect, from_epoch, header_number, new_session, onward, refused_elsewhere,
     transport_error, unexpected,
 )
 from connectors.http import rejected as repaired_rejected  # `rejected` names the lists below
@@ -313,7 +313,7 @@ class XConnector:
         except tweepy.TooManyRequests as exc:
             raise self._rate_limited(exc, label, now) from None
         except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
-            raise AuthFailed(f"{label}: {_one_line(exc)}") from None
+            raise AuthFailed(f"{label}: {refused_elsewhere(exc.response) or _one_line(exc)}") from None
         except tweepy.BadRequest as exc:
             if any("pagination" in str(m).lower() or "next_token" in str(m).lower()
                    for m in exc.api_messages):

@@ -508,3 +508,27 @@ def test_a_429_whose_retry_after_is_an_http_date_is_waited_for_to_the_second(nam
     out = asyncio.run(drill(BY_NAME[name], answer(429, body, {"Retry-After": date})))
     assert out.statuses[0] == "rate_limited" and out.delays[0] == (when - T0).total_seconds(), out
     assert out.final_status == "ok" and not out.lost and out.warnings == 1 and out.recovered_logs == 1
+
+
+def test_an_x_401_after_a_redirect_to_another_address_names_the_redirect(store):
+    """The same through tweepy: api.twitter.com answering with a redirect to another host."""
+    async def scenario():
+        clock = SimClock(T0)
+        async with FakeXApi() as api:
+            t_x.seed(api)
+            moved = api.base_url.replace("127.0.0.1", "localhost")
+
+            async def redirect(request):
+                raise web.HTTPMovedPermanently(moved + request.path_qs)
+            old, old_base = await serve(redirect)
+            conn = t_x.connector(api, clock, base_url=old_base)
+            try:
+                assert await coordinator(store, conn, clock).poll() is None
+            finally:
+                await conn.aclose()
+                await old.cleanup()
+        return moved
+
+    moved = asyncio.run(scenario())
+    said = status(store)["last_error"]
+    assert f"redirected to {moved}" in said and "Unauthorized" not in said, said
