@@ -466,3 +466,33 @@ def test_a_command_while_the_database_is_locked_says_so_in_the_chat(tmp_path, ca
     t_sink.scenario(tmp_path, body)
     told = said(caplog)
     assert len(told) == 1 and "database is locked" in told[0] and "Traceback" not in told[0], told
+
+
+# --- start-up -------------------------------------------------------------------------------------
+
+def test_a_portal_page_instead_of_the_bot_api_at_start_up_does_not_stop_webcare(tmp_path, caplog):
+    """An HTML page with 200 (a captive portal, a proxy) for getMe raised TelegramError out
+    of start_telegram, which ended webcare run; now it is retried like an outage."""
+    async def main():
+        fake = await FakeBotApi().start()
+        fake.add_chat(TEAM)
+        fake.fail_next("getMe", 200, body="<html><body>Please log in to the hotel wifi</body></html>")
+        cfg = config.from_dict({"telegram": {"api_base_url": fake.base_url, "people": PEOPLE,
+                                             "chats": {"team": TEAM}}})
+        clock = SimClock(T0)
+        pipeline = Pipeline(Store(tmp_path / "w.db"), Engine(load_dir(None)), [], simulated=True)
+        handle = await start_telegram(cfg, pipeline, clock.now, environ={"WEBCARE_TELEGRAM_TOKEN": fake.token},
+                                      retry_initial=0.01, retry_max=0.05, poll_timeout=5)
+        try:
+            await asyncio.wait_for(handle.ready.wait(), SOON)
+            w = t_sink.World(fake, pipeline, clock, handle)
+            w.record(alert())
+            assert await w.flush() == 1 and len(fake.sent(TEAM)) == 1
+        finally:
+            await handle.stop()
+            pipeline.store.close()
+            await fake.stop()
+
+    asyncio.run(main())
+    told = said(caplog)
+    assert len(told) == 1 and "unexpected answer" in told[0] and "Traceback" not in told[0], told

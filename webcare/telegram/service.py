@@ -182,6 +182,9 @@ class TelegramHandle:
         except NetworkError as exc:
             self._went_down(f"cannot reach Telegram: {exc.message}")
             return False
+        except (TelegramError, KeyError, TypeError, AttributeError) as exc:  # a portal's page, not the Bot API
+            self._went_down(f"unexpected answer from Telegram: {getattr(exc, 'message', None) or exc!r}")
+            return False
         self.sink.attach(app.bot)
         self.ready.set()
         self._came_back()
