@@ -297,7 +297,7 @@ class Scripted:
     def new_state(self):
         return None
 
-    def observe(self, state, message, score, now, matched):
+    def observe(self, state, seen, matched):
         return []
 
     def tick(self, state, now):
@@ -324,3 +324,22 @@ def test_explicit_links_join_identities_that_share_nothing():
         sim.send(contact(2, "x", "mdv", T0 + timedelta(days=1), kind="mention", name="mdv"), NEU)
         sim.send(contact(3, "phone", "+31600000000", T0 + timedelta(days=2), name="unknown caller"), NEU)
         assert len([a for a in sim.alerts if a.kind == "open"]) == expected
+
+
+class Broken(Scripted):
+    """A trigger whose timer has a bug."""
+
+    kind = "broken"
+
+    def tick(self, state, now):
+        raise KeyError("a bug")
+
+
+def test_a_playbook_whose_timer_fails_stops_no_other_playbook(monkeypatch, caplog):
+    monkeypatch.setitem(TRIGGERS, "broken", Broken)
+    sim = Sim(book({"name": "b", "trigger": "broken", "broken": {}}), book(STORM))
+    for m in complaints(5):
+        sim.send(m)
+    sim.until(T0 + timedelta(minutes=70))
+    assert [a.kind for a in sim.alerts] == ["open", "escalate", "escalate", "close"]  # the storm's ladder
+    assert caplog.text.count("playbook b: its timer failed") == 1  # said once, not every minute

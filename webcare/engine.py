@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from typing import Any, Iterable
 from webcare.models import Alert, Message, Score
 from webcare.playbooks import Playbook
 from webcare.triggers import TRIGGERS, Finding, Seen
+
+log = logging.getLogger(__name__)
 
 # Part of Engine.version, under which the store keeps the pickled state: raise it whenever the
 # state's layout changes, so a saved state of another layout is set aside for a fresh one
@@ -79,6 +82,7 @@ class Engine:
         self._for_customers = [(b, b.name, t.observe, b.match.test, t.sees_unmatched)
                                for b, t in self.books]
         self._for_brand = [(b, b.name, t.observe) for b, t in self.books if t.sees_brand]
+        self._failing: set[str] = set()  # playbooks whose timer failed last time (said once)
         digest = hashlib.sha1(repr((books, sensitivity)).encode()).hexdigest()[:12]
         self.version = f"{ENGINE_VERSION}:{digest}"
 
@@ -110,7 +114,18 @@ class Engine:
             if last is not None and (now - last).total_seconds() < trigger.tick_seconds:
                 continue  # slow situations (days) need not be re-checked every minute
             state.trigger_ticks[book.name] = now
-            for finding in trigger.tick(state.triggers[book.name], now):
+            try:
+                findings = trigger.tick(state.triggers[book.name], now)
+            except Exception:  # noqa: BLE001 - one playbook's bug must not stop every timer
+                if book.name not in self._failing:  # said once, not every minute
+                    self._failing.add(book.name)
+                    log.exception("playbook %s: its timer failed at %s; the other playbooks go on",
+                                  book.name, now.isoformat())
+                continue
+            if self._failing and book.name in self._failing:
+                self._failing.discard(book.name)
+                log.warning("playbook %s: its timer works again", book.name)
+            for finding in findings:
                 self._found(state, book, finding, now, alerts)
         t = now.timestamp()
         while state.timers and state.timers[0][0] <= t:  # only incidents whose timers are due
