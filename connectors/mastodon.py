@@ -27,7 +27,7 @@ from connectors.http import (
     link_header, new_session, onward, request_json, retry_after,
 )
 from webcare.models import Author, Batch, Message, MessageFormatError, parse_time
-from webcare.settings import at_least, env_name, positive, setting
+from webcare.settings import api_address, at_least, env_name, positive, setting
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,9 @@ def _page_size(value: int) -> str | None:
     return None if 1 <= value <= 40 else f"expected 1 to 40, got {value!r}"
 
 
-def _instance(value: str) -> str | None:
-    return None if value.startswith(("https://", "http://")) else \
-        f"expected the instance's address, like https://mastodon.social, got {value!r}"
-
-
 @dataclass(frozen=True)
 class Options:
-    base_url: str = setting(check=_instance, help="the Mastodon server the brand account is on")
+    base_url: str = setting(check=api_address, help="the Mastodon server the brand account is on")
     access_token_env: str = setting("MASTODON_ACCESS_TOKEN", check=env_name,
                                     help="environment variable holding the account's access token")
     mentions: bool = setting(True, help="read posts that mention the account (notifications)")

@@ -35,7 +35,7 @@ from connectors.http import (
 )
 from connectors.http import rejected as repaired_rejected  # `rejected` names the lists below
 from webcare.models import Author, Batch, Message, MessageFormatError, Rejected, parse_time
-from webcare.settings import at_least, env_name, positive, setting
+from webcare.settings import api_address, at_least, env_name, positive, setting
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class Options:
     dms: bool = setting(False, help="read direct messages (needs user-context credentials)")
     page_size: int = setting(100, check=_page_size, help="posts per request (10-100)")
     backfill_hours: float = setting(24.0, check=at_least(0), help="how far back the first run reads")
-    base_url: str = setting("", help="send requests here instead of https://api.twitter.com")
+    base_url: str = setting("", check=lambda v: api_address(v) if v else None, help="send requests here instead of https://api.twitter.com")
     timeout_seconds: float = setting(30.0, check=positive, help="give up on a request after this")
 
 

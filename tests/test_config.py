@@ -94,6 +94,22 @@ def test_missing_required_key_is_named(tmp_path):
     assert problems == ["connectors[0].name: missing required key (a string)"]
 
 
+@pytest.mark.parametrize("kind", ["mastodon", "bluesky", "facebook", "instagram", "reddit", "x"])
+def test_a_token_is_sent_over_http_only_to_this_machine(tmp_path, kind):
+    base = f'[[connectors]]\ntype = "{kind}"\nname = "c"\n'
+    problems = problems_of(base + 'base_url = "http://api.example.org"\n', tmp_path)
+    assert [p for p in problems if "base_url" in p] == [
+        "connectors[0].base_url: expected an https:// address (over http:// the access token would "
+        "cross the network readable; http:// is only accepted for this machine), got 'http://api.example.org'"]
+    for fine in ("https://api.example.org", "http://127.0.0.1:8080", "http://localhost:3000"):
+        path = tmp_path / "ok.toml"
+        path.write_text(base + f'base_url = "{fine}"\n')
+        try:
+            config.load(path)
+        except SettingsError as err:  # other required keys may be missing; the address is fine
+            assert not [p for p in err.problems if "base_url" in p]
+
+
 def test_invalid_toml_and_missing_file_are_explained(tmp_path):
     assert "not valid TOML" in problems_of("[store\npath=1", tmp_path)[0]
     with pytest.raises(SettingsError) as err:

@@ -179,6 +179,31 @@ def env_name(value: str) -> str | None:
     return f"expected the NAME of an environment variable (letters, digits, _), got {value!r}"
 
 
+def api_address(value: str) -> str | None:
+    """Where a connector sends its token: https, or http only to this machine (a test server,
+    a local proxy); over http anywhere else the token crosses the network readable."""
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    try:
+        url = urlsplit(value)
+        host = url.hostname or ""
+    except ValueError:
+        url, host = None, ""
+    if url is not None and host and url.scheme == "https":
+        return None
+    if url is not None and url.scheme == "http" and host:
+        try:
+            local = host == "localhost" or ip_address(host).is_loopback
+        except ValueError:
+            local = False
+        if local:
+            return None
+        return (f"expected an https:// address (over http:// the access token would cross the "
+                f"network readable; http:// is only accepted for this machine), got {value!r}")
+    return f"expected an address such as https://example.org, got {value!r}"
+
+
 def timezone_name(value: str) -> str | None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
