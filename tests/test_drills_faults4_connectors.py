@@ -470,29 +470,32 @@ def test_a_page_with_one_byte_that_is_not_utf8_is_stored_not_refused_for_ever(st
 
 # --- a redirect to another address, then the platform refuses the token ------------------------
 
+async def poll_after_a_move(store, fake, platform) -> str:
+    """One poll of `platform`'s connector through an old address that redirects every request
+    to the fake's new one (another host); returns the new address."""
+    clock = SimClock(T0)
+    async with fake() as api:
+        platform.seed(api)
+        moved = api.base_url.replace("127.0.0.1", "localhost")
+
+        async def redirect(request):
+            raise web.HTTPMovedPermanently(moved + request.path_qs)
+        old, old_base = await serve(redirect)
+        conn = platform.connector(api, clock, base_url=old_base)
+        try:
+            assert await coordinator(store, conn, clock).poll() is None
+        finally:
+            await conn.aclose()
+            await old.cleanup()
+    return moved
+
+
 def test_a_401_after_a_redirect_to_another_address_names_the_redirect_not_the_token(store):
     """aiohttp rightly sends no `Authorization` to another origin, so an instance that moved (or
     `http://` configured where the server redirects to `https://`) answered 401 to a token-less
     request: the connector stopped with "the access token was refused", and the one alert sent
     the team to renew a token that works. Now the stop and the alert name the new address."""
-    async def scenario():
-        clock = SimClock(T0)
-        async with FakeMastodon() as api:
-            t_mastodon.seed(api)
-            moved = api.base_url.replace("127.0.0.1", "localhost")
-
-            async def redirect(request):
-                raise web.HTTPMovedPermanently(moved + request.path_qs)
-            old, old_base = await serve(redirect)
-            conn = t_mastodon.connector(api, clock, base_url=old_base)
-            try:
-                assert await coordinator(store, conn, clock).poll() is None
-            finally:
-                await conn.aclose()
-                await old.cleanup()
-        return moved
-
-    moved = asyncio.run(scenario())
+    moved = asyncio.run(poll_after_a_move(store, FakeMastodon, t_mastodon))
     (alert,) = store.alerts()
     for said in (status(store)["last_error"], alert.text):
         assert f"redirected to {moved}" in said and "token" in said and "refused" not in said, said
@@ -512,23 +515,6 @@ def test_a_429_whose_retry_after_is_an_http_date_is_waited_for_to_the_second(nam
 
 def test_an_x_401_after_a_redirect_to_another_address_names_the_redirect(store):
     """The same through tweepy: api.twitter.com answering with a redirect to another host."""
-    async def scenario():
-        clock = SimClock(T0)
-        async with FakeXApi() as api:
-            t_x.seed(api)
-            moved = api.base_url.replace("127.0.0.1", "localhost")
-
-            async def redirect(request):
-                raise web.HTTPMovedPermanently(moved + request.path_qs)
-            old, old_base = await serve(redirect)
-            conn = t_x.connector(api, clock, base_url=old_base)
-            try:
-                assert await coordinator(store, conn, clock).poll() is None
-            finally:
-                await conn.aclose()
-                await old.cleanup()
-        return moved
-
-    moved = asyncio.run(scenario())
+    moved = asyncio.run(poll_after_a_move(store, FakeXApi, t_x))
     said = status(store)["last_error"]
     assert f"redirected to {moved}" in said and "Unauthorized" not in said, said

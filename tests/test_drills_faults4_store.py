@@ -308,37 +308,15 @@ def test_sigterm_while_an_alert_is_in_flight_lets_it_land_so_it_is_not_sent_agai
     telegram = AnswerHeldBotApi()
     threads.run(telegram.start())
     telegram.add_chat(ALICE)
-    books = tmp_path / "playbooks"
-    books.mkdir()
-    (books / "drill.toml").write_text(PLAYBOOK, encoding="utf-8")
     now = datetime.now(timezone.utc)
     inbox(tmp_path, *(line_of(f"m{i}", "waar blijft mijn startnummer? Al drie keer gevraagd!", kind="mention",
                               platform="mastodon", author={"id": "c1", "name": "Klant"},
                               created_at=(now - timedelta(minutes=5 - i)).isoformat()) for i in range(3)))
-    config = tmp_path / "run.toml"
-    config.write_text(f"""
-[store]
-path = "run.db"
-[runner]
-jitter_seconds = 0.0
-[engine]
-playbooks_dir = "playbooks"
-[alerts]
-console = false
-[digest]
-enabled = false
-[telegram]
+    config = run_config(tmp_path, f"""[telegram]
 token_env = "DRILL_TELEGRAM_TOKEN"
 api_base_url = "{telegram.base_url}"
 people = {{ alice = {ALICE} }}
-chats = {{ team = {ALICE} }}
-[[connectors]]
-type = "replay"
-name = "inbox"
-path = "inbox.jsonl"
-follow = true
-poll_seconds = 1.0
-""", encoding="utf-8")
+chats = {{ team = {ALICE} }}""")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path]),
            "DRILL_TELEGRAM_TOKEN": telegram.token}
     db = Db(tmp_path / "run.db")
