@@ -5,6 +5,8 @@ import io
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from webcare.classify import Classifier
 from webcare.engine import Engine
 from webcare.models import Batch
@@ -270,3 +272,35 @@ def test_a_message_the_classifier_or_playbooks_fail_on_holds_up_nothing_behind_i
                  classifier=BrittleClassifier(), simulated=True)  # a restart replays the log
     p.ingest("feed", Batch(tuple(storm_stream(14, every_minutes=1)[12:]), "14"), T0)
     assert [a.key for a in p.store.alerts()][:len(before)] == before
+
+
+class BrittleStore(Store):
+    """A store with a bug that one message's values set off."""
+
+    def save_messages(self, messages, source, now, edited=None):
+        messages = list(messages)
+        if any("POISON" in m.text for m in messages):
+            raise TypeError("unsupported type")
+        return super().save_messages(messages, source, now, edited)
+
+
+def test_a_message_that_fails_alone_is_quarantined_and_the_rest_of_its_batch_goes_on(tmp_path, caplog):
+    stream = storm_stream(8, every_minutes=1)
+    stream[3] = replace(stream[3], text="POISON " + stream[3].text)
+    p = Pipeline(BrittleStore(tmp_path / "w.db"), Engine(load_dir(None)), [], simulated=True)
+    p.ingest("feed", Batch(tuple(stream), "8"), T0)
+    assert p.store.count_messages() == 7 and p.store.get_cursor("feed") == "8"
+    (bad,) = p.store.quarantined()
+    assert (bad["source"], bad["error"]) == (f"feed message {stream[3].uid}", "TypeError: unsupported type")
+    assert "POISON" in bad["raw"]
+    assert [a.kind for a in p.store.alerts()][:1] == ["open"]  # the storm of the other seven
+    assert f"feed: quarantined {stream[3].uid}: it fails alone (TypeError: unsupported type)" in caplog.text
+
+
+def test_a_batch_whose_every_message_fails_alone_is_not_quarantined(tmp_path):
+    """Then the fault is not the messages' (a bug elsewhere): they wait, unquarantined."""
+    stream = [replace(m, text="POISON " + m.text) for m in storm_stream(3, every_minutes=1)]
+    p = Pipeline(BrittleStore(tmp_path / "w.db"), Engine(load_dir(None)), [], simulated=True)
+    with pytest.raises(TypeError):
+        p.ingest("feed", Batch(tuple(stream), "3"), T0)
+    assert p.store.count_messages() == 0 and p.store.quarantined() == [] and p.store.get_cursor("feed") is None

@@ -17,6 +17,7 @@ what it was fed, so that gives the state as it was at the last commit.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -25,7 +26,7 @@ from typing import Any, Iterable, Sequence
 from webcare.classify import Classifier
 from webcare.engine import Engine
 from webcare.metrics import mark_auto_reply
-from webcare.models import Alert, Batch, Message, Score, valid_unicode
+from webcare.models import Alert, Batch, Message, Rejected, Score, valid_unicode
 from webcare.sinks import AlertSink, SinkUnavailable
 from webcare.store import Store, StoreError
 
@@ -103,7 +104,39 @@ class Pipeline:
         """Store, score and evaluate one poll's batch; return the messages that were new.
 
         In simulated mode `now` only stamps bookkeeping; the engine runs on message time.
+        A batch that fails for a reason of its own messages (not the store's) is taken one
+        message at a time: if some pass alone, those that fail alone are quarantined, so one
+        bad message no longer holds up its stream at every poll. If none passes alone the
+        fault is not the messages', and the batch fails as it is (fetched again later).
         """
+        try:
+            return self._ingest(connector, batch, now)
+        except StoreError:
+            raise  # the store itself (a full disk, a lock): the batch is fetched again later
+        except Exception:
+            if len(batch.messages) < 2:
+                raise
+            cursor = self.store.get_cursor(connector)
+            new: list[Message] = []
+            failed: list[tuple[Message, Exception]] = []
+            for m in sorted(batch.messages, key=lambda m: m.created_at):
+                try:
+                    new += self._ingest(connector, Batch((m,), cursor), now)
+                except StoreError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - told apart below
+                    failed.append((m, exc))
+            if len(failed) == len(batch.messages):
+                raise
+            for m, exc in failed:
+                log.error("%s: quarantined %s: it fails alone (%s: %s)", connector, m.uid,
+                          type(exc).__name__, exc)
+            bad = tuple(Rejected(f"{connector} message {m.uid}", f"{type(exc).__name__}: {exc}",
+                                 json.dumps(m.to_dict(), ensure_ascii=False)) for m, exc in failed)
+            self._ingest(connector, Batch((), batch.cursor, rejected=batch.rejected + bad), now)
+            return new
+
+    def _ingest(self, connector: str, batch: Batch, now: datetime) -> list[Message]:
         try:
             with self.store.transaction():
                 messages = [self._brand(m) for m in batch.messages]
