@@ -128,10 +128,7 @@ class Pipeline:
                     failed.append((m, exc))
             if len(failed) == len(batch.messages):
                 raise
-            for m, exc in failed:
-                log.error("%s: quarantined %s: it fails alone (%s: %s)", connector, m.uid,
-                          type(exc).__name__, exc)
-            bad = tuple(Rejected(f"{connector} message {m.uid}", f"{type(exc).__name__}: {exc}",
+            bad = tuple(Rejected(f"message {m.uid}", f"it fails alone ({type(exc).__name__}: {exc})",
                                  json.dumps(m.to_dict(), ensure_ascii=False)) for m, exc in failed)
             self._ingest(connector, Batch((), batch.cursor, rejected=batch.rejected + bad), now)
             return new
