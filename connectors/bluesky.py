@@ -46,7 +46,8 @@ class Options:
     notifications: bool = setting(True, help="read mentions, replies and quotes of the account")
     own_posts: bool = setting(True, help="read the account's own posts and replies")
     search_queries: list[str] = setting(factory=list, help="post searches for the brand (latest first)")
-    base_url: str = setting("https://bsky.social", check=api_address, help="the account's PDS or entryway (or a test server)")
+    base_url: str = setting("https://bsky.social", check=api_address,
+                            help="the account's PDS or entryway (or a test server)")
     page_size: int = setting(50, check=_page_size, help="items per request (1-100)")
     backfill_hours: float = setting(24.0, check=at_least(0), help="how far back the first run reads")
     timeout_seconds: float = setting(30.0, check=positive, help="give up on a request after this")

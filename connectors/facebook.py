@@ -43,7 +43,8 @@ class Options:
                                   help="optional: variable holding the app secret (sends appsecret_proof)")
     feed: bool = setting(True, help="read the page feed with its comments and replies")
     messenger: bool = setting(True, help="read the page's Messenger conversations")
-    base_url: str = setting(DEFAULT_BASE_URL, check=api_address, help="Graph API host (a proxy or a test server)")
+    base_url: str = setting(DEFAULT_BASE_URL, check=api_address,
+                            help="Graph API host (a proxy or a test server)")
     api_version: str = setting(DEFAULT_VERSION, help="Graph API version")
     page_size: int = setting(50, check=_page_size, help="items per request (1-100)")
     backfill_hours: float = setting(24.0, check=at_least(0), help="how far back the first run reads")

@@ -19,8 +19,8 @@ import aiohttp
 from yarl import URL
 
 from connectors import AuthFailed, ConnectorContext, ConnectorError, RateLimited, TransientError
-from connectors.http import expect, later, new_session, onward, parse_json, rejected, request_json
-from webcare.models import Batch, MessageFormatError, Rejected, parse_time
+from connectors.http import expect, later, new_session, onward, parse_json, request_json
+from webcare.models import Batch, MessageFormatError, Rejected, parse_time, quarantined
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def reject(source: str, item: Any, error: Exception | str) -> Rejected:
         raw = json.dumps(item, ensure_ascii=False, sort_keys=True)
     except (TypeError, ValueError):
         raw = repr(item)
-    return rejected(source, str(error), raw)
+    return quarantined(source, str(error), raw)
 
 
 # Errors a payload mapper raises for an item it cannot read (quarantined, never fatal).

@@ -28,9 +28,7 @@ import aiohttp
 from yarl import URL
 
 from connectors import AuthFailed, TransientError
-from webcare.models import (
-    Batch, Message, MessageFormatError, Rejected, json_type, parse_time, valid_unicode,
-)
+from webcare.models import Batch, Message, MessageFormatError, Rejected, json_type, parse_time, quarantined
 
 DEFAULT_TIMEOUT = 30.0
 USER_AGENT = "webcare"
@@ -393,17 +391,11 @@ class Harvest:
         try:
             return build(item)
         except ITEM_ERRORS as exc:
-            self.rejected.append(rejected(source, explain(exc), raw_text(item)))
+            self.rejected.append(quarantined(source, explain(exc), raw_text(item)))
             return None
 
     def batch(self, cursor: str | None, more: bool = False) -> Batch:
         return Batch(tuple(self.messages), cursor, more, tuple(self.rejected))
-
-
-def rejected(source: str, error: str, raw: str) -> Rejected:
-    """A quarantined item, its lone surrogates (an emoji an API cut in half) replaced by U+FFFD:
-    kept, SQLite could not encode them, and the batch holding the item failed at every poll."""
-    return Rejected(valid_unicode(source), valid_unicode(error), valid_unicode(raw))
 
 
 def explain(exc: Exception) -> str:

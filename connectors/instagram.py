@@ -45,7 +45,8 @@ class Options:
     comments: bool = setting(True, help="read comments and replies on the account's own posts")
     mentions: bool = setting(True, help="read posts by others that tag the account")
     watch_days: float = setting(7.0, check=positive, help="keep re-checking posts this young for new comments")
-    base_url: str = setting(DEFAULT_BASE_URL, check=api_address, help="Graph API host (a proxy or a test server)")
+    base_url: str = setting(DEFAULT_BASE_URL, check=api_address,
+                            help="Graph API host (a proxy or a test server)")
     api_version: str = setting(DEFAULT_VERSION, help="Graph API version")
     page_size: int = setting(50, check=_page_size, help="items per request (1-100)")
     backfill_hours: float = setting(24.0, check=at_least(0), help="how far back the first run reads")

@@ -57,7 +57,8 @@ class Options:
     search_queries: list[str] = setting(factory=list, help="Reddit searches for the brand (posts)")
     subreddits: list[str] = setting(factory=list, help="subreddits whose every new post is read")
     user_agent: str = setting("", help="User-Agent Reddit asks for; empty: webcare:v1 (by /u/<username>)")
-    base_url: str = setting("https://oauth.reddit.com", check=api_address, help="Reddit API host (or a test server)")
+    base_url: str = setting("https://oauth.reddit.com", check=api_address,
+                            help="Reddit API host (or a test server)")
     token_url: str = setting("https://www.reddit.com/api/v1/access_token", check=api_address,
                              help="where the access token is obtained")
     page_size: int = setting(100, check=_page_size, help="items per request (1-100)")

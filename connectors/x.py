@@ -33,8 +33,7 @@ from connectors.http import (
     Pause, RebasedSession, expect, from_epoch, header_number, new_session, onward, refused_elsewhere,
     transport_error, unexpected,
 )
-from connectors.http import rejected as repaired_rejected  # `rejected` names the lists below
-from webcare.models import Author, Batch, Message, MessageFormatError, Rejected, parse_time
+from webcare.models import Author, Batch, Message, MessageFormatError, Rejected, parse_time, quarantined
 from webcare.settings import api_address, at_least, env_name, positive, setting
 
 log = logging.getLogger(__name__)
@@ -85,7 +84,8 @@ class Options:
     dms: bool = setting(False, help="read direct messages (needs user-context credentials)")
     page_size: int = setting(100, check=_page_size, help="posts per request (10-100)")
     backfill_hours: float = setting(24.0, check=at_least(0), help="how far back the first run reads")
-    base_url: str = setting("", check=lambda v: api_address(v) if v else None, help="send requests here instead of https://api.twitter.com")
+    base_url: str = setting("", check=lambda v: api_address(v) if v else None,
+                            help="send requests here instead of https://api.twitter.com")
     timeout_seconds: float = setting(30.0, check=positive, help="give up on a request after this")
 
 
@@ -416,8 +416,8 @@ def _parse(rejected: list[Rejected], source: str, item: Any,
 def _reject(source: str, item: Any, exc: Exception) -> Rejected:
     item_id = item.get("id") if isinstance(item, dict) else None
     error = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
-    return repaired_rejected(f"{source} {item_id if item_id else '(no id)'}", error,
-                             json.dumps(item, ensure_ascii=False, sort_keys=True, default=repr))
+    return quarantined(f"{source} {item_id if item_id else '(no id)'}", error,
+                       json.dumps(item, ensure_ascii=False, sort_keys=True, default=repr))
 
 
 def _snowflake(value: Any) -> str:

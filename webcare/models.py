@@ -318,6 +318,12 @@ def parse_time(value: Any, field: str = "time") -> datetime:
 _LEAP_SECOND = re.compile(r"(.*\d\d:?59:?)60(?:[.,]\d+)?([+-].*)?$")
 
 
+def quarantined(source: str, error: str, raw: str) -> Rejected:
+    """A payload to quarantine, its lone surrogates (an emoji an API cut in half) replaced by
+    U+FFFD: kept, SQLite could not encode them, and the batch holding it failed at every poll."""
+    return Rejected(valid_unicode(source), valid_unicode(error), valid_unicode(raw))
+
+
 def valid_unicode(text: str) -> str:
     """`text` with lone surrogates (an emoji cut in half by an API) replaced by U+FFFD, so it
     can be stored and sent; valid text is returned as it is."""

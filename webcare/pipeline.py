@@ -26,7 +26,7 @@ from typing import Any, Iterable, Sequence
 from webcare.classify import Classifier
 from webcare.engine import Engine
 from webcare.metrics import mark_auto_reply
-from webcare.models import Alert, Batch, Message, Rejected, Score, valid_unicode
+from webcare.models import Alert, Batch, Message, Score, quarantined, valid_unicode
 from webcare.sinks import AlertSink, SinkUnavailable
 from webcare.store import Store, StoreError
 
@@ -128,8 +128,8 @@ class Pipeline:
                     failed.append((m, exc))
             if len(failed) == len(batch.messages):
                 raise
-            bad = tuple(Rejected(f"message {m.uid}", f"it fails alone ({type(exc).__name__}: {exc})",
-                                 json.dumps(m.to_dict(), ensure_ascii=False)) for m, exc in failed)
+            bad = tuple(quarantined(f"message {m.uid}", f"it fails alone ({type(exc).__name__}: {exc})",
+                                    json.dumps(m.to_dict(), ensure_ascii=False)) for m, exc in failed)
             self._ingest(connector, Batch((), batch.cursor, rejected=batch.rejected + bad), now)
             return new
 
